@@ -1,0 +1,117 @@
+// The user-facing policy document (apiVersion vigil/v1), as one zod schema: it is the TypeScript
+// type and the validator. Every object is strict: an unknown key is an error, never ignored.
+
+import { z } from "zod";
+import { globError } from "./glob.js";
+import { checkCidr, checkCidrWithPorts, checkPortRange } from "./network-values.js";
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, {
+    error: (issue) => `must be one of ${values.join(", ")}; received ${JSON.stringify(issue.input)}`,
+  });
+}
+
+const glob = z
+  .string({ error: (issue) => `must be a glob string; received ${describe(issue.input)}` })
+  .superRefine((value, ctx) => {
+    const message = globError(value);
+    if (message !== null) ctx.addIssue({ code: "custom", message });
+  });
+
+const globList = z.array(glob, { error: (issue) => `must be a list of globs; received ${describe(issue.input)}` });
+
+const cidr = z
+  .string({ error: (issue) => `must be a CIDR string such as "10.0.0.0/8"; received ${describe(issue.input)}` })
+  .superRefine((value, ctx) => {
+    const checked = checkCidrWithPorts(value);
+    if (!checked.ok) ctx.addIssue({ code: "custom", message: checked.message });
+  });
+
+const cidrList = z.array(cidr, { error: (issue) => `must be a list of CIDR strings; received ${describe(issue.input)}` });
+
+// An exception's destinations are plain CIDRs (no ports): the compiled line is "EXE-GLOB CIDR", split
+// at its last space, so the glob may contain spaces.
+const plainCidr = z
+  .string({ error: (issue) => `must be a CIDR string such as "169.254.170.2/32"; received ${describe(issue.input)}` })
+  .superRefine((value, ctx) => {
+    const checked = checkCidr(value);
+    if (!checked.ok) ctx.addIssue({ code: "custom", message: checked.message });
+  });
+
+const port = z.union([z.number(), z.string()]).superRefine((value, ctx) => {
+  const checked = checkPortRange(value);
+  if (!checked.ok) ctx.addIssue({ code: "custom", message: checked.message });
+});
+
+export const actionSchema = oneOf(["block", "alert", "off"] as const);
+export const modeSchema = oneOf(["enforce", "audit"] as const);
+export const switchSchema = oneOf(["on", "off"] as const);
+
+export const execSchema = z.strictObject({
+  allow: globList.optional(),
+  deny: globList.optional(),
+  drift: actionSchema.optional(),
+  fileless: actionSchema.optional(),
+  loader: actionSchema.optional(),
+  reverseShell: actionSchema.optional(),
+});
+
+export const filesSchema = z.strictObject({
+  readOnly: globList.optional(),
+  watch: globList.optional(),
+});
+
+export const connectExceptionSchema = z.strictObject({
+  exe: glob,
+  to: z.array(plainCidr, { error: (issue) => `must be a list of CIDR strings; received ${describe(issue.input)}` }),
+});
+
+export const networkSchema = z.strictObject({
+  connect: z
+    .strictObject({
+      deny: cidrList.optional(),
+      allow: cidrList.optional(),
+      exceptions: z.array(connectExceptionSchema).optional(),
+    })
+    .optional(),
+  listen: z.strictObject({ allow: z.array(port).optional() }).optional(),
+});
+
+export const specSchema = z.strictObject({
+  mode: modeSchema.optional(),
+  exec: execSchema.optional(),
+  files: filesSchema.optional(),
+  network: networkSchema.optional(),
+  selfProtection: switchSchema.optional(),
+});
+
+export const policyNameSchema = z
+  .string({ error: (issue) => `must be a string; received ${describe(issue.input)}` })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/, {
+    error: "must be 1-253 letters, digits, '.', '_' or '-', starting with a letter or digit",
+  });
+
+export const policySchema = z.strictObject({
+  apiVersion: z.literal("vigil/v1", {
+    error: (issue) =>
+      issue.input === undefined ? "missing; add `apiVersion: vigil/v1`" : `must be "vigil/v1"; received ${describe(issue.input)}`,
+  }),
+  kind: z.literal("Policy", {
+    error: (issue) => (issue.input === undefined ? "missing; add `kind: Policy`" : `must be "Policy"; received ${describe(issue.input)}`),
+  }),
+  metadata: z.strictObject({ name: policyNameSchema.optional() }).optional(),
+  spec: specSchema.optional(),
+});
+
+export type Policy = z.infer<typeof policySchema>;
+export type PolicySpec = z.infer<typeof specSchema>;
+export type PolicyMode = z.infer<typeof modeSchema>;
+export type PolicyAction = z.infer<typeof actionSchema>;
+
+function describe(input: unknown): string {
+  if (input === undefined) return "nothing";
+  if (input === null) return "null";
+  if (Array.isArray(input)) return "a list";
+  if (typeof input === "object") return "a mapping";
+  return JSON.stringify(input);
+}
