@@ -1,0 +1,181 @@
+// Events written by the enforcer, schema version 1 (docs/events.md). This schema is the source of
+// truth: tests validate the enforcer's real output against it. Objects are strict for the kinds the
+// enforcer emits today (exec, lifecycle, dropped) so a misspelt field fails a test; the kinds whose
+// fields are not specified yet (file, connect, listen, self) accept extra fields.
+
+import { z } from "zod";
+
+export const EVENT_SCHEMA_VERSION = 1;
+
+export const eventKindSchema = z.enum(["exec", "file", "connect", "listen", "self", "lifecycle", "dropped"]);
+export const verdictSchema = z.enum(["allowed", "blocked", "alert"]);
+
+/** RFC 3339, UTC, milliseconds: 2026-12-04T15:28:59.123Z */
+export const eventTimeSchema = z
+  .string()
+  .regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/, {
+    error: "must be RFC 3339 UTC with milliseconds, like 2026-12-04T15:28:59.123Z",
+  });
+
+export const MAX_ARGV_COUNT = 64;
+export const MAX_ARGV_BYTES = 4096;
+
+const argvSchema = z
+  .array(z.string())
+  .max(MAX_ARGV_COUNT)
+  .refine((argv) => argv.reduce((n, arg) => n + Buffer.byteLength(arg, "utf8"), 0) <= MAX_ARGV_BYTES, {
+    error: `argv must hold at most ${MAX_ARGV_BYTES} bytes in all`,
+  });
+
+const commonFields = {
+  vigil: z.literal(EVENT_SCHEMA_VERSION),
+  time: eventTimeSchema,
+  verdict: verdictSchema,
+  rule: z.string().nullable(),
+  pid: z.number().int().nonnegative(),
+  ppid: z.number().int().min(-1),
+  uid: z.number().int().min(-1),
+  exe: z.string(),
+  argv: argvSchema,
+  argvTruncated: z.boolean(),
+  cwd: z.string(),
+};
+
+export const execEventSchema = z.strictObject({
+  ...commonFields,
+  kind: z.literal("exec"),
+  /** The glob of `rule`, or null. */
+  pattern: z.string().nullable(),
+  mechanism: z.enum(["ptrace", "landlock"]),
+  /** The script path for `#!` programs, else null. */
+  script: z.string().nullable(),
+  /** For `landlock` blocks: the errno the caller saw (e.g. 13 for EACCES); null or absent otherwise. */
+  errno: z.number().int().positive().nullable().optional(),
+});
+
+export const mechanismsSchema = z.strictObject({
+  ptrace: z.boolean(),
+  /** Landlock ABI version in use, 0 when not used. */
+  landlock: z.number().int().nonnegative(),
+  seccomp: z.boolean(),
+});
+
+export const lifecycleStartEventSchema = z.strictObject({
+  ...commonFields,
+  kind: z.literal("lifecycle"),
+  event: z.literal("start"),
+  version: z.string(),
+  /** SHA-256 (hex) of the compiled policy, null when running without a policy. */
+  policy: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  policyName: z.string().nullable(),
+  mode: z.enum(["enforce", "audit"]),
+  pid1: z.boolean(),
+  subreaper: z.boolean(),
+  mechanisms: mechanismsSchema,
+  notEnforced: z.array(z.string()),
+});
+
+export const lifecycleExitEventSchema = z.strictObject({
+  ...commonFields,
+  kind: z.literal("lifecycle"),
+  event: z.literal("exit"),
+  /** The enforcer's exit code. */
+  status: z.number().int().min(0).max(255),
+});
+
+export const lifecycleFailopenEventSchema = z.strictObject({
+  ...commonFields,
+  kind: z.literal("lifecycle"),
+  event: z.literal("failopen"),
+  reason: z.string(),
+});
+
+export const lifecycleEventSchema = z.discriminatedUnion("event", [
+  lifecycleStartEventSchema,
+  lifecycleExitEventSchema,
+  lifecycleFailopenEventSchema,
+]);
+
+export const droppedEventSchema = z.strictObject({
+  ...commonFields,
+  kind: z.literal("dropped"),
+  count: z.number().int().positive(),
+});
+
+export const fileEventSchema = z.looseObject({ ...commonFields, kind: z.literal("file"), path: z.string() });
+export const connectEventSchema = z.looseObject({
+  ...commonFields,
+  kind: z.literal("connect"),
+  address: z.string(),
+  port: z.number().int().min(0).max(65535),
+});
+export const listenEventSchema = z.looseObject({
+  ...commonFields,
+  kind: z.literal("listen"),
+  address: z.string(),
+  port: z.number().int().min(0).max(65535),
+});
+export const selfEventSchema = z.looseObject({ ...commonFields, kind: z.literal("self") });
+
+export const eventSchema = z.discriminatedUnion("kind", [
+  execEventSchema,
+  lifecycleEventSchema,
+  droppedEventSchema,
+  fileEventSchema,
+  connectEventSchema,
+  listenEventSchema,
+  selfEventSchema,
+]);
+
+export type VigilEvent = z.infer<typeof eventSchema>;
+export type ExecEvent = z.infer<typeof execEventSchema>;
+export type LifecycleEvent = z.infer<typeof lifecycleEventSchema>;
+export type EventKind = z.infer<typeof eventKindSchema>;
+export type Verdict = z.infer<typeof verdictSchema>;
+
+export interface EventLineError {
+  /** 1-based line number in the text. */
+  line: number;
+  message: string;
+}
+
+export interface ParsedEventLines {
+  events: VigilEvent[];
+  errors: EventLineError[];
+}
+
+export interface ParseEventLinesOptions {
+  /**
+   * The enforcer writes events to stderr by default, mixed with the application's own stderr.
+   * With `mixed`, lines that do not start with `{"vigil":` are skipped instead of reported.
+   */
+  mixed?: boolean;
+}
+
+/** Splits JSON Lines text into validated events; blank lines are ignored, every other problem reported. */
+export function parseEventLines(text: string, options: ParseEventLinesOptions = {}): ParsedEventLines {
+  const events: VigilEvent[] = [];
+  const errors: EventLineError[] = [];
+  text.split("\n").forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === "") return;
+    if (options.mixed === true && !line.startsWith('{"vigil":')) return;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch (error) {
+      errors.push({ line: index + 1, message: `not JSON: ${error instanceof Error ? error.message : String(error)}` });
+      return;
+    }
+    const parsed = eventSchema.safeParse(json);
+    if (parsed.success) {
+      events.push(parsed.data);
+    } else {
+      const message = parsed.error.issues
+        .map((issue) => `${issue.path.map(String).join(".") || "(event)"}: ${issue.message}`)
+        .join("; ");
+      errors.push({ line: index + 1, message });
+    }
+  });
+  return { events, errors };
+}
