@@ -1,0 +1,92 @@
+// The file tree exec-policy tests work on: copies of the `marker` probe under a temp dir, links to
+// them, and the policies that allow or deny them.
+
+import { chmodSync, copyFileSync, linkSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { compiledPolicy } from "./policy.js";
+import { PROBES_DIR, probe } from "./paths.js";
+import { makeTempDir } from "./tmp.js";
+import type { TempDir } from "./tmp.js";
+
+export interface ExecFixture {
+  readonly root: TempDir;
+  /** Outside every allow glob of `allowlist` (its own temp dir). */
+  readonly outside: TempDir;
+  /** TMP/bin/allowed-marker: allowed by `TMP/**`. */
+  readonly allowed: string;
+  /** TMP/bin/denied-marker: `exec.deny[0]`. */
+  readonly denied: string;
+  readonly deniedGlob: string;
+  /** TMP/links/sym-denied -> ../bin/denied-marker */
+  readonly symDenied: string;
+  /** TMP/links/hard-denied: hard link to TMP/bin/denied-marker */
+  readonly hardDenied: string;
+  /** TMP/links/sym-allowed -> ../bin/allowed-marker */
+  readonly symAllowed: string;
+  /** OUTSIDE/outside-marker: matches no allow glob. */
+  readonly notAllowed: string;
+  /** TMP/bin/not-executable: mode 0644. */
+  readonly notExecutable: string;
+  /** Allowlist: exec.allow[0..3] = /usr/bin/*, /bin/*, PROBES/*, TMP/**; exec.deny[0] = denied. */
+  readonly allowlist: string;
+  readonly allowTmpRule: string;
+  /** Denylist only: exec.deny[0] = denied. */
+  readonly denylist: string;
+  /** A fresh path for a marker file (never created by the fixture). */
+  markerPath(label: string): string;
+  remove(): void;
+}
+
+export function makeExecFixture(): ExecFixture {
+  const root = makeTempDir("exec");
+  const outside = makeTempDir("outside");
+  for (const d of ["bin", "links", "out"]) mkdirSync(root.join(d));
+  const allowed = root.join("bin/allowed-marker");
+  const denied = root.join("bin/denied-marker");
+  copyFileSync(probe("marker"), allowed);
+  copyFileSync(probe("marker"), denied);
+  chmodSync(allowed, 0o755);
+  chmodSync(denied, 0o755);
+  const symDenied = root.join("links/sym-denied");
+  const hardDenied = root.join("links/hard-denied");
+  const symAllowed = root.join("links/sym-allowed");
+  symlinkSync("../bin/denied-marker", symDenied);
+  linkSync(denied, hardDenied);
+  symlinkSync("../bin/allowed-marker", symAllowed);
+  const notAllowed = outside.join("outside-marker");
+  copyFileSync(probe("marker"), notAllowed);
+  chmodSync(notAllowed, 0o755);
+  const notExecutable = root.join("bin/not-executable");
+  writeFileSync(notExecutable, "#!/bin/sh\necho should not run\n", { mode: 0o644 });
+
+  let counter = 0;
+  return {
+    root,
+    outside,
+    allowed,
+    denied,
+    deniedGlob: denied,
+    symDenied,
+    hardDenied,
+    symAllowed,
+    notAllowed,
+    notExecutable,
+    allowlist: compiledPolicy({
+      name: "enforcer-tests",
+      mode: "enforce",
+      allow: ["/usr/bin/*", "/bin/*", `${PROBES_DIR}/*`, `${root.path}/**`],
+      deny: [denied],
+    }),
+    allowTmpRule: "exec.allow[3]",
+    denylist: compiledPolicy({ name: "enforcer-tests-deny", deny: [denied] }),
+    markerPath: (label) => root.join("out", `${label}-${++counter}`),
+    remove: () => {
+      root.remove();
+      outside.remove();
+    },
+  };
+}
+
+export const MECHANISMS = [
+  { label: "auto (Landlock on this kernel)", mechanism: "auto" },
+  { label: "seccomp (as without Landlock)", mechanism: "seccomp" },
+] as const;

@@ -1,0 +1,58 @@
+// Where the enforcer under test, the probes and the fuzz script live, and how to build them.
+
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+export const PROBES_DIR = path.join(REPO, "build/probes");
+export const FUZZ_SCRIPT = path.join(REPO, "enforcer/tests/fuzz/run.sh");
+
+/** The enforcer binary: $VIGIL_TEST_ENFORCER (e.g. the ASan build) or the release build. */
+export const ENFORCER = process.env["VIGIL_TEST_ENFORCER"] ?? path.join(REPO, "dist/enforcer/linux-amd64/vigil-enforcer");
+
+export type ProbeName =
+  | "try-exec"
+  | "thread-exec"
+  | "vfork-exec"
+  | "spawn-exec"
+  | "race-exec"
+  | "fork-loop"
+  | "untraced-exec"
+  | "clone3-exec"
+  | "int80-exec"
+  | "listener-exec"
+  | "zombie-maker"
+  | "sig-report"
+  | "exit-with"
+  | "kill-self"
+  | "marker";
+
+export function probe(name: ProbeName): string {
+  return path.join(PROBES_DIR, name);
+}
+
+let built = false;
+
+/**
+ * Builds the probes (always; make is incremental) and the enforcer (unless $VIGIL_TEST_ENFORCER
+ * names a prebuilt one). Throws with make's output when a build fails, so a broken build fails the
+ * tests instead of skipping them.
+ */
+export function ensureBuilt(): void {
+  if (built) return;
+  make(["-C", path.join(REPO, "enforcer/tests/probes")]);
+  if (process.env["VIGIL_TEST_ENFORCER"] === undefined) make(["-C", path.join(REPO, "enforcer")]);
+  if (!existsSync(ENFORCER)) throw new Error(`enforcer binary not found at ${ENFORCER}`);
+  built = true;
+}
+
+function make(args: string[]): void {
+  try {
+    execFileSync("make", ["-s", ...args], { stdio: ["ignore", "pipe", "pipe"], timeout: 300_000 });
+  } catch (error) {
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? "";
+    throw new Error(`make ${args.join(" ")} failed:\n${stderr}`, { cause: error });
+  }
+}
