@@ -1,0 +1,21 @@
+// The help text. Kept next to the commands it describes; tests check every command is listed.
+
+import { VIGIL_VERSION } from "../version.js";
+
+export const HELP = `vigil ${VIGIL_VERSION} — runtime protection for containers
+
+Usage:
+  vigil demo                                  run the quick start: a script under the enforcer
+  vigil exec [OPTIONS] -- COMMAND [ARGS...]   run COMMAND under the enforcer on this machine
+      --policy FILE        policy (YAML/JSON, or already compiled); without it every exec is allowed and reported
+      --audit              block nothing; report what would have been blocked as "alert"
+      --events SINK        stderr (default), fd:N, or a file to append events to
+      --mechanism M        auto (default), landlock or seccomp (see docs/enforcer-cli.md)
+      --fail-open          if tracing is refused, run COMMAND unprotected instead of refusing
+  vigil policy compile FILE [-o OUT]          compile a policy to the enforcer's format (- = stdin/stdout)
+  vigil help                                  this text
+  vigil --version                             the version
+
+Exit codes: 0 ok, 1 findings, 2 user error, 70 internal error (a bug in vigil).
+vigil exec ends with the command's own status (128+N if it died of signal N; 126 if the policy blocked it).
+`;

@@ -1,0 +1,62 @@
+// The command layer: argv in, { code, stdout, stderr } out. It never prints or exits; main.ts does.
+
+import { VIGIL_VERSION } from "../version.js";
+import { demoCommand } from "./commands/demo.js";
+import { execCommand } from "./commands/exec.js";
+import { policyCompileCommand } from "./commands/policy-compile.js";
+import { EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, UserError } from "./errors.js";
+import { HELP } from "./help.js";
+import type { CliIo, CliResult } from "./io.js";
+
+export type { CliIo, CliResult } from "./io.js";
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<CliResult> {
+  try {
+    return await dispatch(argv, io);
+  } catch (error) {
+    return errorResult(error);
+  }
+}
+
+async function dispatch(argv: readonly string[], io: CliIo): Promise<CliResult> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+      return { code: EXIT_USER_ERROR, stdout: "", stderr: HELP };
+    case "help":
+    case "--help":
+    case "-h":
+      return { code: 0, stdout: HELP, stderr: "" };
+    case "--version":
+    case "-V":
+    case "version":
+      return { code: 0, stdout: `${VIGIL_VERSION}\n`, stderr: "" };
+    case "exec":
+      return execCommand(rest, io);
+    case "demo":
+      return demoCommand(rest, io);
+    case "policy": {
+      const [sub, ...subRest] = rest;
+      if (sub === "compile") return policyCompileCommand(subRest, io);
+      throw new UserError(
+        sub === undefined ? "policy: which policy command?" : `policy: unknown command "${sub}"`,
+        "available now: vigil policy compile FILE [-o OUT]",
+      );
+    }
+    default:
+      throw new UserError(`unknown command "${command}"`, "run `vigil help` for the list of commands");
+  }
+}
+
+function errorResult(error: unknown): CliResult {
+  if (error instanceof UserError) {
+    const hint = error.hint === undefined ? "" : `\n${error.hint}`;
+    return { code: EXIT_USER_ERROR, stdout: "", stderr: `vigil: error: ${error.message}${hint}\n` };
+  }
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return {
+    code: EXIT_INTERNAL_ERROR,
+    stdout: "",
+    stderr: `vigil: internal error — this is a bug in vigil; please report it with the command you ran.\n${detail}\n`,
+  };
+}
