@@ -1,0 +1,13 @@
+// The compiled-policy parser under libFuzzer with ASan/UBSan for ~20 s (enforcer/tests/fuzz/run.sh).
+
+import { spawnSync } from "node:child_process";
+import { expect, test } from "vitest";
+import { FUZZ_SCRIPT } from "./helpers/paths.js";
+
+test("fuzz_policy finds nothing in 20 s", () => {
+  const r = spawnSync(FUZZ_SCRIPT, ["20"], { encoding: "utf8", timeout: 240_000, killSignal: "SIGKILL" });
+  const output = `${r.stdout}\n${r.stderr}`;
+  expect(r.error, output.slice(-4000)).toBeUndefined();
+  expect(r.status, output.slice(-4000)).toBe(0);
+  expect(output).toMatch(/Done \d+ runs in \d+ second/);
+}, 300_000);
