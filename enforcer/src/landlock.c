@@ -1,0 +1,203 @@
+#include "landlock.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/landlock.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fswalk.h"
+#include "glob.h"
+#include "log.h"
+
+#ifndef __NR_landlock_create_ruleset
+#define __NR_landlock_create_ruleset 444
+#define __NR_landlock_add_rule 445
+#define __NR_landlock_restrict_self 446
+#endif
+
+/* Only the first field: accepted by every ABI version. */
+struct ruleset_attr_v1 {
+    uint64_t handled_access_fs;
+};
+
+int landlock_abi(void)
+{
+    long v = syscall(__NR_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+    return v < 0 ? 0 : (int)v;
+}
+
+struct build {
+    const struct exec_rules *r;
+    int ruleset;
+    size_t rules;
+    size_t entries;
+    bool failed;
+};
+
+static void grant(struct build *b, const char *path)
+{
+    if (b->failed)
+        return;
+    if (b->rules >= LANDLOCK_MAX_RULES) {
+        log_msg("Landlock: the policy allows more than %d separate files; use ** globs for whole trees",
+                LANDLOCK_MAX_RULES);
+        b->failed = true;
+        return;
+    }
+    int fd = open(path, O_PATH | O_CLOEXEC);
+    if (fd < 0)
+        return; /* vanished meanwhile: nothing to grant */
+    struct landlock_path_beneath_attr attr = {.allowed_access = LANDLOCK_ACCESS_FS_EXECUTE, .parent_fd = fd};
+    if (syscall(__NR_landlock_add_rule, b->ruleset, LANDLOCK_RULE_PATH_BENEATH, &attr, 0) < 0) {
+        log_errno("Landlock: cannot add a rule for %s", path);
+        b->failed = true;
+    } else {
+        b->rules++;
+    }
+    close(fd);
+}
+
+static bool any_match(const struct rule_glob *g, size_t n, const char *path)
+{
+    for (size_t i = 0; i < n; i++)
+        if (glob_match(g[i].glob, path))
+            return true;
+    return false;
+}
+
+static bool file_allowed(const struct build *b, const char *path, const struct stat *st)
+{
+    const struct exec_rules *r = b->r;
+    if (!(st->st_mode & 0111))
+        return false; /* not executable by anyone: no rule needed */
+    struct verdict v;
+    rules_decide(r, path, true, st->st_dev, st->st_ino, &v);
+    return v.allowed;
+}
+
+/* Allow globs that start from a canonical directory (their symlinked twins are
+ * covered by the canonical variant rules_build added). With no allow list: all. */
+static bool allow_all_below(const struct build *b, const char *dir)
+{
+    const struct exec_rules *r = b->r;
+    if (!r->has_allowlist)
+        return true;
+    for (size_t i = 0; i < r->n_allow; i++)
+        if (glob_matches_all_below(r->allow[i].glob, dir))
+            return true;
+    return false;
+}
+
+static bool allow_may_below(const struct build *b, const char *dir)
+{
+    const struct exec_rules *r = b->r;
+    if (!r->has_allowlist)
+        return true;
+    for (size_t i = 0; i < r->n_allow; i++)
+        if (glob_may_match_below(r->allow[i].glob, dir))
+            return true;
+    return false;
+}
+
+static bool deny_may_below(const struct build *b, const char *dir)
+{
+    const struct exec_rules *r = b->r;
+    for (size_t i = 0; i < r->n_deny; i++)
+        if (glob_may_match_below(r->deny[i].glob, dir))
+            return true;
+    return false;
+}
+
+static void walk(struct build *b, const char *dir, int depth)
+{
+    if (b->failed)
+        return;
+    if (allow_all_below(b, dir) && !deny_may_below(b, dir)) {
+        grant(b, dir);
+        return;
+    }
+    if (!allow_may_below(b, dir) || depth > FSWALK_MAX_DEPTH)
+        return;
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *ent;
+    char path[PATH_MAX];
+    while (!b->failed && (ent = readdir(d))) {
+        if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, ".."))
+            continue;
+        if (++b->entries > FSWALK_MAX_ENTRIES) {
+            log_msg("Landlock: the policy needs more than %d directory entries examined", FSWALK_MAX_ENTRIES);
+            b->failed = true;
+            break;
+        }
+        struct stat st;
+        if (!fs_join(dir, ent->d_name, path) || lstat(path, &st) < 0)
+            continue;
+        /* Symlinks are skipped: a rule on one would grant its target, which is judged
+         * under its own (canonical) path instead. */
+        if (S_ISREG(st.st_mode) && (!b->r->has_allowlist || any_match(b->r->allow, b->r->n_allow, path)) &&
+            file_allowed(b, path, &st))
+            grant(b, path);
+        else if (S_ISDIR(st.st_mode) && !fs_is_virtual(path))
+            walk(b, path, depth + 1);
+    }
+    closedir(d);
+}
+
+/* The dynamic loaders named in PT_INTERP are opened for exec by the kernel, so
+ * Landlock must let them through; running one directly is judged by ptrace. */
+static void grant_loaders_in(struct build *b, const char *dir, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *ent;
+    char path[PATH_MAX];
+    while ((ent = readdir(d))) {
+        if (!fs_join(dir, ent->d_name, path))
+            continue;
+        struct stat st;
+        if (!strncmp(ent->d_name, "ld-", 3) && strstr(ent->d_name, ".so")) {
+            if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+                grant(b, path);
+        } else if (depth == 0 && strstr(ent->d_name, "-linux-") && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+            grant_loaders_in(b, path, 1);
+        }
+    }
+    closedir(d);
+}
+
+int landlock_build(const struct exec_rules *r, size_t *n_rules)
+{
+    struct ruleset_attr_v1 attr = {.handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE};
+    int fd = (int)syscall(__NR_landlock_create_ruleset, &attr, sizeof attr, 0);
+    if (fd < 0) {
+        log_errno("Landlock: cannot create a ruleset");
+        return -1;
+    }
+    struct build b = {r, fd, 0, 0, false};
+    walk(&b, "/", 0);
+    static const char *const loader_dirs[] = {"/lib", "/lib64", "/usr/lib", "/usr/lib64", "/lib32", "/libx32"};
+    for (size_t i = 0; i < sizeof loader_dirs / sizeof loader_dirs[0] && !b.failed; i++)
+        grant_loaders_in(&b, loader_dirs[i], 0);
+    if (b.failed) {
+        close(fd);
+        return -1;
+    }
+    *n_rules = b.rules;
+    return fd;
+}
+
+int landlock_enter(int ruleset_fd)
+{
+    if (syscall(__NR_landlock_restrict_self, ruleset_fd, 0) < 0)
+        return -errno;
+    return 0;
+}

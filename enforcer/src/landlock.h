@@ -1,0 +1,22 @@
+/* Landlock: the kernel refuses exec of anything the policy does not allow, for
+ * every process in the container, traced or not, at no per-syscall cost. */
+#ifndef VIGIL_LANDLOCK_H
+#define VIGIL_LANDLOCK_H
+
+#include <stddef.h>
+
+#include "rules.h"
+
+#define LANDLOCK_MAX_RULES 50000
+
+/* Landlock ABI version of the running kernel, 0 when it has none. */
+int landlock_abi(void);
+
+/* Build a ruleset granting EXECUTE only on allowed, non-denied files (plus the
+ * ELF interpreters they need). Returns the ruleset fd, or -1 after logging why. */
+int landlock_build(const struct exec_rules *r, size_t *n_rules);
+
+/* In the child, after PR_SET_NO_NEW_PRIVS: enter the ruleset. 0 or -errno. */
+int landlock_enter(int ruleset_fd);
+
+#endif

@@ -1,0 +1,346 @@
+/* vigil-enforcer: PID 1 of an application container. It starts the application,
+ * follows every process it creates, blocks the executions the policy forbids and
+ * writes one JSON event per decision. See docs/enforcer-cli.md. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "events.h"
+#include "landlock.h"
+#include "log.h"
+#include "options.h"
+#include "policy.h"
+#include "rules.h"
+#include "sha256.h"
+#include "spawn.h"
+#include "trace.h"
+#include "version.h"
+
+static const int forwarded_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+struct mechanisms {
+    int landlock_fd;      /* -1 when not used */
+    int landlock_abi;
+    size_t landlock_rules;
+    bool seccomp;
+    bool follow_forks;
+};
+
+static int read_file(const char *path, char **out, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        log_errno("cannot open the policy %s", path);
+        return -1;
+    }
+    size_t cap = POLICY_MAX_BYTES + 1, n = 0;
+    char *buf = malloc(cap);
+    if (!buf) {
+        close(fd);
+        return -1;
+    }
+    for (;;) {
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            log_errno("cannot read the policy %s", path);
+            free(buf);
+            close(fd);
+            return -1;
+        }
+        if (r == 0 || (n += (size_t)r) == cap)
+            break;
+    }
+    close(fd);
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+/* Load and parse the policy from --policy, VIGIL_POLICY_FILE or VIGIL_POLICY.
+ * Without any, the policy is empty: everything is traced and reported. */
+static int load_policy(const struct options *o, struct policy *p, char digest[65])
+{
+    static const char empty[] = "vigil-policy 1\nend\n";
+    char *text = NULL;
+    size_t len;
+    const char *source = "(none)";
+    if (o->policy_file) {
+        source = o->policy_file;
+        if (read_file(o->policy_file, &text, &len) < 0)
+            return -1;
+    } else if (o->policy_inline) {
+        source = "VIGIL_POLICY";
+        len = strlen(o->policy_inline);
+        text = strdup(o->policy_inline);
+    } else {
+        len = sizeof empty - 1;
+        text = strdup(empty);
+    }
+    if (!text)
+        return -1;
+    struct policy_error err;
+    int rc = policy_parse(text, len, p, &err);
+    if (rc < 0)
+        log_msg("policy:%d: %s (in %s)", err.line, err.msg, source);
+    else
+        sha256_hex(text, len, digest);
+    free(text);
+    return rc;
+}
+
+static void block_signals(sigset_t *forward, sigset_t *original)
+{
+    sigemptyset(forward);
+    for (size_t i = 0; i < sizeof forwarded_signals / sizeof forwarded_signals[0]; i++)
+        sigaddset(forward, forwarded_signals[i]);
+    sigset_t all = *forward;
+    sigaddset(&all, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &all, original);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGTTIN, SIG_IGN);
+    signal(SIGTTOU, SIG_IGN);
+}
+
+/* Landlock where the kernel has it; the seccomp escape filter where it does not.
+ * Neither when nothing is to be blocked (audit mode, no exec rules). */
+static int choose_mechanisms(const struct options *o, const struct exec_rules *rules, bool enforce,
+                             struct mechanisms *m)
+{
+    *m = (struct mechanisms){.landlock_fd = -1, .landlock_abi = landlock_abi()};
+    if (!enforce || rules_empty(rules))
+        return 0;
+    if (o->mechanism == MECH_LANDLOCK && m->landlock_abi == 0) {
+        log_msg("--mechanism landlock: this kernel has no Landlock (use auto or seccomp)");
+        return -1;
+    }
+    if (o->mechanism != MECH_SECCOMP && m->landlock_abi > 0) {
+        m->landlock_fd = landlock_build(rules, &m->landlock_rules);
+        if (m->landlock_fd >= 0) {
+            m->follow_forks = true;
+            return 0;
+        }
+        if (o->mechanism == MECH_LANDLOCK)
+            return -1;
+        log_msg("falling back to the seccomp mechanism");
+    }
+    m->seccomp = true;
+    return 0;
+}
+
+/* Judge the command before starting anything: a blocked command never starts. */
+static bool precheck_blocked(const struct exec_rules *rules, char *const *argv)
+{
+    char found[PATH_MAX], real[PATH_MAX], rule[64];
+    struct stat st;
+    if (!spawn_resolve(argv[0], found, sizeof found) || !realpath(found, real) || stat(real, &st) < 0)
+        return false; /* execvp will say what is wrong */
+    struct verdict v;
+    rules_decide(rules, real, true, st.st_dev, st.st_ino, &v);
+    if (v.allowed)
+        return false;
+    size_t len = 0;
+    bool cut = false;
+    char args[EVENT_ARGV_MAX_BYTES];
+    for (size_t i = 0; argv[i]; i++) {
+        size_t n = strlen(argv[i]) + 1;
+        if (len + n > sizeof args) {
+            cut = true;
+            break;
+        }
+        memcpy(args + len, argv[i], n);
+        len += n;
+    }
+    struct event e;
+    char cwd[PATH_MAX];
+    event_begin(&e, "exec", "blocked");
+    event_str(&e, "rule", verdict_rule_name(&v, rule, sizeof rule));
+    event_str(&e, "pattern", v.pattern);
+    event_int(&e, "pid", getpid());
+    event_int(&e, "ppid", getppid());
+    event_int(&e, "uid", getuid());
+    event_str(&e, "exe", real);
+    event_argv(&e, args, len, cut);
+    event_str(&e, "cwd", getcwd(cwd, sizeof cwd) ? cwd : NULL);
+    event_str(&e, "script", NULL);
+    event_str(&e, "mechanism", "precheck");
+    event_emit(&e);
+    log_msg("blocked: %s (%s%s%s)", real, rule, v.pattern ? " " : "", v.pattern ? v.pattern : ": not in the allow list");
+    return true;
+}
+
+static void lifecycle_common(struct event *e, const char *what, const char *verdict, pid_t app)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    event_begin(e, "lifecycle", verdict);
+    event_str(e, "event", what);
+    event_str(e, "rule", NULL);
+    event_int(e, "pid", app);
+    event_int(e, "ppid", getpid());
+    event_int(e, "uid", getuid());
+    event_str(e, "exe", exe);
+}
+
+static void emit_start(const struct policy *p, const char *digest, const struct mechanisms *m, bool traced,
+                       pid_t app, char *const *argv)
+{
+    struct event e;
+    char cwd[PATH_MAX], mech[160], args[EVENT_ARGV_MAX_BYTES];
+    size_t len = 0;
+    for (size_t i = 0; argv[i]; i++) {
+        size_t n = strlen(argv[i]) + 1;
+        if (len + n > sizeof args)
+            break;
+        memcpy(args + len, argv[i], n);
+        len += n;
+    }
+    lifecycle_common(&e, "start", "allowed", app);
+    event_argv(&e, args, len, false);
+    event_str(&e, "cwd", getcwd(cwd, sizeof cwd) ? cwd : NULL);
+    event_str(&e, "version", VIGIL_VERSION);
+    event_str(&e, "arch", arch_name);
+    event_str(&e, "policy", digest);
+    event_str(&e, "policyName", p->name);
+    event_str(&e, "mode", p->mode == POLICY_AUDIT ? "audit" : "enforce");
+    event_bool(&e, "pid1", getpid() == 1);
+    event_bool(&e, "subreaper", getpid() != 1);
+    snprintf(mech, sizeof mech, "{\"ptrace\":%s,\"landlock\":%d,\"landlockRules\":%zu,\"seccomp\":%s}",
+             traced ? "true" : "false", m->landlock_fd >= 0 ? m->landlock_abi : 0, m->landlock_rules,
+             m->seccomp ? "true" : "false");
+    event_raw(&e, "mechanisms", mech);
+    event_str_array(&e, "notEnforced", p->not_enforced, p->n_not_enforced);
+    event_emit(&e);
+}
+
+static void emit_exit(int code, pid_t app)
+{
+    struct event e;
+    lifecycle_common(&e, "exit", "allowed", app);
+    event_raw(&e, "argv", "[]");
+    event_bool(&e, "argvTruncated", false);
+    event_str(&e, "cwd", NULL);
+    event_int(&e, "status", code);
+    event_emit(&e);
+}
+
+static void emit_failopen(const char *reason, pid_t app)
+{
+    struct event e;
+    lifecycle_common(&e, "failopen", "alert", app);
+    event_raw(&e, "argv", "[]");
+    event_bool(&e, "argvTruncated", false);
+    event_str(&e, "cwd", NULL);
+    event_str(&e, "reason", reason);
+    event_emit(&e);
+}
+
+static int print_policy_summary(const struct policy *p, const char *digest)
+{
+    printf("policy %s: mode %s, %zu allow, %zu deny, sha256 %s\n", p->name ? p->name : "(unnamed)",
+           p->mode == POLICY_AUDIT ? "audit" : "enforce", p->n_allow, p->n_deny, digest);
+    for (size_t i = 0; i < p->n_not_enforced; i++)
+        printf("not yet enforced: %s\n", p->not_enforced[i]);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    struct policy policy;
+    struct exec_rules rules;
+    struct mechanisms mech;
+    char digest[65];
+    sigset_t forward, original;
+
+    /* 1. options; the trivial modes first */
+    if (options_parse(argc, argv, &o))
+        return 2;
+    if (o.help) {
+        options_usage();
+        return 0;
+    }
+    if (o.version) {
+        printf("vigil-enforcer %s (%s)\n", VIGIL_VERSION, arch_name);
+        return 0;
+    }
+    if (o.noop)
+        return 0;
+
+    /* 2. the policy: any malformed line stops us before the application starts */
+    if (load_policy(&o, &policy, digest) < 0)
+        return 2;
+    if (o.audit)
+        policy.mode = POLICY_AUDIT;
+    if (o.check_policy)
+        return print_policy_summary(&policy, digest);
+    if (rules_build(&policy, &rules) < 0) {
+        log_msg("out of memory building the exec rules");
+        return 1;
+    }
+    bool enforce = policy.mode == POLICY_ENFORCE && !rules_empty(&rules);
+
+    /* 3. where events go */
+    if (events_open(o.events) < 0)
+        return 2;
+
+    /* 4. init duties: reap orphans even when not PID 1; signals wait for signalfd */
+    if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+        log_errno("prctl(PR_SET_CHILD_SUBREAPER): orphans will not be reaped by the enforcer");
+    block_signals(&forward, &original);
+
+    /* 5. a command the policy forbids is not started at all */
+    if (enforce && precheck_blocked(&rules, o.argv)) {
+        events_flush(1000);
+        return 126;
+    }
+
+    /* 6. kernel-side mechanisms, then the child, attached before it can exec */
+    if (choose_mechanisms(&o, &rules, enforce, &mech) < 0)
+        return 1;
+    struct spawn_plan plan = {o.argv, mech.landlock_fd, mech.seccomp, original};
+    int gate;
+    pid_t app = spawn_start(&plan, &gate);
+    if (app < 0)
+        return 1;
+    if (mech.landlock_fd >= 0)
+        close(mech.landlock_fd);
+    bool traced = true;
+    int err = trace_seize(app);
+    if (err < 0) {
+        errno = -err;
+        log_errno("cannot trace the application (ptrace(PTRACE_SEIZE))");
+        if (!o.fail_open) {
+            log_msg("refusing to start the application unprotected; --fail-open (VIGIL_FAIL_OPEN=1) runs it "
+                    "without exec control");
+            spawn_release(gate, false);
+            waitpid(app, NULL, 0);
+            return 1;
+        }
+        traced = false;
+        emit_failopen("ptrace refused", app);
+    }
+    emit_start(&policy, digest, &mech, traced, app, o.argv);
+    spawn_release(gate, true);
+
+    /* 7. follow everything until the application's main process ends */
+    struct tracer t = {&rules, policy.mode == POLICY_AUDIT, enforce, mech.follow_forks && traced, traced, app};
+    int code = trace_run(&t, &forward);
+
+    /* 8. exit with the application's status */
+    emit_exit(code, app);
+    events_flush(2000);
+    return code;
+}

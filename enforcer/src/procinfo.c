@@ -1,0 +1,126 @@
+
+#include "procinfo.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static int open_proc(pid_t pid, const char *name)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+ssize_t proc_read(pid_t pid, const char *name, char *buf, size_t cap, bool *cut)
+{
+    int fd = open_proc(pid, name);
+    if (fd < 0)
+        return -1;
+    size_t got = 0;
+    while (got < cap) {
+        ssize_t n = read(fd, buf + got, cap - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    if (cut) {
+        char extra;
+        *cut = got == cap && read(fd, &extra, 1) == 1;
+    }
+    close(fd);
+    return (ssize_t)got;
+}
+
+bool proc_link(pid_t pid, const char *name, char *buf, size_t cap)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+    ssize_t n = readlink(path, buf, cap - 1);
+    if (n < 0)
+        return false;
+    buf[n] = '\0';
+    return true;
+}
+
+static long field(const char *text, const char *name)
+{
+    const char *p = strstr(text, name);
+    if (!p)
+        return -1;
+    p += strlen(name);
+    while (*p == ' ' || *p == '\t')
+        p++;
+    char *end;
+    long v = strtol(p, &end, 10);
+    return end == p ? -1 : v;
+}
+
+void proc_ids(pid_t pid, long *ppid, long *uid, long *tgid)
+{
+    char text[2048];
+    ssize_t n = proc_read(pid, "status", text, sizeof text - 1, NULL);
+    if (n < 0) {
+        *ppid = *uid = -1;
+        if (tgid)
+            *tgid = -1;
+        return;
+    }
+    text[n] = '\0';
+    *ppid = field(text, "\nPPid:");
+    *uid = field(text, "\nUid:");
+    if (tgid)
+        *tgid = field(text, "\nTgid:");
+}
+
+bool proc_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+    struct iovec local = {buf, len};
+    struct iovec remote = {(void *)(uintptr_t)addr, len};
+    return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len;
+}
+
+bool proc_read_string(pid_t pid, uint64_t addr, char *buf, size_t cap)
+{
+    size_t got = 0;
+    while (got + 1 < cap) {
+        /* never cross a page boundary in one read: the next page may be unmapped */
+        size_t page_left = 4096 - (size_t)((addr + got) % 4096);
+        size_t want = cap - 1 - got < page_left ? cap - 1 - got : page_left;
+        struct iovec local = {buf + got, want};
+        struct iovec remote = {(void *)(uintptr_t)(addr + got), want};
+        ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+        if (n <= 0)
+            return false;
+        char *nul = memchr(buf + got, '\0', (size_t)n);
+        if (nul)
+            return true;
+        got += (size_t)n;
+    }
+    buf[cap - 1] = '\0';
+    return false; /* longer than the buffer: not a path we can judge */
+}
+
+bool proc_auxv(pid_t pid, unsigned long type, uint64_t *value)
+{
+    uint64_t aux[128];
+    ssize_t n = proc_read(pid, "auxv", (char *)aux, sizeof aux, NULL);
+    if (n <= 0)
+        return false;
+    size_t count = (size_t)n / (2 * sizeof aux[0]);
+    for (size_t i = 0; i < count; i++) {
+        if (aux[2 * i] == type) {
+            *value = aux[2 * i + 1];
+            return true;
+        }
+        if (aux[2 * i] == 0)
+            break;
+    }
+    return false;
+}

@@ -1,0 +1,25 @@
+/* Bounded reads of another process's /proc entries and memory. Nothing here
+ * reads more than the caller's buffer, whatever the tracee puts there. */
+#ifndef VIGIL_PROCINFO_H
+#define VIGIL_PROCINFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Reads at most cap bytes of /proc/PID/NAME; returns the count or -1. *cut is set
+ * when the file had more. */
+ssize_t proc_read(pid_t pid, const char *name, char *buf, size_t cap, bool *cut);
+/* readlink of /proc/PID/NAME, NUL-terminated; false on failure. */
+bool proc_link(pid_t pid, const char *name, char *buf, size_t cap);
+/* PPid, first Uid and Tgid from /proc/PID/status; -1 for what cannot be read. */
+void proc_ids(pid_t pid, long *ppid, long *uid, long *tgid);
+/* Copy a NUL-terminated string of at most cap-1 bytes from the tracee. */
+bool proc_read_string(pid_t pid, uint64_t addr, char *buf, size_t cap);
+/* Copy len bytes from the tracee; false unless all were read. */
+bool proc_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len);
+/* The auxv entry `type` of the process (e.g. AT_EXECFN); false if absent. */
+bool proc_auxv(pid_t pid, unsigned long type, uint64_t *value);
+
+#endif

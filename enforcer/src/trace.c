@@ -1,0 +1,445 @@
+
+#include "trace.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "events.h"
+#include "fswalk.h"
+#include "log.h"
+#include "procinfo.h"
+
+#ifndef PTRACE_GET_SYSCALL_INFO
+#define PTRACE_GET_SYSCALL_INFO 0x420e
+#endif
+#ifndef PTRACE_EVENT_STOP
+#define PTRACE_EVENT_STOP 128
+#endif
+
+/* The kernel's struct ptrace_syscall_info (linux/ptrace.h, 5.3+), declared here
+ * because libc headers disagree on whether they provide it. */
+#define SYSCALL_INFO_ENTRY 1
+#define SYSCALL_INFO_EXIT 2
+struct syscall_info {
+    uint8_t op;
+    uint8_t pad[3];
+    uint32_t arch;
+    uint64_t instruction_pointer;
+    uint64_t stack_pointer;
+    union {
+        struct {
+            uint64_t nr;
+            uint64_t args[6];
+        } entry;
+        struct {
+            int64_t rval;
+            uint8_t is_error;
+        } exit;
+        struct {
+            uint64_t nr;
+            uint64_t args[6];
+            uint32_t ret_data;
+        } seccomp;
+    };
+};
+
+#define SEIZE_OPTIONS                                                                                          \
+    (PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |                 \
+     PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC)
+
+/* Processes followed syscall by syscall between fork and their first exec, so an
+ * exec the kernel refuses (Landlock) is still reported. Open addressing by pid. */
+#define FOLLOW_SLOTS 4096
+#define FOLLOW_MAX_SYSCALLS 256
+
+struct follow {
+    pid_t pid; /* 0 = free */
+    int syscalls;
+    bool in_exec;
+    bool execveat;
+    char *path; /* exec path as the process passed it (for the report only) */
+    uint64_t argv_addr;
+    int dirfd;
+    int flags;
+    dev_t reported_dev; /* last refusal reported: execvp retries the same file */
+    ino_t reported_ino;
+};
+
+static struct follow follows[FOLLOW_SLOTS];
+
+static struct follow *follow_find(pid_t pid, bool create)
+{
+    size_t h = (size_t)pid % FOLLOW_SLOTS;
+    for (size_t i = 0; i < FOLLOW_SLOTS; i++) {
+        struct follow *f = &follows[(h + i) % FOLLOW_SLOTS];
+        if (f->pid == pid)
+            return f;
+        if (f->pid == 0) {
+            if (!create)
+                return NULL;
+            memset(f, 0, sizeof *f);
+            f->pid = pid;
+            return f;
+        }
+    }
+    return NULL; /* full: this process is simply not followed */
+}
+
+static void follow_drop(pid_t pid)
+{
+    struct follow *f = follow_find(pid, false);
+    if (!f)
+        return;
+    free(f->path);
+    /* re-insert the rest of the cluster so lookups keep working (backward shift) */
+    size_t i = (size_t)(f - follows);
+    f->pid = 0;
+    f->path = NULL;
+    for (size_t j = (i + 1) % FOLLOW_SLOTS; follows[j].pid != 0; j = (j + 1) % FOLLOW_SLOTS) {
+        struct follow moved = follows[j];
+        follows[j].pid = 0;
+        struct follow *slot = follow_find(moved.pid, true);
+        *slot = moved;
+    }
+}
+
+int trace_seize(pid_t pid)
+{
+    if (ptrace(PTRACE_SEIZE, pid, 0, (void *)(long)SEIZE_OPTIONS) < 0)
+        return -errno;
+    return 0;
+}
+
+/* Resume a stopped tracee: syscall by syscall while followed, else freely. */
+static void resume(pid_t pid, int sig)
+{
+    int req = follow_find(pid, false) ? PTRACE_SYSCALL : PTRACE_CONT;
+    if (ptrace(req, pid, 0, (void *)(long)sig) < 0 && errno != ESRCH)
+        log_errno("cannot resume process %d", (int)pid);
+}
+
+static const char *verdict_word(const struct tracer *t, bool allowed)
+{
+    return allowed ? "allowed" : t->audit ? "alert" : "blocked";
+}
+
+/* The common process fields of an event. */
+static void event_process(struct event *e, pid_t pid)
+{
+    long ppid, uid;
+    proc_ids(pid, &ppid, &uid, NULL);
+    event_int(e, "pid", pid);
+    event_int(e, "ppid", ppid);
+    event_int(e, "uid", uid);
+}
+
+static void event_cwd(struct event *e, pid_t pid)
+{
+    char cwd[PATH_MAX];
+    event_str(e, "cwd", proc_link(pid, "cwd", cwd, sizeof cwd) ? cwd : NULL);
+}
+
+/* Is this fd of the process something we may write a one-line message to
+ * without side effects (pipe, file, terminal)? */
+static void tell_process(pid_t pid, const char *msg)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd/2", (int)pid);
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return;
+    bool tty = S_ISCHR(st.st_mode) && (major(st.st_rdev) == 4 || major(st.st_rdev) == 5 ||
+                                       (major(st.st_rdev) >= 136 && major(st.st_rdev) <= 143));
+    if (!S_ISFIFO(st.st_mode) && !S_ISREG(st.st_mode) && !tty)
+        return;
+    int fd = open(path, O_WRONLY | O_APPEND | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t ignored = write(fd, msg, strlen(msg));
+    (void)ignored;
+    close(fd);
+}
+
+/* For a program started through #! (or binfmt_misc), the file the caller named:
+ * AT_EXECFN resolved against the caller's cwd, when it is not the exe itself. */
+static bool find_script(pid_t pid, const struct stat *exe_st, char *out)
+{
+    uint64_t addr;
+    char execfn[PATH_MAX], joined[PATH_MAX + 64];
+    if (!proc_auxv(pid, AT_EXECFN, &addr) || !proc_read_string(pid, addr, execfn, sizeof execfn))
+        return false;
+    if (!strncmp(execfn, "/dev/fd/", 8) || !strncmp(execfn, "/proc/", 6) || execfn[0] == '\0')
+        return false; /* fexecve/execveat by descriptor: the exe is what ran */
+    if (execfn[0] == '/')
+        snprintf(joined, sizeof joined, "/proc/%d/root%s", (int)pid, execfn);
+    else
+        snprintf(joined, sizeof joined, "/proc/%d/cwd/%s", (int)pid, execfn);
+    struct stat st;
+    if (!realpath(joined, out) || stat(out, &st) < 0 || !S_ISREG(st.st_mode))
+        return false;
+    return !(st.st_dev == exe_st->st_dev && st.st_ino == exe_st->st_ino);
+}
+
+static void block_message(pid_t pid, const char *path, const char *rule, const char *pattern)
+{
+    char msg[PATH_MAX + 256];
+    snprintf(msg, sizeof msg, "vigil: blocked exec of %s (%s%s%s)\n", path, rule, pattern ? " " : "",
+             pattern ? pattern : ": not in the allow list");
+    tell_process(pid, msg);
+}
+
+/* PTRACE_EVENT_EXEC: the new program is loaded and has not run one instruction. */
+static void on_exec(struct tracer *t, pid_t pid)
+{
+    unsigned long former = 0;
+    if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &former) == 0 && (pid_t)former != pid)
+        follow_drop((pid_t)former); /* exec from a non-leader thread took over the leader's pid */
+    follow_drop(pid);
+
+    char exe[PATH_MAX], script[PATH_MAX], link[64];
+    struct stat st;
+    snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+    bool have_exe = proc_link(pid, "exe", exe, sizeof exe);
+    bool have_id = stat(link, &st) == 0;
+    bool is_script = have_id && find_script(pid, &st, script);
+
+    struct verdict v = {true, "default", -1, NULL};
+    if (!have_exe) {
+        /* cannot tell what runs: fail closed when there are rules to apply */
+        v = (struct verdict){rules_empty(t->rules), "default", -1, NULL};
+        strcpy(exe, "?");
+    } else {
+        rules_decide(t->rules, exe, have_id, st.st_dev, st.st_ino, &v);
+        if (v.allowed && is_script) {
+            struct stat sst;
+            bool sid = stat(script, &sst) == 0;
+            rules_decide(t->rules, script, sid, sst.st_dev, sst.st_ino, &v);
+        }
+    }
+
+    char args[EVENT_ARGV_MAX_BYTES + 512], rule[64];
+    bool cut = false;
+    ssize_t n = proc_read(pid, "cmdline", args, sizeof args, &cut);
+    struct event e;
+    event_begin(&e, "exec", verdict_word(t, v.allowed));
+    event_str(&e, "rule", verdict_rule_name(&v, rule, sizeof rule));
+    event_str(&e, "pattern", v.pattern);
+    event_process(&e, pid);
+    event_str(&e, "exe", exe);
+    event_argv(&e, args, n > 0 ? (size_t)n : 0, cut);
+    event_cwd(&e, pid);
+    event_str(&e, "script", is_script ? script : NULL);
+    event_str(&e, "mechanism", "ptrace");
+    event_emit(&e);
+
+    if (!v.allowed && !t->audit) {
+        block_message(pid, is_script ? script : exe, rule, v.pattern);
+        if (arch_plant_exit_stub(pid, 126) < 0)
+            kill(pid, SIGKILL);
+    }
+    resume(pid, 0);
+}
+
+/* Exit of a followed execve/execveat that failed: if the policy refuses that
+ * file, the kernel (Landlock) took our decision; report it. */
+static void report_refused_exec(struct tracer *t, pid_t pid, struct follow *f, long rval)
+{
+    if (!f->path || (rval != -EACCES && rval != -EPERM))
+        return;
+    char joined[PATH_MAX + 64], real[PATH_MAX];
+    if (f->path[0] == '/')
+        snprintf(joined, sizeof joined, "/proc/%d/root%s", (int)pid, f->path);
+    else if (f->execveat && f->dirfd != AT_FDCWD)
+        snprintf(joined, sizeof joined, "/proc/%d/fd/%d/%s", (int)pid, f->dirfd, f->path);
+    else
+        snprintf(joined, sizeof joined, "/proc/%d/cwd/%s", (int)pid, f->path);
+    struct stat st;
+    if (!realpath(joined, real) || stat(real, &st) < 0)
+        return;
+    struct verdict v;
+    rules_decide(t->rules, real, true, st.st_dev, st.st_ino, &v);
+    if (v.allowed)
+        return; /* refused for another reason (e.g. not executable): not ours to report */
+    if (f->reported_dev == st.st_dev && f->reported_ino == st.st_ino)
+        return; /* the same refusal again, as PATH lookups through symlinked dirs do */
+    f->reported_dev = st.st_dev;
+    f->reported_ino = st.st_ino;
+
+    char args[EVENT_ARGV_MAX_BYTES], rule[64];
+    size_t len = 0;
+    bool cut = false;
+    for (int i = 0; i < EVENT_ARGV_MAX_ARGS && f->argv_addr; i++) {
+        uint64_t ptr = 0;
+        if (!proc_read_mem(pid, f->argv_addr + 8 * (uint64_t)i, &ptr, sizeof ptr) || ptr == 0)
+            break;
+        if (len >= sizeof args - 1 || !proc_read_string(pid, ptr, args + len, sizeof args - len)) {
+            cut = true;
+            break;
+        }
+        len += strlen(args + len) + 1;
+    }
+    struct event e;
+    event_begin(&e, "exec", "blocked");
+    event_str(&e, "rule", verdict_rule_name(&v, rule, sizeof rule));
+    event_str(&e, "pattern", v.pattern);
+    event_process(&e, pid);
+    event_str(&e, "exe", real);
+    event_argv(&e, args, len, cut);
+    event_cwd(&e, pid);
+    event_str(&e, "script", NULL);
+    event_str(&e, "mechanism", "landlock");
+    event_str(&e, "errno", rval == -EACCES ? "EACCES" : "EPERM");
+    event_emit(&e);
+}
+
+static void on_syscall_stop(struct tracer *t, pid_t pid)
+{
+    struct follow *f = follow_find(pid, false);
+    struct syscall_info info;
+    if (!f || ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof info, &info) <= 0) {
+        follow_drop(pid);
+        resume(pid, 0);
+        return;
+    }
+    if (info.op == SYSCALL_INFO_ENTRY) {
+        bool at = false;
+        f->in_exec = arch_is_exec_syscall(info.arch, info.entry.nr, &at);
+        if (f->in_exec) {
+            char path[PATH_MAX];
+            uint64_t path_addr = at ? info.entry.args[1] : info.entry.args[0];
+            free(f->path);
+            f->path = proc_read_string(pid, path_addr, path, sizeof path) ? strdup(path) : NULL;
+            f->execveat = at;
+            f->dirfd = at ? (int)info.entry.args[0] : AT_FDCWD;
+            f->flags = at ? (int)info.entry.args[4] : 0;
+            f->argv_addr = info.arch == arch_abis[0].audit_arch ? (at ? info.entry.args[2] : info.entry.args[1]) : 0;
+        }
+        if (++f->syscalls > FOLLOW_MAX_SYSCALLS && !f->in_exec) {
+            follow_drop(pid); /* a long-lived process, not a fork about to exec */
+        }
+    } else if (info.op == SYSCALL_INFO_EXIT) {
+        if (f->in_exec && info.exit.is_error)
+            report_refused_exec(t, pid, f, (long)info.exit.rval);
+        f->in_exec = false;
+    }
+    resume(pid, 0);
+}
+
+/* A new task's first stop (PTRACE_EVENT_STOP with SIGTRAP): start following
+ * new processes (not threads) until their first exec when asked to. */
+static void on_new_task(struct tracer *t, pid_t pid)
+{
+    if (t->follow_forks) {
+        long ppid, uid, tgid;
+        proc_ids(pid, &ppid, &uid, &tgid);
+        if (tgid == pid)
+            follow_find(pid, true);
+    }
+    resume(pid, 0);
+}
+
+static void on_stop(struct tracer *t, pid_t pid, int status)
+{
+    int sig = WSTOPSIG(status);
+    int event = (unsigned)status >> 16;
+    switch (event) {
+    case 0:
+        if (sig == (SIGTRAP | 0x80))
+            on_syscall_stop(t, pid);
+        else
+            resume(pid, sig); /* signal-delivery-stop: deliver it */
+        return;
+    case PTRACE_EVENT_EXEC:
+        on_exec(t, pid);
+        return;
+    case PTRACE_EVENT_STOP:
+        if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+            /* group-stop: stay stopped (job control works) but keep listening */
+            if (ptrace(PTRACE_LISTEN, pid, 0, 0) < 0 && errno != ESRCH)
+                resume(pid, 0);
+        } else {
+            on_new_task(t, pid);
+        }
+        return;
+    default: /* fork/vfork/clone events, foreign seccomp stops: nothing to decide */
+        resume(pid, 0);
+        return;
+    }
+}
+
+static int exit_code(int status)
+{
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return 1;
+}
+
+/* Reap and handle everything waitable now. Returns true once the main process has ended. */
+static bool drain(struct tracer *t, int *code)
+{
+    for (;;) {
+        int status;
+        pid_t pid = waitpid(-1, &status, __WALL | WNOHANG);
+        if (pid == 0)
+            return false;
+        if (pid < 0) {
+            if (errno == EINTR)
+                continue;
+            return false; /* ECHILD: nothing left to wait for */
+        }
+        if (WIFSTOPPED(status)) {
+            on_stop(t, pid, status);
+            continue;
+        }
+        if (WIFEXITED(status) || WIFSIGNALED(status)) {
+            follow_drop(pid);
+            if (pid == t->main_pid) {
+                *code = exit_code(status);
+                return true;
+            }
+        }
+    }
+}
+
+int trace_run(struct tracer *t, const sigset_t *forward)
+{
+    sigset_t wanted = *forward;
+    sigaddset(&wanted, SIGCHLD);
+    int sfd = signalfd(-1, &wanted, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0) {
+        log_errno("signalfd");
+        return 1;
+    }
+    int code = 0;
+    while (!drain(t, &code)) {
+        struct pollfd p[2] = {{sfd, POLLIN, 0}, {events_pending_fd(), POLLOUT, 0}};
+        if (poll(p, p[1].fd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR) {
+            log_errno("poll");
+            break;
+        }
+        if (p[1].fd >= 0 && (p[1].revents & (POLLOUT | POLLERR | POLLHUP)))
+            events_flush(0);
+        struct signalfd_siginfo si;
+        while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+            if (si.ssi_signo != SIGCHLD)
+                kill(t->main_pid, (int)si.ssi_signo);
+        }
+    }
+    close(sfd);
+    return code;
+}
