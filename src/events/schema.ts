@@ -38,7 +38,8 @@ const commonFields = {
   exe: z.string(),
   argv: argvSchema,
   argvTruncated: z.boolean(),
-  cwd: z.string(),
+  /** null when it could not be read (e.g. the enforcer's own exit event). */
+  cwd: z.string().nullable(),
 };
 
 export const execEventSchema = z.strictObject({
@@ -49,8 +50,8 @@ export const execEventSchema = z.strictObject({
   mechanism: z.enum(["ptrace", "landlock"]),
   /** The script path for `#!` programs, else null. */
   script: z.string().nullable(),
-  /** For `landlock` blocks: the errno the caller saw (e.g. 13 for EACCES); null or absent otherwise. */
-  errno: z.number().int().positive().nullable().optional(),
+  /** For `landlock` blocks: the error the caller saw, by name ("EACCES"); null or absent otherwise. */
+  errno: z.string().regex(/^E[A-Z0-9]+$/).nullable().optional(),
 });
 
 export const mechanismsSchema = z.strictObject({
@@ -58,6 +59,8 @@ export const mechanismsSchema = z.strictObject({
   /** Landlock ABI version in use, 0 when not used. */
   landlock: z.number().int().nonnegative(),
   seccomp: z.boolean(),
+  /** How many Landlock rules (file grants) the ruleset holds, when Landlock is used. */
+  landlockRules: z.number().int().nonnegative().optional(),
 });
 
 export const lifecycleStartEventSchema = z.strictObject({
@@ -65,6 +68,7 @@ export const lifecycleStartEventSchema = z.strictObject({
   kind: z.literal("lifecycle"),
   event: z.literal("start"),
   version: z.string(),
+  arch: z.enum(["amd64", "arm64"]),
   /** SHA-256 (hex) of the compiled policy, null when running without a policy. */
   policy: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
   policyName: z.string().nullable(),

@@ -21,7 +21,7 @@ function summaryRow(event: VigilEvent): Row {
   const verdict = event.verdict.toUpperCase();
   switch (event.kind) {
     case "exec": {
-      const rule = event.rule === null ? "" : `rule ${event.rule}${event.pattern === null ? "" : ` (${event.pattern})`}`;
+      const rule = event.rule === null ? "" : `rule ${event.rule}${ruleNote(event.rule, event.pattern)}`;
       const via = event.mechanism === "landlock" ? " via landlock" : "";
       return { verdict, kind: "exec", subject: event.exe, detail: `${shortArgv(event.argv)}  ${rule}${via}`.trim() };
     }
@@ -50,6 +50,11 @@ function summaryRow(event: VigilEvent): Row {
 function shortArgv(argv: readonly string[]): string {
   const text = argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(" ");
   return text.length > MAX_ARGV_SHOWN ? `${text.slice(0, MAX_ARGV_SHOWN - 1)}…` : text;
+}
+
+function ruleNote(rule: string, pattern: string | null): string {
+  if (pattern !== null) return ` (${pattern})`;
+  return rule === "exec.allow" ? " (matches no allow glob)" : "";
 }
 
 function onOff(value: boolean): string {

@@ -31,6 +31,7 @@ const startEvent = {
   kind: "lifecycle",
   event: "start",
   version: "0.1.0",
+  arch: "amd64",
   policy: "a".repeat(64),
   policyName: "demo",
   mode: "enforce",
@@ -44,10 +45,11 @@ describe("eventSchema", () => {
   test("accepts exec, lifecycle start/exit/failopen and dropped events", () => {
     for (const event of [
       execEvent,
-      { ...execEvent, mechanism: "landlock", errno: 13 },
+      { ...execEvent, mechanism: "landlock", errno: "EACCES" },
+      { ...startEvent, mechanisms: { ptrace: true, landlock: 7, landlockRules: 729, seccomp: false } },
       startEvent,
       { ...startEvent, policy: null, policyName: null },
-      { ...common, kind: "lifecycle", event: "exit", status: 126 },
+      { ...common, kind: "lifecycle", event: "exit", status: 126, cwd: null },
       { ...common, kind: "lifecycle", event: "failopen", reason: "ptrace: EPERM" },
       { ...common, kind: "dropped", count: 5 },
     ]) {
@@ -68,6 +70,8 @@ describe("eventSchema", () => {
     ["policy hash not sha256", { ...startEvent, policy: "abc" }],
     ["unknown lifecycle event", { ...startEvent, event: "restart" }],
     ["negative pid", { ...execEvent, pid: -1 }],
+    ["errno as a number", { ...execEvent, mechanism: "landlock", errno: 13 }],
+    ["unknown arch", { ...startEvent, arch: "riscv64" }],
   ])("rejects %s", (_name, event) => {
     expect(eventSchema.safeParse(event).success).toBe(false);
   });

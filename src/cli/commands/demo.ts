@@ -27,7 +27,8 @@ spec:
     deny: ["/usr/bin/perl*"]           # ...except perl, a favourite of attackers
 `;
 
-export const DEMO_APP = `echo "app: running uname (allowed)"
+export const DEMO_APP = `exec 2>&1    # show errors in order with the rest
+echo "app: running uname (allowed)"
 uname -s
 echo "app: running perl (denied by the policy)"
 perl -e 'print "app: perl ran\\n"' || echo "app: perl failed with status $?"
@@ -84,7 +85,7 @@ function demoReport(status: number, appOutput: string, eventsText: string): CliR
   if (status !== 0) problems.push(`the enforcer exited with status ${status}`);
 
   if (problems.length === 0) {
-    out.push("Allowed programs ran; perl and the dropped copy were stopped before their first instruction.");
+    out.push("The allowed programs ran; perl and the dropped copy never ran a single instruction.");
     out.push("Next: `vigil exec --policy policy.yaml -- your-command` (see README.md).", "");
     return { code: 0, stdout: out.join("\n"), stderr: "" };
   }
