@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what Vigil needs on a fresh Debian 12 machine (run as root), then builds it.
+# Idempotent: apt runs only when a package is missing, npm ci only when node_modules is stale.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  build-essential make musl-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+  clang libclang-rt-14-dev
+  tini strace hyperfine util-linux procps busybox-static
+)
+
+say() { printf 'setup: %s\n' "$*"; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+done
+if ((${#missing[@]} > 0)); then
+  [[ $(id -u) -eq 0 ]] || die "missing Debian packages (${missing[*]}); run this script as root"
+  say "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  say "Debian packages present"
+fi
+
+command -v node >/dev/null || die "Node.js >= 20 is required (not found on PATH)"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+((node_major >= 20)) || die "Node.js >= 20 is required; found $(node --version)"
+
+if [[ -f package-lock.json ]]; then
+  if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json || package.json -nt node_modules/.package-lock.json ]]; then
+    say "npm ci"
+    npm ci --no-audit --no-fund
+  else
+    say "node_modules up to date"
+  fi
+else
+  say "npm install (no package-lock.json)"
+  npm install --no-audit --no-fund
+fi
+
+say "npm run build"
+npm run build
+say "done"
