@@ -256,6 +256,13 @@ static int print_policy_summary(const struct policy *p, const char *digest)
     return 0;
 }
 
+static int finish(int code, struct exec_rules *rules, struct policy *policy)
+{
+    rules_free(rules);
+    policy_free(policy);
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -284,17 +291,23 @@ int main(int argc, char **argv)
         return 2;
     if (o.audit)
         policy.mode = POLICY_AUDIT;
-    if (o.check_policy)
-        return print_policy_summary(&policy, digest);
+    if (o.check_policy) {
+        print_policy_summary(&policy, digest);
+        policy_free(&policy);
+        return 0;
+    }
     if (rules_build(&policy, &rules) < 0) {
         log_msg("out of memory building the exec rules");
-        return 1;
+        return finish(1, &rules, &policy);
     }
     bool enforce = policy.mode == POLICY_ENFORCE && !rules_empty(&rules);
 
     /* 3. where events go */
     if (events_open(o.events) < 0)
-        return 2;
+        return finish(2, &rules, &policy);
+
+    /* Nobody in the container may read or write the enforcer's memory. */
+    prctl(PR_SET_DUMPABLE, 0);
 
     /* 4. init duties: reap orphans even when not PID 1; signals wait for signalfd */
     if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
@@ -304,17 +317,17 @@ int main(int argc, char **argv)
     /* 5. a command the policy forbids is not started at all */
     if (enforce && precheck_blocked(&rules, o.argv)) {
         events_flush(1000);
-        return 126;
+        return finish(126, &rules, &policy);
     }
 
     /* 6. kernel-side mechanisms, then the child, attached before it can exec */
     if (choose_mechanisms(&o, &rules, enforce, &mech) < 0)
-        return 1;
+        return finish(1, &rules, &policy);
     struct spawn_plan plan = {o.argv, mech.landlock_fd, mech.seccomp, original};
     int gate;
     pid_t app = spawn_start(&plan, &gate);
     if (app < 0)
-        return 1;
+        return finish(1, &rules, &policy);
     if (mech.landlock_fd >= 0)
         close(mech.landlock_fd);
     bool traced = true;
@@ -327,7 +340,7 @@ int main(int argc, char **argv)
                     "without exec control");
             spawn_release(gate, false);
             waitpid(app, NULL, 0);
-            return 1;
+            return finish(1, &rules, &policy);
         }
         traced = false;
         emit_failopen("ptrace refused", app);
@@ -342,5 +355,5 @@ int main(int argc, char **argv)
     /* 8. exit with the application's status */
     emit_exit(code, app);
     events_flush(2000);
-    return code;
+    return finish(code, &rules, &policy);
 }

@@ -152,8 +152,9 @@ static void event_cwd(struct event *e, pid_t pid)
     event_str(e, "cwd", proc_link(pid, "cwd", cwd, sizeof cwd) ? cwd : NULL);
 }
 
-/* Is this fd of the process something we may write a one-line message to
- * without side effects (pipe, file, terminal)? */
+/* Tell the blocked process why, on its stderr, when that is a pipe or a terminal
+ * (opening anything else could have side effects; a regular file has an offset
+ * we do not share, so our line would be overwritten). */
 static void tell_process(pid_t pid, const char *msg)
 {
     char path[64];
@@ -163,7 +164,7 @@ static void tell_process(pid_t pid, const char *msg)
         return;
     bool tty = S_ISCHR(st.st_mode) && (major(st.st_rdev) == 4 || major(st.st_rdev) == 5 ||
                                        (major(st.st_rdev) >= 136 && major(st.st_rdev) <= 143));
-    if (!S_ISFIFO(st.st_mode) && !S_ISREG(st.st_mode) && !tty)
+    if (!S_ISFIFO(st.st_mode) && !tty)
         return;
     int fd = open(path, O_WRONLY | O_APPEND | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
@@ -193,6 +194,44 @@ static bool find_script(pid_t pid, const struct stat *exe_st, char *out)
     return !(st.st_dev == exe_st->st_dev && st.st_ino == exe_st->st_ino);
 }
 
+/* Is this exe a dynamic loader (ld-linux*.so*, ld-musl-*.so*) run as a program? */
+static bool is_loader(const char *exe)
+{
+    const char *base = strrchr(exe, '/');
+    base = base ? base + 1 : exe;
+    return !strncmp(base, "ld-", 3) && strstr(base, ".so") != NULL;
+}
+
+/* `ld.so [OPTIONS] PROGRAM ARGS`: the program the loader will map and run,
+ * resolved against the process's cwd. Returns false when there is none. */
+static bool loader_program(pid_t pid, const char *args, size_t len, char *out)
+{
+    static const char *const with_value[] = {"--library-path", "--preload", "--argv0", "--audit",
+                                             "--inhibit-rpath", "--glibc-hwcaps-prepend",
+                                             "--glibc-hwcaps-mask"};
+    size_t pos = strnlen(args, len) + 1; /* skip argv[0] */
+    while (pos < len) {
+        const char *a = args + pos;
+        size_t n = strnlen(a, len - pos);
+        if (n == len - pos)
+            return false; /* cut argument: cannot tell */
+        pos += n + 1;
+        if (strncmp(a, "--", 2) != 0) {
+            char joined[PATH_MAX + 64];
+            snprintf(joined, sizeof joined, a[0] == '/' ? "/proc/%d/root%s" : "/proc/%d/cwd/%s", (int)pid, a);
+            if (!realpath(joined, out))
+                snprintf(out, PATH_MAX, "%s", a); /* judged by name: matches no allow glob */
+            return true;
+        }
+        if (!strcmp(a, "--"))
+            continue;
+        for (size_t i = 0; i < sizeof with_value / sizeof with_value[0]; i++)
+            if (!strcmp(a, with_value[i]) && pos < len)
+                pos += strnlen(args + pos, len - pos) + 1;
+    }
+    return false;
+}
+
 static void block_message(pid_t pid, const char *path, const char *rule, const char *pattern)
 {
     char msg[PATH_MAX + 256];
@@ -216,6 +255,11 @@ static void on_exec(struct tracer *t, pid_t pid)
     bool have_id = stat(link, &st) == 0;
     bool is_script = have_id && find_script(pid, &st, script);
 
+    char args[EVENT_ARGV_MAX_BYTES + 512], rule[64], program[PATH_MAX];
+    bool cut = false;
+    ssize_t n = proc_read(pid, "cmdline", args, sizeof args, &cut);
+    bool via_loader = have_exe && is_loader(exe) && n > 0 && loader_program(pid, args, (size_t)n, program);
+
     struct verdict v = {true, "default", -1, NULL};
     if (!have_exe) {
         /* cannot tell what runs: fail closed when there are rules to apply */
@@ -228,11 +272,14 @@ static void on_exec(struct tracer *t, pid_t pid)
             bool sid = stat(script, &sst) == 0;
             rules_decide(t->rules, script, sid, sst.st_dev, sst.st_ino, &v);
         }
+        if (v.allowed && via_loader) {
+            /* the loader maps and runs this file itself: judge it as if it were exec'd */
+            struct stat pst;
+            bool pid_ok = stat(program, &pst) == 0;
+            rules_decide(t->rules, program, pid_ok, pst.st_dev, pst.st_ino, &v);
+        }
     }
 
-    char args[EVENT_ARGV_MAX_BYTES + 512], rule[64];
-    bool cut = false;
-    ssize_t n = proc_read(pid, "cmdline", args, sizeof args, &cut);
     struct event e;
     event_begin(&e, "exec", verdict_word(t, v.allowed));
     event_str(&e, "rule", verdict_rule_name(&v, rule, sizeof rule));
@@ -242,11 +289,12 @@ static void on_exec(struct tracer *t, pid_t pid)
     event_argv(&e, args, n > 0 ? (size_t)n : 0, cut);
     event_cwd(&e, pid);
     event_str(&e, "script", is_script ? script : NULL);
+    event_str(&e, "program", via_loader ? program : NULL);
     event_str(&e, "mechanism", "ptrace");
     event_emit(&e);
 
     if (!v.allowed && !t->audit) {
-        block_message(pid, is_script ? script : exe, rule, v.pattern);
+        block_message(pid, via_loader ? program : is_script ? script : exe, rule, v.pattern);
         if (arch_plant_exit_stub(pid, 126) < 0)
             kill(pid, SIGKILL);
     }
