@@ -4,12 +4,14 @@
 // must still run through the same route wherever the route itself is left open.
 
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { expectCleanRun, expectDidNotRun, expectRan } from "./helpers/assert.js";
+import { expectCleanRun, expectDidNotRun, expectRan, validateEventsAfterEach } from "./helpers/assert.js";
 import { MECHANISMS, makeExecFixture } from "./helpers/fixture.js";
 import type { ExecFixture } from "./helpers/fixture.js";
 import { ensureBuilt, probe } from "./helpers/paths.js";
 import { describeRun, runEnforcer } from "./helpers/run.js";
 import type { RunResult } from "./helpers/run.js";
+
+validateEventsAfterEach();
 
 const SIGSYS_EXIT = 128 + 31;
 
@@ -70,17 +72,29 @@ const routes: Route[] = [
 
 describe.each(MECHANISMS)("escape routes, mechanism $label", ({ mechanism }) => {
   describe.each(routes)("$name", (route) => {
-    test("the denied program never runs", async () => {
-      const m = fx.markerPath("escape-denied");
-      const r = await runEnforcer({ mechanism, policy: fx.allowlist, command: route.argv(fx.denied).concat(m), timeoutMs: 20_000 });
-      expectCleanRun(r);
-      expectDidNotRun(m, r);
-      expect(r.stdout, describeRun(r)).not.toContain("marker ran");
-      expect(r.code, describeRun(r)).not.toBe(0);
-      if (mechanism === "seccomp" && route.seccompClosesWith !== undefined) {
-        expect(r.stdout, describeRun(r)).toMatch(route.seccompClosesWith);
-      }
-    });
+    const targets = [
+      { how: "by its path", target: (f: ExecFixture) => f.denied },
+      { how: "through a hard link in an allowed directory", target: (f: ExecFixture) => f.hardDenied },
+      { how: "through a symlink", target: (f: ExecFixture) => f.symDenied },
+    ];
+    const policies = [
+      { kind: "allowlist", policy: (f: ExecFixture) => f.allowlist },
+      { kind: "deny-only", policy: (f: ExecFixture) => f.denylist },
+    ];
+    test.each(policies.flatMap((p) => targets.map((t) => ({ ...p, ...t }))))(
+      "the denied program never runs ($how, $kind policy)",
+      async ({ target, policy }) => {
+        const m = fx.markerPath("escape-denied");
+        const r = await runEnforcer({ mechanism, policy: policy(fx), command: route.argv(target(fx)).concat(m), timeoutMs: 20_000 });
+        expectCleanRun(r);
+        expectDidNotRun(m, r);
+        expect(r.stdout, describeRun(r)).not.toContain("marker ran");
+        expect(r.code, describeRun(r)).not.toBe(0);
+        if (mechanism === "seccomp" && route.seccompClosesWith !== undefined) {
+          expect(r.stdout, describeRun(r)).toMatch(route.seccompClosesWith);
+        }
+      },
+    );
 
     test("the allowed program runs where the route is open", async () => {
       const m = fx.markerPath("escape-allowed");

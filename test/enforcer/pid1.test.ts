@@ -3,13 +3,15 @@
 // the subreaper role when the enforcer is not PID 1.
 
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { expectCleanRun, expectExit } from "./helpers/assert.js";
+import { expectCleanRun, expectExit, validateEventsAfterEach } from "./helpers/assert.js";
 import { lifecycle } from "./helpers/events.js";
 import { MECHANISMS, makeExecFixture } from "./helpers/fixture.js";
 import type { ExecFixture } from "./helpers/fixture.js";
 import { ensureBuilt, probe } from "./helpers/paths.js";
 import { describeRun, runEnforcer, startEnforcer } from "./helpers/run.js";
 import type { RunResult } from "./helpers/run.js";
+
+validateEventsAfterEach();
 
 let fx: ExecFixture;
 beforeAll(() => {

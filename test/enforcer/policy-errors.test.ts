@@ -3,13 +3,15 @@
 
 import { existsSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { expectCleanRun } from "./helpers/assert.js";
+import { expectCleanRun, validateEventsAfterEach } from "./helpers/assert.js";
 import { execEvents } from "./helpers/events.js";
 import { ensureBuilt, probe } from "./helpers/paths.js";
 import { describeRun, runEnforcer } from "./helpers/run.js";
 import type { EnforcerOptions, RunResult } from "./helpers/run.js";
 import { makeTempDir } from "./helpers/tmp.js";
 import type { TempDir } from "./helpers/tmp.js";
+
+validateEventsAfterEach();
 
 const H = "vigil-policy 1\n";
 

@@ -3,7 +3,7 @@
 // behind and exit cleanly, in bounded time.
 
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { expectExit } from "./helpers/assert.js";
+import { expectExit, validateEventsAfterEach } from "./helpers/assert.js";
 import { execEventsFor } from "./helpers/events.js";
 import { MECHANISMS, makeExecFixture } from "./helpers/fixture.js";
 import type { ExecFixture } from "./helpers/fixture.js";
@@ -11,6 +11,8 @@ import { ensureBuilt, probe } from "./helpers/paths.js";
 import { procStatus } from "./helpers/processes.js";
 import type { ProcStatus } from "./helpers/processes.js";
 import { describeRun, startEnforcer } from "./helpers/run.js";
+
+validateEventsAfterEach();
 
 const N = 2000;
 

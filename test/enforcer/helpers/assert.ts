@@ -1,17 +1,33 @@
 // Assertions every enforcer run must pass, whatever it tested.
 
 import { existsSync } from "node:fs";
-import { expect } from "vitest";
-import { describeRun } from "./run.js";
+import { afterEach, expect } from "vitest";
+import { describeRun, takeFinishedRuns } from "./run.js";
 import type { RunResult } from "./run.js";
 
-/** Bounded, nothing left behind, every event line valid against the schema. */
+/**
+ * After each test: every event line of every enforcer run in it is valid against the TypeScript
+ * schema (src/events/schema.ts). Done after the test's own assertions so that a schema mismatch
+ * does not hide what the enforcer decided.
+ */
+export function validateEventsAfterEach(): void {
+  afterEach(() => {
+    const problems = takeFinishedRuns().flatMap((r) =>
+      r.eventErrors.map((e) => {
+        const line = r.eventsText.split("\n")[e.line - 1] ?? "";
+        return `${e.message}\n    in: ${line.slice(0, 400)}`;
+      }),
+    );
+    expect(problems, "event lines that fail src/events/schema.ts").toEqual([]);
+  });
+}
+
+/** Bounded and nothing left behind. */
 export function expectCleanRun(r: RunResult): void {
   const context = describeRun(r);
   expect(r.timedOut, `run timed out\n${context}`).toBe(false);
   expect(r.leftovers, `processes outlived the run\n${context}`).toEqual([]);
   expect(r.pipesHeldOpen, `stdout/stderr held open after the enforcer exited\n${context}`).toBe(false);
-  expect(r.eventErrors, `invalid event lines\n${context}`).toEqual([]);
 }
 
 export function expectExit(r: RunResult, code: number): void {

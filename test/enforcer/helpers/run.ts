@@ -38,6 +38,11 @@ export interface RunResult {
   stdout: string;
   stderr: string;
   eventsText: string;
+  /**
+   * Every JSON line of the events, whether or not it passes the schema, so that a test can still
+   * assert what was decided; `eventErrors` says which lines fail the schema (checked after each
+   * test by `validateEventsAfterEach`).
+   */
   events: VigilEvent[];
   eventErrors: EventLineError[];
   timedOut: boolean;
@@ -144,20 +149,21 @@ export function startEnforcer(opts: EnforcerOptions): RunningEnforcer {
         }
       }
       scratch.remove();
-      const parsed = parseEventLines(eventsText);
-      resolve({
+      const result: RunResult = {
         code: exitCode,
         signal: exitSignal,
         stdout: stdoutText(),
         stderr: Buffer.concat(err).toString("utf8"),
         eventsText,
-        events: parsed.events,
-        eventErrors: parsed.errors,
+        events: lenientEvents(eventsText),
+        eventErrors: parseEventLines(eventsText).errors,
         timedOut,
         leftovers,
         pipesHeldOpen,
         ms: Date.now() - started,
-      });
+      };
+      finishedRuns.push(result);
+      resolve(result);
     };
 
     child.on("error", (e) => {
@@ -217,6 +223,27 @@ export function startEnforcer(opts: EnforcerOptions): RunningEnforcer {
 
 export function runEnforcer(opts: EnforcerOptions): Promise<RunResult> {
   return startEnforcer(opts).result;
+}
+
+/** Runs finished since the last `takeFinishedRuns()`. */
+const finishedRuns: RunResult[] = [];
+
+export function takeFinishedRuns(): RunResult[] {
+  return finishedRuns.splice(0, finishedRuns.length);
+}
+
+function lenientEvents(text: string): VigilEvent[] {
+  const events: VigilEvent[] = [];
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    try {
+      // Validity is checked separately (eventErrors); here only the content matters.
+      events.push(JSON.parse(line) as VigilEvent);
+    } catch {
+      // not JSON: reported in eventErrors
+    }
+  }
+  return events;
 }
 
 function killGroup(pid: number): void {
