@@ -27,7 +27,7 @@ export async function loadCompiledPolicy(file: string, io: CliIo): Promise<strin
     const count = result.errors.length;
     throw new UserError(
       `${result.errors.map(formatDiagnostic).join("\n")}\n${count} error${count === 1 ? "" : "s"} in ${file === "-" ? "<stdin>" : file}`,
-      "fix the policy and run again (the format is in DESIGN.md, \"User-facing policy\")",
+      "fix the policy and run again (the format is in README.md, section Policy)",
     );
   }
   return result.text;

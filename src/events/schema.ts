@@ -50,6 +50,8 @@ export const execEventSchema = z.strictObject({
   mechanism: z.enum(["ptrace", "landlock"]),
   /** The script path for `#!` programs, else null. */
   script: z.string().nullable(),
+  /** When `exe` is the dynamic loader (ld-linux*.so PROGRAM): the program it was asked to run; else null or absent. */
+  program: z.string().nullable().optional(),
   /** For `landlock` blocks: the error the caller saw, by name ("EACCES"); null or absent otherwise. */
   errno: z.string().regex(/^E[A-Z0-9]+$/).nullable().optional(),
 });

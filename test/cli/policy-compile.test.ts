@@ -31,7 +31,7 @@ describe("vigil policy compile", () => {
         'vigil: error: bad.yaml:5:12: spec.exec.deny[0]: must be an absolute path (start with "/"); received "usr/bin/nc"',
         "bad.yaml:6:5: spec.exec.alow: unknown key; expected one of: allow, deny, drift, fileless, loader, reverseShell",
         "2 errors in bad.yaml",
-        'fix the policy and run again (the format is in DESIGN.md, "User-facing policy")',
+        'fix the policy and run again (the format is in README.md, section Policy)',
         "",
       ].join("\n"),
     });
