@@ -63,6 +63,14 @@ describe("vigil exec --policy", () => {
     expect(readdirSync(tmp), "the compiled policy was not removed").toEqual([]);
   });
 
+  test("an already compiled policy is used as it is", async () => {
+    const dir = freshDir();
+    const compiled = join(dir, "p.compiled");
+    writeFileSync(compiled, "vigil-policy 1\nmode enforce\nexec.deny /usr/bin/perl*\nend\n");
+    const result = await run(["exec", "--policy", compiled, "--", "perl", "-e", "exit 3"]);
+    expect(result.code, result.stderr).toBe(126);
+  });
+
   test("an invalid policy is a user error and the command never runs", async () => {
     const dir = freshDir();
     const policy = policyFile(dir, '    deny: ["perl"]\n');
