@@ -47,7 +47,8 @@ export const execEventSchema = z.strictObject({
   kind: z.literal("exec"),
   /** The glob of `rule`, or null. */
   pattern: z.string().nullable(),
-  mechanism: z.enum(["ptrace", "landlock"]),
+  /** ptrace: decided at PTRACE_EVENT_EXEC; landlock: the kernel refused the exec; precheck: the enforcer refused its own COMMAND before starting it. */
+  mechanism: z.enum(["ptrace", "landlock", "precheck"]),
   /** The script path for `#!` programs, else null. */
   script: z.string().nullable(),
   /** When `exe` is the dynamic loader (ld-linux*.so PROGRAM): the program it was asked to run; else null or absent. */

@@ -22,7 +22,7 @@ function summaryRow(event: VigilEvent): Row {
   switch (event.kind) {
     case "exec": {
       const rule = event.rule === null ? "" : `rule ${event.rule}${ruleNote(event.rule, event.pattern)}`;
-      const via = event.mechanism === "landlock" ? " via landlock" : "";
+      const via = event.mechanism === "ptrace" ? "" : ` via ${event.mechanism}`;
       return { verdict, kind: "exec", subject: event.exe, detail: `${shortArgv(event.argv)}  ${rule}${via}`.trim() };
     }
     case "lifecycle":

@@ -48,6 +48,7 @@ describe("eventSchema", () => {
       { ...execEvent, mechanism: "landlock", errno: "EACCES" },
       { ...execEvent, exe: "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", program: "/tmp/x", rule: "exec.allow" },
       { ...execEvent, program: null },
+      { ...execEvent, mechanism: "precheck" },
       { ...startEvent, mechanisms: { ptrace: true, landlock: 7, landlockRules: 729, seccomp: false } },
       startEvent,
       { ...startEvent, policy: null, policyName: null },
