@@ -11,8 +11,13 @@
 
 bool fs_join(const char *dir, const char *name, char *out)
 {
-    int n = snprintf(out, PATH_MAX, "%s/%s", strcmp(dir, "/") ? dir : "", name);
-    return n > 0 && n < PATH_MAX;
+    size_t d = strcmp(dir, "/") ? strlen(dir) : 0, n = strlen(name);
+    if (d + 1 + n >= PATH_MAX)
+        return false;
+    memcpy(out, dir, d);
+    out[d] = '/';
+    memcpy(out + d + 1, name, n + 1);
+    return true;
 }
 
 bool fs_is_virtual(const char *path)
@@ -63,6 +68,18 @@ struct walk {
     bool complete;
 };
 
+/* d_type when the file system gives it, else lstat; fills st only when it stats. */
+static unsigned char entry_type(const char *path, const struct dirent *ent, struct stat *st, bool *have_st)
+{
+    *have_st = false;
+    if (ent->d_type != DT_UNKNOWN)
+        return ent->d_type;
+    if (lstat(path, st) < 0)
+        return DT_UNKNOWN;
+    *have_st = true;
+    return S_ISDIR(st->st_mode) ? DT_DIR : S_ISLNK(st->st_mode) ? DT_LNK : S_ISREG(st->st_mode) ? DT_REG : DT_UNKNOWN;
+}
+
 static void walk_dir(struct walk *w, const char *dir, int depth)
 {
     if (depth > FSWALK_MAX_DEPTH) {
@@ -82,11 +99,13 @@ static void walk_dir(struct walk *w, const char *dir, int depth)
             break;
         }
         struct stat st;
-        if (!fs_join(dir, ent->d_name, path) || lstat(path, &st) < 0)
+        bool have_st;
+        if (!fs_join(dir, ent->d_name, path))
             continue;
-        if (glob_match(w->glob, path))
+        unsigned char type = entry_type(path, ent, &st, &have_st);
+        if (glob_match(w->glob, path) && (have_st || lstat(path, &st) == 0))
             w->fn(path, &st, w->ctx);
-        if (S_ISDIR(st.st_mode) && !fs_is_virtual(path) && glob_may_match_below(w->glob, path))
+        if (type == DT_DIR && !fs_is_virtual(path) && glob_may_match_below(w->glob, path))
             walk_dir(w, path, depth + 1);
     }
     closedir(d);

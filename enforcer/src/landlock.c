@@ -40,7 +40,8 @@ struct build {
     bool failed;
 };
 
-static void grant(struct build *b, const char *path)
+/* Grant EXECUTE beneath `name` (relative to dirfd, or absolute with AT_FDCWD). */
+static void grant_at(struct build *b, int dirfd, const char *name)
 {
     if (b->failed)
         return;
@@ -50,17 +51,22 @@ static void grant(struct build *b, const char *path)
         b->failed = true;
         return;
     }
-    int fd = open(path, O_PATH | O_CLOEXEC);
+    int fd = openat(dirfd, name, O_PATH | O_CLOEXEC);
     if (fd < 0)
         return; /* vanished meanwhile: nothing to grant */
     struct landlock_path_beneath_attr attr = {.allowed_access = LANDLOCK_ACCESS_FS_EXECUTE, .parent_fd = fd};
     if (syscall(__NR_landlock_add_rule, b->ruleset, LANDLOCK_RULE_PATH_BENEATH, &attr, 0) < 0) {
-        log_errno("Landlock: cannot add a rule for %s", path);
+        log_errno("Landlock: cannot add a rule for %s", name);
         b->failed = true;
     } else {
         b->rules++;
     }
     close(fd);
+}
+
+static void grant(struct build *b, const char *path)
+{
+    grant_at(b, AT_FDCWD, path);
 }
 
 static bool any_match(const struct rule_glob *g, size_t n, const char *path)
@@ -71,13 +77,12 @@ static bool any_match(const struct rule_glob *g, size_t n, const char *path)
     return false;
 }
 
-static bool file_allowed(const struct build *b, const char *path, const struct stat *st)
+/* A regular file the allow list names: is it free of every deny rule? The inode
+ * comes from readdir (same device as its directory). */
+static bool file_allowed(const struct build *b, const char *path, dev_t dev, ino_t ino)
 {
-    const struct exec_rules *r = b->r;
-    if (!(st->st_mode & 0111))
-        return false; /* not executable by anyone: no rule needed */
     struct verdict v;
-    rules_decide(r, path, true, st->st_dev, st->st_ino, &v);
+    rules_decide(b->r, path, true, dev, ino, &v);
     return v.allowed;
 }
 
@@ -114,6 +119,25 @@ static bool deny_may_below(const struct build *b, const char *dir)
     return false;
 }
 
+/* The entry's type, from readdir or lstat; DT_UNKNOWN if it cannot be told. */
+static unsigned char type_of(const char *path, const struct dirent *ent)
+{
+    struct stat st;
+    if (ent->d_type != DT_UNKNOWN)
+        return ent->d_type;
+    if (lstat(path, &st) < 0)
+        return DT_UNKNOWN;
+    return S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_LNK;
+}
+
+static bool is_dot(const char *name)
+{
+    return !strcmp(name, ".") || !strcmp(name, "..");
+}
+
+/* One directory: a single rule for the directory when every file in it is
+ * allowed and it has no subdirectory; otherwise a rule per allowed file, and
+ * the subdirectories examined in turn. */
 static void walk(struct build *b, const char *dir, int depth)
 {
     if (b->failed)
@@ -127,26 +151,44 @@ static void walk(struct build *b, const char *dir, int depth)
     DIR *d = opendir(dir);
     if (!d)
         return;
+    struct stat dst;
+    if (fstat(dirfd(d), &dst) < 0) {
+        closedir(d);
+        return;
+    }
     struct dirent *ent;
     char path[PATH_MAX];
-    while (!b->failed && (ent = readdir(d))) {
-        if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, ".."))
-            continue;
-        if (++b->entries > FSWALK_MAX_ENTRIES) {
-            log_msg("Landlock: the policy needs more than %d directory entries examined", FSWALK_MAX_ENTRIES);
-            b->failed = true;
+    bool whole = !deny_may_below(b, dir), any_file = false;
+    for (int pass = 0; pass < 2 && !b->failed; pass++) {
+        while (!b->failed && (ent = readdir(d))) {
+            if (is_dot(ent->d_name) || !fs_join(dir, ent->d_name, path))
+                continue;
+            if (++b->entries > FSWALK_MAX_ENTRIES) {
+                log_msg("Landlock: the policy needs more than %d directory entries examined", FSWALK_MAX_ENTRIES);
+                b->failed = true;
+                break;
+            }
+            unsigned char type = type_of(path, ent);
+            /* Symlinks are skipped: a rule on one would grant its target, which is
+             * judged under its own (canonical) path instead. */
+            bool ok = type == DT_REG &&
+                      (!b->r->has_allowlist || any_match(b->r->allow, b->r->n_allow, path)) &&
+                      file_allowed(b, path, dst.st_dev, ent->d_ino);
+            if (pass == 0) {
+                any_file |= type == DT_REG;
+                if (type == DT_DIR || (type == DT_REG && !ok))
+                    whole = false;
+            } else if (ok) {
+                grant_at(b, dirfd(d), ent->d_name);
+            } else if (type == DT_DIR && !fs_is_virtual(path)) {
+                walk(b, path, depth + 1);
+            }
+        }
+        if (pass == 0 && whole && any_file) {
+            grant(b, dir);
             break;
         }
-        struct stat st;
-        if (!fs_join(dir, ent->d_name, path) || lstat(path, &st) < 0)
-            continue;
-        /* Symlinks are skipped: a rule on one would grant its target, which is judged
-         * under its own (canonical) path instead. */
-        if (S_ISREG(st.st_mode) && (!b->r->has_allowlist || any_match(b->r->allow, b->r->n_allow, path)) &&
-            file_allowed(b, path, &st))
-            grant(b, path);
-        else if (S_ISDIR(st.st_mode) && !fs_is_virtual(path))
-            walk(b, path, depth + 1);
+        rewinddir(d);
     }
     closedir(d);
 }
@@ -182,7 +224,7 @@ int landlock_build(const struct exec_rules *r, size_t *n_rules)
         log_errno("Landlock: cannot create a ruleset");
         return -1;
     }
-    struct build b = {r, fd, 0, 0, false};
+    struct build b = {.r = r, .ruleset = fd};
     walk(&b, "/", 0);
     static const char *const loader_dirs[] = {"/lib", "/lib64", "/usr/lib", "/usr/lib64", "/lib32", "/libx32"};
     for (size_t i = 0; i < sizeof loader_dirs / sizeof loader_dirs[0] && !b.failed; i++)
