@@ -28,6 +28,7 @@ export function expectCleanRun(r: RunResult): void {
   expect(r.timedOut, `run timed out\n${context}`).toBe(false);
   expect(r.leftovers, `processes outlived the run\n${context}`).toEqual([]);
   expect(r.pipesHeldOpen, `stdout/stderr held open after the enforcer exited\n${context}`).toBe(false);
+  expect(r.stderr, `sanitizer report\n${context}`).not.toMatch(/AddressSanitizer|LeakSanitizer|runtime error:/);
 }
 
 export function expectExit(r: RunResult, code: number): void {

@@ -12,6 +12,14 @@ export const FUZZ_SCRIPT = path.join(REPO, "enforcer/tests/fuzz/run.sh");
 /** The enforcer binary: $VIGIL_TEST_ENFORCER (e.g. the ASan build) or the release build. */
 export const ENFORCER = process.env["VIGIL_TEST_ENFORCER"] ?? path.join(REPO, "dist/enforcer/linux-amd64/vigil-enforcer");
 
+/** The ASan/UBSan build of the enforcer (`make -C enforcer asan`). */
+export const ASAN_ENFORCER = path.join(REPO, "dist/enforcer/asan/vigil-enforcer");
+
+export function ensureAsanBuilt(): void {
+  make(["-C", path.join(REPO, "enforcer"), "asan"]);
+  if (!existsSync(ASAN_ENFORCER)) throw new Error(`ASan enforcer not found at ${ASAN_ENFORCER}`);
+}
+
 export type ProbeName =
   | "try-exec"
   | "thread-exec"

@@ -29,6 +29,8 @@ export interface EnforcerOptions {
   pidNamespace?: boolean;
   /** Pass argv to the enforcer exactly as given, without --mechanism/--events/--policy/--. */
   raw?: boolean;
+  /** Another enforcer binary than ENFORCER (e.g. the sanitizer build). */
+  enforcer?: string;
 }
 
 export interface RunResult {
@@ -88,7 +90,7 @@ export function startEnforcer(opts: EnforcerOptions): RunningEnforcer {
     policyFile = scratch.join("policy");
     writeFileSync(policyFile, opts.policy);
   }
-  const argv = [ENFORCER, ...enforcerArgv(opts, policyFile)];
+  const argv = [opts.enforcer ?? ENFORCER, ...enforcerArgv(opts, policyFile)];
   const full = opts.pidNamespace === true ? ["unshare", "--pid", "--fork", "--mount-proc", ...argv] : argv;
   const env: Record<string, string> = { PATH: BASE_PATH, LANG: "C", [RUN_TOKEN_VAR]: token };
   for (const name of PASSTHROUGH_ENV) {
