@@ -234,6 +234,70 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
     expect(execEventsFor(r.events, fx.allowed).map((e) => e.verdict)).toEqual(["allowed"]);
   });
 
+  test.each([
+    { open: "O_RDONLY", flags: [] },
+    { open: "O_PATH", flags: ["--path"] },
+  ])("exec by descriptor (execveat AT_EMPTY_PATH on an $open fd): denied blocked, allowed runs", async ({ flags }) => {
+    const bad = fx.markerPath("fd-bad");
+    const r = await run([probe("fd-exec"), ...flags, fx.denied, bad]);
+    expectExit(r, 126);
+    expectDidNotRun(bad, r);
+    const blocked = blockedExecs(r.events);
+    expect(blocked, describeExecs(r.events)).toHaveLength(1);
+    expect(blocked[0]?.rule).toBe("exec.deny[0]");
+    const ok = fx.markerPath("fd-ok");
+    const r2 = await run([probe("fd-exec"), ...flags, fx.allowed, ok]);
+    expectExit(r2, 0);
+    expectRan(ok, r2);
+  });
+
+  test("an allowed #! script runs and is reported with its script path", async () => {
+    const r = await run([probe("try-exec"), fx.scriptOk]);
+    expectExit(r, 0);
+    expect(r.stdout).toContain("script-ok");
+    const evs = execEvents(r.events).filter((e) => e.script === fx.scriptOk);
+    expect(evs, describeExecs(r.events)).toHaveLength(1);
+    expect(evs[0]?.verdict).toBe("allowed");
+    expect(evs[0]?.exe).toBe("/usr/bin/dash");
+  });
+
+  test("a denied #! script (allowed interpreter) is blocked", async () => {
+    const m = fx.markerPath("script-denied");
+    const r = await run([probe("try-exec"), fx.deniedScript, m]);
+    expectExit(r, 126);
+    expectDidNotRun(m, r);
+    const blocked = blockedExecs(r.events);
+    expect(blocked, describeExecs(r.events)).toHaveLength(1);
+    expect(blocked[0]?.rule).toBe("exec.deny[1]");
+  });
+
+  test("an allowed #! script whose interpreter is denied is blocked", async () => {
+    const m = fx.markerPath("script-interp");
+    const r = await run([probe("try-exec"), fx.scriptDeniedInterpreter], { env: { VIGIL_MARKER: m } });
+    expectExit(r, 126);
+    expectDidNotRun(m, r);
+    const blocked = blockedExecs(r.events);
+    expect(blocked, describeExecs(r.events)).toHaveLength(1);
+    expect(blocked[0]?.rule).toBe("exec.deny[0]");
+  });
+
+  test("a denied dynamic program run through the allowed loader (ld.so PROGRAM) is blocked", async () => {
+    const loader = "/lib64/ld-linux-x86-64.so.2";
+    const policy = compiledPolicy({ allow: ["/usr/bin/*", "/bin/*", loader, `${fx.root.path}/**`], deny: [fx.deniedDynamic] });
+    const r = await run([loader, fx.deniedDynamic], { policy });
+    expectExit(r, 126);
+    expect(r.stdout, "the denied program ran").not.toMatch(/uid=/);
+    const blocked = blockedExecs(r.events);
+    expect(blocked, describeExecs(r.events)).toHaveLength(1);
+    expect(blocked[0]?.rule).toBe("exec.deny[0]");
+    // The same program by its path is blocked too; an allowed one through the loader runs.
+    const direct = await run([fx.deniedDynamic], { policy });
+    expectExit(direct, 126);
+    const ok = await run([loader, "/usr/bin/id", "-u"], { policy });
+    expectExit(ok, 0);
+    expect(ok.stdout.trim()).toBe("0");
+  });
+
   test("exec from a non-leader thread: denied blocked, allowed runs", async () => {
     const bad = fx.markerPath("thread-bad");
     const r = await run([probe("thread-exec"), fx.denied, bad]);

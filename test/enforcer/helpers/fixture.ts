@@ -26,7 +26,18 @@ export interface ExecFixture {
   readonly notAllowed: string;
   /** TMP/bin/not-executable: mode 0644. */
   readonly notExecutable: string;
-  /** Allowlist: exec.allow[0..3] = /usr/bin/*, /bin/*, PROBES/*, TMP/**; exec.deny[0] = denied. */
+  /** TMP/bin/script-ok: `#!/bin/sh` script printing `script-ok`. */
+  readonly scriptOk: string;
+  /** TMP/bin/denied-script: `#!/bin/sh` script appending to $1; `exec.deny[1]`. */
+  readonly deniedScript: string;
+  /** TMP/bin/script-denied-interpreter: `#!TMP/bin/denied-marker` (marker file from $VIGIL_MARKER). */
+  readonly scriptDeniedInterpreter: string;
+  /** TMP/bin/denied-dynamic: a copy of /usr/bin/id (dynamically linked); `exec.deny[2]`. */
+  readonly deniedDynamic: string;
+  /**
+   * Allowlist: exec.allow[0..3] = /usr/bin/*, /bin/*, PROBES/*, TMP/**;
+   * exec.deny[0..2] = denied, deniedScript, deniedDynamic.
+   */
   readonly allowlist: string;
   readonly allowTmpRule: string;
   /** Denylist only: exec.deny[0] = denied. */
@@ -57,6 +68,15 @@ export function makeExecFixture(): ExecFixture {
   chmodSync(notAllowed, 0o755);
   const notExecutable = root.join("bin/not-executable");
   writeFileSync(notExecutable, "#!/bin/sh\necho should not run\n", { mode: 0o644 });
+  const scriptOk = root.join("bin/script-ok");
+  writeFileSync(scriptOk, "#!/bin/sh\necho script-ok\n", { mode: 0o755 });
+  const deniedScript = root.join("bin/denied-script");
+  writeFileSync(deniedScript, '#!/bin/sh\necho script-ran >> "$1"\n', { mode: 0o755 });
+  const scriptDeniedInterpreter = root.join("bin/script-denied-interpreter");
+  writeFileSync(scriptDeniedInterpreter, `#!${denied}\n`, { mode: 0o755 });
+  const deniedDynamic = root.join("bin/denied-dynamic");
+  copyFileSync("/usr/bin/id", deniedDynamic);
+  chmodSync(deniedDynamic, 0o755);
 
   let counter = 0;
   return {
@@ -70,11 +90,15 @@ export function makeExecFixture(): ExecFixture {
     symAllowed,
     notAllowed,
     notExecutable,
+    scriptOk,
+    deniedScript,
+    scriptDeniedInterpreter,
+    deniedDynamic,
     allowlist: compiledPolicy({
       name: "enforcer-tests",
       mode: "enforce",
       allow: ["/usr/bin/*", "/bin/*", `${PROBES_DIR}/*`, `${root.path}/**`],
-      deny: [denied],
+      deny: [denied, deniedScript, deniedDynamic],
     }),
     allowTmpRule: "exec.allow[3]",
     denylist: compiledPolicy({ name: "enforcer-tests-deny", deny: [denied] }),

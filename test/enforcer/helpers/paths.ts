@@ -35,7 +35,8 @@ export type ProbeName =
   | "sig-report"
   | "exit-with"
   | "kill-self"
-  | "marker";
+  | "marker"
+  | "fd-exec";
 
 export function probe(name: ProbeName): string {
   return path.join(PROBES_DIR, name);
