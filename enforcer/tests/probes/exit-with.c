@@ -1,10 +1,10 @@
-/* exit-with N: exit with status N (0..255). */
+/* exit-with N [IGNORED...]: exit with status N (0..255). */
 #include "probe.h"
 #include <stdlib.h>
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
+	if (argc < 2) {
 		probe_say("usage: exit-with N");
 		return PROBE_EXIT_USAGE;
 	}
