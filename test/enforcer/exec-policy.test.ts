@@ -9,7 +9,7 @@ import { expectCleanRun, expectDidNotRun, expectExit, expectRan, validateEventsA
 import { blockedExecs, describeExecs, execEvents, execEventsFor, lifecycle } from "./helpers/events.js";
 import { MECHANISMS, makeExecFixture } from "./helpers/fixture.js";
 import type { ExecFixture } from "./helpers/fixture.js";
-import { ensureBuilt, probe } from "./helpers/paths.js";
+import { LOADER, ensureBuilt, probe } from "./helpers/paths.js";
 import { compiledPolicy } from "./helpers/policy.js";
 import { describeRun, runEnforcer } from "./helpers/run.js";
 import type { Mechanism, RunResult } from "./helpers/run.js";
@@ -282,7 +282,7 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
   });
 
   test("a denied dynamic program run through the allowed loader (ld.so PROGRAM) is blocked", async () => {
-    const loader = "/lib64/ld-linux-x86-64.so.2";
+    const loader = LOADER;
     const policy = compiledPolicy({ allow: ["/usr/bin/*", "/bin/*", loader, `${fx.root.path}/**`], deny: [fx.deniedDynamic] });
     const r = await run([loader, fx.deniedDynamic], { policy });
     expectExit(r, 126);

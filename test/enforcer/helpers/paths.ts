@@ -9,8 +9,14 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 export const PROBES_DIR = path.join(REPO, "build/probes");
 export const FUZZ_SCRIPT = path.join(REPO, "enforcer/tests/fuzz/run.sh");
 
+/** The enforcer's name for this machine's architecture (its Makefile target and dist folder). */
+export const ARCH = process.arch === "arm64" ? "arm64" : "amd64";
+
 /** The enforcer binary: $VIGIL_TEST_ENFORCER (e.g. the ASan build) or the release build. */
-export const ENFORCER = process.env["VIGIL_TEST_ENFORCER"] ?? path.join(REPO, "dist/enforcer/linux-amd64/vigil-enforcer");
+export const ENFORCER = process.env["VIGIL_TEST_ENFORCER"] ?? path.join(REPO, `dist/enforcer/linux-${ARCH}/vigil-enforcer`);
+
+/** The dynamic loader of this architecture (glibc). */
+export const LOADER = ARCH === "arm64" ? "/lib/ld-linux-aarch64.so.1" : "/lib64/ld-linux-x86-64.so.2";
 
 /** The ASan/UBSan build of the enforcer (`make -C enforcer asan`). */
 export const ASAN_ENFORCER = path.join(REPO, "dist/enforcer/asan/vigil-enforcer");
@@ -52,7 +58,8 @@ let built = false;
 export function ensureBuilt(): void {
   if (built) return;
   make(["-C", path.join(REPO, "enforcer/tests/probes")]);
-  if (process.env["VIGIL_TEST_ENFORCER"] === undefined) make(["-C", path.join(REPO, "enforcer")]);
+  // Only this architecture's release binary: the other one needs a cross toolchain.
+  if (process.env["VIGIL_TEST_ENFORCER"] === undefined) make(["-C", path.join(REPO, "enforcer"), ARCH]);
   if (!existsSync(ENFORCER)) throw new Error(`enforcer binary not found at ${ENFORCER}`);
   built = true;
 }
