@@ -309,7 +309,8 @@ int main(int argc, char **argv)
     /* Nobody in the container may read or write the enforcer's memory. */
     prctl(PR_SET_DUMPABLE, 0);
 
-    /* 4. init duties: reap orphans even when not PID 1; signals wait for signalfd */
+    /* 4. init duties: reap orphans even when not PID 1; signals stay blocked until
+     *    the tracer knows whom to forward them to */
     if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
         log_errno("prctl(PR_SET_CHILD_SUBREAPER): orphans will not be reaped by the enforcer");
     block_signals(&forward, &original);

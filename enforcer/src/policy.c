@@ -228,8 +228,6 @@ int policy_parse(const char *buf, size_t len, struct policy *out, struct policy_
 
     if (len > POLICY_MAX_BYTES)
         return fail(err, 0, "policy is larger than %u bytes", POLICY_MAX_BYTES);
-    if (memchr(buf, '\0', len))
-        return fail(err, (int)0, "policy contains a NUL byte");
     while (pos < len) {
         const char *nl = memchr(buf + pos, '\n', len - pos);
         line++;
@@ -240,6 +238,10 @@ int policy_parse(const char *buf, size_t len, struct policy *out, struct policy_
         size_t n = (size_t)(nl - (buf + pos));
         if (n > POLICY_MAX_LINE) {
             fail(err, line, "line is longer than %d bytes", POLICY_MAX_LINE);
+            goto bad;
+        }
+        if (memchr(buf + pos, '\0', n)) {
+            fail(err, line, "line contains a NUL byte");
             goto bad;
         }
         memcpy(text, buf + pos, n);

@@ -5,12 +5,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
-#include <sys/signalfd.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -67,6 +66,7 @@ struct syscall_info {
 
 struct follow {
     pid_t pid; /* 0 = free */
+    bool until_exit; /* a shell or exec wrapper: followed for as long as it runs this program */
     int syscalls;
     bool in_exec;
     bool execveat;
@@ -189,9 +189,11 @@ static bool find_script(pid_t pid, const struct stat *exe_st, char *out)
     else
         snprintf(joined, sizeof joined, "/proc/%d/cwd/%s", (int)pid, execfn);
     struct stat st;
-    if (!realpath(joined, out) || stat(out, &st) < 0 || !S_ISREG(st.st_mode))
+    if (stat(joined, &st) < 0 || !S_ISREG(st.st_mode))
         return false;
-    return !(st.st_dev == exe_st->st_dev && st.st_ino == exe_st->st_ino);
+    if (st.st_dev == exe_st->st_dev && st.st_ino == exe_st->st_ino)
+        return false; /* the common case: the named file is the program itself */
+    return realpath(joined, out) != NULL;
 }
 
 /* Is this exe a dynamic loader (ld-linux*.so*, ld-musl-*.so*) run as a program? */
@@ -229,6 +231,23 @@ static bool loader_program(pid_t pid, const char *args, size_t len, char *out)
             if (!strcmp(a, with_value[i]) && pos < len)
                 pos += strnlen(args + pos, len - pos) + 1;
     }
+    return false;
+}
+
+/* Programs that commonly exec another program without forking first (a shell
+ * running `sh -c cmd` or `exec cmd`, env, nice, timeout...). In Landlock mode they
+ * are followed so that the kernel's refusal of that exec is still reported. */
+static bool execs_directly(const char *exe)
+{
+    static const char *const names[] = {"sh", "dash", "bash", "ash", "zsh", "ksh", "mksh", "busybox",
+                                        "env", "nice", "nohup", "stdbuf", "setsid", "chrt", "taskset",
+                                        "ionice", "timeout", "sudo", "su", "runuser", "chroot", "flock",
+                                        "unshare", "nsenter", "setpriv", "xargs", "find", "tini", "dumb-init"};
+    const char *base = strrchr(exe, '/');
+    base = base ? base + 1 : exe;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(base, names[i]))
+            return true;
     return false;
 }
 
@@ -293,6 +312,11 @@ static void on_exec(struct tracer *t, pid_t pid)
     event_str(&e, "mechanism", "ptrace");
     event_emit(&e);
 
+    if (t->follow_forks && v.allowed && execs_directly(exe)) {
+        struct follow *f = follow_find(pid, true);
+        if (f)
+            f->until_exit = true;
+    }
     if (!v.allowed && !t->audit) {
         block_message(pid, via_loader ? program : is_script ? script : exe, rule, v.pattern);
         if (arch_plant_exit_stub(pid, 126) < 0)
@@ -375,7 +399,7 @@ static void on_syscall_stop(struct tracer *t, pid_t pid)
             f->flags = at ? (int)info.entry.args[4] : 0;
             f->argv_addr = info.arch == arch_abis[0].audit_arch ? (at ? info.entry.args[2] : info.entry.args[1]) : 0;
         }
-        if (++f->syscalls > FOLLOW_MAX_SYSCALLS && !f->in_exec) {
+        if (++f->syscalls > FOLLOW_MAX_SYSCALLS && !f->in_exec && !f->until_exit) {
             follow_drop(pid); /* a long-lived process, not a fork about to exec */
         }
     } else if (info.op == SYSCALL_INFO_EXIT) {
@@ -437,57 +461,75 @@ static int exit_code(int status)
     return 1;
 }
 
-/* Reap and handle everything waitable now. Returns true once the main process has ended. */
-static bool drain(struct tracer *t, int *code)
+static volatile sig_atomic_t main_pid_for_signals;
+static volatile sig_atomic_t flush_due;
+
+/* Forwarding happens in the handler itself (kill is async-signal-safe), so a
+ * signal is passed on at once even while the loop sleeps in waitpid. */
+static void forward_signal(int sig)
 {
-    for (;;) {
-        int status;
-        pid_t pid = waitpid(-1, &status, __WALL | WNOHANG);
-        if (pid == 0)
-            return false;
-        if (pid < 0) {
-            if (errno == EINTR)
-                continue;
-            return false; /* ECHILD: nothing left to wait for */
-        }
-        if (WIFSTOPPED(status)) {
-            on_stop(t, pid, status);
-            continue;
-        }
-        if (WIFEXITED(status) || WIFSIGNALED(status)) {
-            follow_drop(pid);
-            if (pid == t->main_pid) {
-                *code = exit_code(status);
-                return true;
-            }
-        }
-    }
+    if (main_pid_for_signals > 0)
+        kill((pid_t)main_pid_for_signals, sig);
+}
+
+static void flush_timer(int sig)
+{
+    (void)sig;
+    flush_due = 1;
+}
+
+/* While events wait for a slow sink, wake every 50 ms to retry; else sleep. */
+static void arm_flush_timer(bool pending)
+{
+    static bool armed;
+    if (pending == armed)
+        return;
+    struct itimerval it = {{0, pending ? 50000 : 0}, {0, pending ? 50000 : 0}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    armed = pending;
 }
 
 int trace_run(struct tracer *t, const sigset_t *forward)
 {
-    sigset_t wanted = *forward;
-    sigaddset(&wanted, SIGCHLD);
-    int sfd = signalfd(-1, &wanted, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (sfd < 0) {
-        log_errno("signalfd");
-        return 1;
-    }
-    int code = 0;
-    while (!drain(t, &code)) {
-        struct pollfd p[2] = {{sfd, POLLIN, 0}, {events_pending_fd(), POLLOUT, 0}};
-        if (poll(p, p[1].fd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR) {
-            log_errno("poll");
-            break;
+    main_pid_for_signals = t->main_pid;
+    struct sigaction sa = {0};
+    sa.sa_handler = forward_signal;
+    sa.sa_flags = SA_RESTART;
+    sigfillset(&sa.sa_mask);
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sigismember(forward, sig))
+            sigaction(sig, &sa, NULL);
+    struct sigaction timer = {0};
+    timer.sa_handler = flush_timer; /* no SA_RESTART: interrupts waitpid */
+    sigaction(SIGALRM, &timer, NULL);
+    sigset_t unblock = *forward;
+    sigaddset(&unblock, SIGALRM);
+    sigprocmask(SIG_UNBLOCK, &unblock, NULL);
+
+    for (;;) {
+        int status;
+        pid_t pid = waitpid(-1, &status, __WALL);
+        if (pid < 0) {
+            if (errno == EINTR) {
+                if (flush_due) {
+                    flush_due = 0;
+                    events_flush(0);
+                }
+                arm_flush_timer(events_pending_fd() >= 0);
+                continue;
+            }
+            log_errno("waitpid");
+            return 1;
         }
-        if (p[1].fd >= 0 && (p[1].revents & (POLLOUT | POLLERR | POLLHUP)))
-            events_flush(0);
-        struct signalfd_siginfo si;
-        while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
-            if (si.ssi_signo != SIGCHLD)
-                kill(t->main_pid, (int)si.ssi_signo);
+        if (WIFSTOPPED(status)) {
+            on_stop(t, pid, status);
+        } else if (WIFEXITED(status) || WIFSIGNALED(status)) {
+            follow_drop(pid);
+            if (pid == t->main_pid) {
+                arm_flush_timer(false);
+                return exit_code(status);
+            }
         }
+        arm_flush_timer(events_pending_fd() >= 0);
     }
-    close(sfd);
-    return code;
 }
