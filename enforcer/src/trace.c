@@ -17,6 +17,8 @@
 
 #include "arch.h"
 #include "events.h"
+#include "exec_identity.h"
+#include "follow.h"
 #include "fswalk.h"
 #include "log.h"
 #include "procinfo.h"
@@ -58,63 +60,6 @@ struct syscall_info {
 #define SEIZE_OPTIONS                                                                                          \
     (PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |                 \
      PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC)
-
-/* Processes followed syscall by syscall between fork and their first exec, so an
- * exec the kernel refuses (Landlock) is still reported. Open addressing by pid. */
-#define FOLLOW_SLOTS 4096
-#define FOLLOW_MAX_SYSCALLS 256
-
-struct follow {
-    pid_t pid; /* 0 = free */
-    bool until_exit; /* a shell or exec wrapper: followed for as long as it runs this program */
-    int syscalls;
-    bool in_exec;
-    bool execveat;
-    char *path; /* exec path as the process passed it (for the report only) */
-    uint64_t argv_addr;
-    int dirfd;
-    int flags;
-    dev_t reported_dev; /* last refusal reported: execvp retries the same file */
-    ino_t reported_ino;
-};
-
-static struct follow follows[FOLLOW_SLOTS];
-
-static struct follow *follow_find(pid_t pid, bool create)
-{
-    size_t h = (size_t)pid % FOLLOW_SLOTS;
-    for (size_t i = 0; i < FOLLOW_SLOTS; i++) {
-        struct follow *f = &follows[(h + i) % FOLLOW_SLOTS];
-        if (f->pid == pid)
-            return f;
-        if (f->pid == 0) {
-            if (!create)
-                return NULL;
-            memset(f, 0, sizeof *f);
-            f->pid = pid;
-            return f;
-        }
-    }
-    return NULL; /* full: this process is simply not followed */
-}
-
-static void follow_drop(pid_t pid)
-{
-    struct follow *f = follow_find(pid, false);
-    if (!f)
-        return;
-    free(f->path);
-    /* re-insert the rest of the cluster so lookups keep working (backward shift) */
-    size_t i = (size_t)(f - follows);
-    f->pid = 0;
-    f->path = NULL;
-    for (size_t j = (i + 1) % FOLLOW_SLOTS; follows[j].pid != 0; j = (j + 1) % FOLLOW_SLOTS) {
-        struct follow moved = follows[j];
-        follows[j].pid = 0;
-        struct follow *slot = follow_find(moved.pid, true);
-        *slot = moved;
-    }
-}
 
 int trace_seize(pid_t pid)
 {
@@ -172,83 +117,6 @@ static void tell_process(pid_t pid, const char *msg)
     ssize_t ignored = write(fd, msg, strlen(msg));
     (void)ignored;
     close(fd);
-}
-
-/* For a program started through #! (or binfmt_misc), the file the caller named:
- * AT_EXECFN resolved against the caller's cwd, when it is not the exe itself. */
-static bool find_script(pid_t pid, const struct stat *exe_st, char *out)
-{
-    uint64_t addr;
-    char execfn[PATH_MAX], joined[PATH_MAX + 64];
-    if (!proc_auxv(pid, AT_EXECFN, &addr) || !proc_read_string(pid, addr, execfn, sizeof execfn))
-        return false;
-    if (!strncmp(execfn, "/dev/fd/", 8) || !strncmp(execfn, "/proc/", 6) || execfn[0] == '\0')
-        return false; /* fexecve/execveat by descriptor: the exe is what ran */
-    if (execfn[0] == '/')
-        snprintf(joined, sizeof joined, "/proc/%d/root%s", (int)pid, execfn);
-    else
-        snprintf(joined, sizeof joined, "/proc/%d/cwd/%s", (int)pid, execfn);
-    struct stat st;
-    if (stat(joined, &st) < 0 || !S_ISREG(st.st_mode))
-        return false;
-    if (st.st_dev == exe_st->st_dev && st.st_ino == exe_st->st_ino)
-        return false; /* the common case: the named file is the program itself */
-    return realpath(joined, out) != NULL;
-}
-
-/* Is this exe a dynamic loader (ld-linux*.so*, ld-musl-*.so*) run as a program? */
-static bool is_loader(const char *exe)
-{
-    const char *base = strrchr(exe, '/');
-    base = base ? base + 1 : exe;
-    return !strncmp(base, "ld-", 3) && strstr(base, ".so") != NULL;
-}
-
-/* `ld.so [OPTIONS] PROGRAM ARGS`: the program the loader will map and run,
- * resolved against the process's cwd. Returns false when there is none. */
-static bool loader_program(pid_t pid, const char *args, size_t len, char *out)
-{
-    static const char *const with_value[] = {"--library-path", "--preload", "--argv0", "--audit",
-                                             "--inhibit-rpath", "--glibc-hwcaps-prepend",
-                                             "--glibc-hwcaps-mask"};
-    size_t pos = strnlen(args, len) + 1; /* skip argv[0] */
-    while (pos < len) {
-        const char *a = args + pos;
-        size_t n = strnlen(a, len - pos);
-        if (n == len - pos)
-            return false; /* cut argument: cannot tell */
-        pos += n + 1;
-        if (strncmp(a, "--", 2) != 0) {
-            char joined[PATH_MAX + 64];
-            snprintf(joined, sizeof joined, a[0] == '/' ? "/proc/%d/root%s" : "/proc/%d/cwd/%s", (int)pid, a);
-            if (!realpath(joined, out))
-                snprintf(out, PATH_MAX, "%s", a); /* judged by name: matches no allow glob */
-            return true;
-        }
-        if (!strcmp(a, "--"))
-            continue;
-        for (size_t i = 0; i < sizeof with_value / sizeof with_value[0]; i++)
-            if (!strcmp(a, with_value[i]) && pos < len)
-                pos += strnlen(args + pos, len - pos) + 1;
-    }
-    return false;
-}
-
-/* Programs that commonly exec another program without forking first (a shell
- * running `sh -c cmd` or `exec cmd`, env, nice, timeout...). In Landlock mode they
- * are followed so that the kernel's refusal of that exec is still reported. */
-static bool execs_directly(const char *exe)
-{
-    static const char *const names[] = {"sh", "dash", "bash", "ash", "zsh", "ksh", "mksh", "busybox",
-                                        "env", "nice", "nohup", "stdbuf", "setsid", "chrt", "taskset",
-                                        "ionice", "timeout", "sudo", "su", "runuser", "chroot", "flock",
-                                        "unshare", "nsenter", "setpriv", "xargs", "find", "tini", "dumb-init"};
-    const char *base = strrchr(exe, '/');
-    base = base ? base + 1 : exe;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!strcmp(base, names[i]))
-            return true;
-    return false;
 }
 
 static void block_message(pid_t pid, const char *path, const char *rule, const char *pattern)
