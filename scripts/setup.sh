@@ -9,6 +9,7 @@ APT_PACKAGES=(
   build-essential make musl-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross
   clang libclang-rt-14-dev
   tini strace hyperfine util-linux procps busybox-static
+  nginx python3
 )
 
 say() { printf 'setup: %s\n' "$*"; }
