@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <linux/landlock.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -216,9 +217,37 @@ static void grant_loaders_in(struct build *b, const char *dir, int depth)
     closedir(d);
 }
 
+/* Landlock grants rights by place, while deny rules are about files: it can be
+ * exact only if every denied file is known and cannot be given a new name in a
+ * place that may execute. REFER (ABI 2) makes the kernel refuse a link or rename
+ * that would gain a file the execute right; a denied file that already has
+ * other names (hard links) could sit anywhere. NULL when exact, else why not. */
+static const char *inexact_reason(const struct exec_rules *r, int abi, char *buf, size_t len)
+{
+    if (abi < 2)
+        return "Landlock ABI 1 cannot stop a file from being moved into an allowed directory";
+    if (!r->deny_index_complete)
+        return "a deny glob matches too many files to index";
+    for (size_t i = 0; i < r->n_deny_inodes; i++) {
+        if (r->deny_inodes[i].nlink > 1) {
+            snprintf(buf, len, "a file denied by exec.deny[%d] (%s) has %lu hard links, which may be anywhere",
+                     r->deny_inodes[i].rule, r->policy->deny[r->deny_inodes[i].rule].glob,
+                     (unsigned long)r->deny_inodes[i].nlink);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
 int landlock_build(const struct exec_rules *r, size_t *n_rules)
 {
-    struct ruleset_attr_v1 attr = {.handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE};
+    char why_buf[PATH_MAX + 128];
+    const char *why = inexact_reason(r, landlock_abi(), why_buf, sizeof why_buf);
+    if (why) {
+        log_msg("Landlock cannot enforce this policy exactly: %s", why);
+        return -1;
+    }
+    struct ruleset_attr_v1 attr = {.handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_REFER};
     int fd = (int)syscall(__NR_landlock_create_ruleset, &attr, sizeof attr, 0);
     if (fd < 0) {
         log_errno("Landlock: cannot create a ruleset");

@@ -306,9 +306,6 @@ int main(int argc, char **argv)
     if (events_open(o.events) < 0)
         return finish(2, &rules, &policy);
 
-    /* Nobody in the container may read or write the enforcer's memory. */
-    prctl(PR_SET_DUMPABLE, 0);
-
     /* 4. init duties: reap orphans even when not PID 1; signals stay blocked until
      *    the tracer knows whom to forward them to */
     if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
@@ -338,7 +335,7 @@ int main(int argc, char **argv)
         log_errno("cannot trace the application (ptrace(PTRACE_SEIZE))");
         if (!o.fail_open) {
             log_msg("refusing to start the application unprotected; --fail-open (VIGIL_FAIL_OPEN=1) runs it "
-                    "without exec control");
+                    "untraced: no events, and only Landlock (when active) still refuses denied programs");
             spawn_release(gate, false);
             waitpid(app, NULL, 0);
             return finish(1, &rules, &policy);
@@ -346,6 +343,10 @@ int main(int argc, char **argv)
         traced = false;
         emit_failopen("ptrace refused", app);
     }
+    /* Nobody in the container may read or write the enforcer's memory. Only now:
+     * a child forked from a non-dumpable parent could not be traced without
+     * CAP_SYS_PTRACE (a non-root user in Docker has none). */
+    prctl(PR_SET_DUMPABLE, 0);
     emit_start(&policy, digest, &mech, traced, app, o.argv);
     spawn_release(gate, true);
 

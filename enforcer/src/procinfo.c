@@ -81,11 +81,31 @@ void proc_ids(pid_t pid, long *ppid, long *uid, long *tgid)
         *tgid = field(text, "\nTgid:");
 }
 
+/* process_vm_readv, or /proc/PID/mem where a seccomp profile refuses it (Docker's
+ * default does without CAP_SYS_PTRACE); the tracer may read either way. */
+static bool vm_readv_refused;
+
+static ssize_t read_remote(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+    if (!vm_readv_refused) {
+        struct iovec local = {buf, len};
+        struct iovec remote = {(void *)(uintptr_t)addr, len};
+        ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+        if (n >= 0 || (errno != EPERM && errno != ENOSYS))
+            return n;
+        vm_readv_refused = true;
+    }
+    int fd = open_proc(pid, "mem");
+    if (fd < 0)
+        return -1;
+    ssize_t n = pread(fd, buf, len, (off_t)addr);
+    close(fd);
+    return n;
+}
+
 bool proc_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
-    struct iovec local = {buf, len};
-    struct iovec remote = {(void *)(uintptr_t)addr, len};
-    return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len;
+    return read_remote(pid, addr, buf, len) == (ssize_t)len;
 }
 
 bool proc_read_string(pid_t pid, uint64_t addr, char *buf, size_t cap)
@@ -95,9 +115,7 @@ bool proc_read_string(pid_t pid, uint64_t addr, char *buf, size_t cap)
         /* never cross a page boundary in one read: the next page may be unmapped */
         size_t page_left = 4096 - (size_t)((addr + got) % 4096);
         size_t want = cap - 1 - got < page_left ? cap - 1 - got : page_left;
-        struct iovec local = {buf + got, want};
-        struct iovec remote = {(void *)(uintptr_t)(addr + got), want};
-        ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+        ssize_t n = read_remote(pid, addr + got, buf + got, want);
         if (n <= 0)
             return false;
         char *nul = memchr(buf + got, '\0', (size_t)n);

@@ -58,7 +58,7 @@ static void add_inode(const char *path, const struct stat *lst, void *vctx)
         return;
     }
     r->deny_inodes = grown;
-    grown[r->n_deny_inodes++] = (struct rule_inode){st.st_dev, st.st_ino, ctx->rule};
+    grown[r->n_deny_inodes++] = (struct rule_inode){st.st_dev, st.st_ino, st.st_nlink, ctx->rule};
 }
 
 int rules_build(const struct policy *p, struct exec_rules *r)
@@ -73,9 +73,10 @@ int rules_build(const struct policy *p, struct exec_rules *r)
         if (add_variants(&r->deny, &r->n_deny, &p->deny[i]) < 0)
             return -1;
     /* Files named by deny globs, by identity: a hard link elsewhere is the same program. */
+    r->deny_index_complete = true;
     for (size_t i = 0; i < r->n_deny; i++) {
         struct inode_ctx ctx = {r, r->deny[i].rule, 0};
-        if (!fs_walk_glob(r->deny[i].glob, add_inode, &ctx))
+        if (!fs_walk_glob(r->deny[i].glob, add_inode, &ctx) && (r->deny_index_complete = false, true))
             log_msg("warning: exec.deny[%d] %s matches too many files to index them all; hard links to "
                     "the ones not indexed are judged by path only",
                     r->deny[i].rule, r->deny[i].glob);

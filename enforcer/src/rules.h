@@ -17,6 +17,7 @@ struct rule_glob {
 struct rule_inode {
     dev_t dev;
     ino_t ino;
+    nlink_t nlink; /* > 1: the file has other names, possibly outside every deny glob */
     int rule;
 };
 
@@ -26,6 +27,7 @@ struct exec_rules {
     bool has_allowlist;
     struct rule_inode *deny_inodes;
     size_t n_deny_inodes;
+    bool deny_index_complete; /* false when a deny glob matched too many files to index */
     const struct policy *policy;
 };
 

@@ -148,6 +148,7 @@ static void on_exec(struct tracer *t, pid_t pid)
     bool via_loader = have_exe && is_loader(exe) && n > 0 && loader_program(pid, args, (size_t)n, program);
 
     struct verdict v = {true, "default", -1, NULL};
+    const char *subject = exe; /* the file the decision is about, for the message */
     if (!have_exe) {
         /* cannot tell what runs: fail closed when there are rules to apply */
         v = (struct verdict){rules_empty(t->rules), "default", -1, NULL};
@@ -158,12 +159,14 @@ static void on_exec(struct tracer *t, pid_t pid)
             struct stat sst;
             bool sid = stat(script, &sst) == 0;
             rules_decide(t->rules, script, sid, sst.st_dev, sst.st_ino, &v);
+            subject = script;
         }
         if (v.allowed && via_loader) {
             /* the loader maps and runs this file itself: judge it as if it were exec'd */
             struct stat pst;
             bool pid_ok = stat(program, &pst) == 0;
             rules_decide(t->rules, program, pid_ok, pst.st_dev, pst.st_ino, &v);
+            subject = program;
         }
     }
 
@@ -186,7 +189,7 @@ static void on_exec(struct tracer *t, pid_t pid)
             f->until_exit = true;
     }
     if (!v.allowed && !t->audit) {
-        block_message(pid, via_loader ? program : is_script ? script : exe, rule, v.pattern);
+        block_message(pid, subject, rule, v.pattern);
         if (arch_plant_exit_stub(pid, 126) < 0)
             kill(pid, SIGKILL);
     }
