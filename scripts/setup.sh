@@ -10,6 +10,7 @@ APT_PACKAGES=(
   clang libclang-rt-14-dev
   tini strace hyperfine util-linux procps busybox-static
   nginx python3
+  docker.io debootstrap
 )
 
 say() { printf 'setup: %s\n' "$*"; }
@@ -48,4 +49,10 @@ fi
 
 say "npm run build"
 npm run build
+
+# Tests run the enforcer in real containers: a local Docker engine (no bridge
+# network) and test images built from this machine's files, never pulled.
+say "docker engine and test images"
+scripts/docker-engine.sh >/dev/null
+scripts/test-images.sh >/dev/null
 say "done"
