@@ -1,0 +1,194 @@
+// The HTTP layer under the registry client: node:http/https (so a custom CA can be trusted),
+// redirects (Authorization is dropped when the origin changes, as blob downloads are usually
+// redirected to object storage), and bounded retries with exponential backoff on 429, 5xx and
+// connection failures, honouring Retry-After.
+
+import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { rootCertificates } from "node:tls";
+import { RegistryError } from "./errors.js";
+
+export interface RetryPolicy {
+  /** Total attempts, including the first. */
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 250, maxDelayMs: 8_000 };
+
+export interface TransportOptions {
+  /** Extra trusted CA certificates (PEM), added to Node's bundled roots. */
+  ca?: string;
+  retry?: RetryPolicy;
+  /** Per attempt: no byte for this long ends the attempt. */
+  timeoutMs?: number;
+  /** Largest response body accepted. */
+  maxBodyBytes?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface HttpRequest {
+  method: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
+  url: string;
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+  /** false: never repeat this request (a PATCH of an upload chunk). */
+  retry?: boolean;
+  maxBodyBytes?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  /** The URL that answered, after redirects. */
+  url: string;
+}
+
+const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
+const RETRY_ERRNO = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "ECONNABORTED", "ENETUNREACH", "EHOSTUNREACH", "ERR_ATTEMPT_TIMEOUT"]);
+const TLS_ERRNO = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/;
+
+export class Transport {
+  private readonly ca: string[] | undefined;
+  private readonly retryPolicy: RetryPolicy;
+  private readonly timeoutMs: number;
+  private readonly maxBodyBytes: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(options: TransportOptions = {}) {
+    this.ca = options.ca === undefined ? undefined : [...rootCertificates, options.ca];
+    this.retryPolicy = options.retry ?? DEFAULT_RETRY;
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024 * 1024;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /** Sends the request, following redirects and retrying what is worth retrying. */
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    const attempts = req.retry === false ? 1 : Math.max(1, this.retryPolicy.attempts);
+    for (let attempt = 1; ; attempt++) {
+      let response: HttpResponse;
+      try {
+        response = await this.followRedirects(req);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? "";
+        if (attempt < attempts && RETRY_ERRNO.has(code)) {
+          await this.sleep(this.backoff(attempt, undefined));
+          continue;
+        }
+        throw toRegistryError(error, req.url);
+      }
+      if (attempt < attempts && RETRY_STATUS.has(response.status)) {
+        await this.sleep(this.backoff(attempt, header(response.headers, "retry-after")));
+        continue;
+      }
+      return response;
+    }
+  }
+
+  private backoff(attempt: number, retryAfter: string | undefined): number {
+    const { baseDelayMs, maxDelayMs } = this.retryPolicy;
+    if (retryAfter !== undefined) {
+      const seconds = Number(retryAfter);
+      const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - Date.now();
+      if (Number.isFinite(ms) && ms >= 0) return Math.min(ms, maxDelayMs);
+    }
+    const exp = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+    // Full jitter on the upper half, so concurrent clients spread out.
+    return Math.round(exp / 2 + Math.random() * (exp / 2));
+  }
+
+  private async followRedirects(req: HttpRequest): Promise<HttpResponse> {
+    let url = req.url;
+    let headers = { ...(req.headers ?? {}) };
+    let method = req.method;
+    let body = req.body;
+    for (let hop = 0; hop <= 5; hop++) {
+      const response = await this.once({ ...req, method, url, headers, body });
+      const location = header(response.headers, "location");
+      const redirect = [301, 302, 303, 307, 308].includes(response.status) && (method === "GET" || method === "HEAD");
+      if (!redirect || location === undefined) return response;
+      const next = new URL(location, url);
+      if (next.origin !== new URL(url).origin) {
+        headers = Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== "authorization"));
+      }
+      if (response.status === 303) {
+        method = "GET";
+        body = undefined;
+      }
+      url = next.toString();
+    }
+    throw new RegistryError("http", `${req.method} ${req.url}: more than 5 redirects`);
+  }
+
+  private once(req: HttpRequest): Promise<HttpResponse> {
+    const url = new URL(req.url);
+    const send = url.protocol === "https:" ? httpsRequest : url.protocol === "http:" ? httpRequest : null;
+    if (send === null) return Promise.reject(new RegistryError("network", `unsupported URL scheme in ${req.url}`));
+    const limit = req.maxBodyBytes ?? this.maxBodyBytes;
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const headers: Record<string, string> = { "user-agent": "vigil-registry-client", ...req.headers };
+      if (req.body !== undefined) headers["content-length"] = String(req.body.length);
+      else if (req.method === "PUT" || req.method === "POST" || req.method === "PATCH") headers["content-length"] = "0";
+      const r = send(
+        url,
+        { method: req.method, headers, ...(this.ca !== undefined && url.protocol === "https:" ? { ca: this.ca } : {}) },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on("data", (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > limit) {
+              res.destroy(new RegistryError("bad-response", `${req.method} ${req.url}: response larger than ${limit} bytes`));
+              return;
+            }
+            chunks.push(chunk);
+          });
+          res.on("error", reject);
+          res.on("end", () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), url: req.url }),
+          );
+        },
+      );
+      r.setTimeout(this.timeoutMs, () => {
+        const error: NodeJS.ErrnoException = new Error(`no answer within ${this.timeoutMs} ms`);
+        error.code = "ERR_ATTEMPT_TIMEOUT";
+        r.destroy(error);
+      });
+      r.on("error", reject);
+      r.end(req.body === undefined ? undefined : Buffer.from(req.body.buffer, req.body.byteOffset, req.body.length));
+    });
+  }
+}
+
+export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function toRegistryError(error: unknown, url: string): Error {
+  if (error instanceof RegistryError) return error;
+  const e = error as NodeJS.ErrnoException;
+  const code = e.code ?? "";
+  const host = safeHost(url);
+  if (TLS_ERRNO.test(code)) {
+    return new RegistryError(
+      "tls",
+      `TLS connection to ${host} failed: ${e.message} (${code}); if the registry uses a private CA, pass its certificate with --ca-file (or --insecure for a plain-HTTP registry)`,
+    );
+  }
+  if (code === "EPROTO" || /wrong version number|packet length too long/i.test(e.message)) {
+    return new RegistryError("tls", `${host} did not speak TLS (${e.message}); for a plain-HTTP registry pass --insecure`);
+  }
+  return new RegistryError("network", `cannot reach ${host}: ${e.message}${code === "" ? "" : ` (${code})`}`);
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
