@@ -1,5 +1,5 @@
 /* Processes followed system call by system call between their creation and
- * their first exec (and shells/exec wrappers for as long as they run), so an
+ * their first exec (and shells/exec wrappers for their first system calls), so an
  * exec the kernel refuses on its own (Landlock) is still reported. */
 #ifndef VIGIL_FOLLOW_H
 #define VIGIL_FOLLOW_H
@@ -13,7 +13,6 @@
 
 struct follow {
     pid_t pid;       /* 0 = free */
-    bool until_exit; /* a shell or exec wrapper: followed for as long as it runs this program */
     int syscalls;
     bool in_exec;
     bool execveat;

@@ -113,29 +113,29 @@ static void block_signals(sigset_t *forward, sigset_t *original)
     signal(SIGTTOU, SIG_IGN);
 }
 
-/* Landlock where the kernel has it; the seccomp escape filter where it does not.
- * Neither when nothing is to be blocked (audit mode, no exec rules). */
+/* Which kernel-side mechanism closes the routes around ptrace. `auto` (the
+ * default) is the seccomp filter: with it every exec, refused or not, is decided
+ * and reported by the tracer, the same way on every kernel (Fargate's have no
+ * Landlock). `landlock` trades that for no per-syscall cost (docs/enforcer-cli.md).
+ * Neither is installed when nothing is to be blocked (audit mode, no exec rules). */
 static int choose_mechanisms(const struct options *o, const struct exec_rules *rules, bool enforce,
                              struct mechanisms *m)
 {
     *m = (struct mechanisms){.landlock_fd = -1, .landlock_abi = landlock_abi()};
     if (!enforce || rules_empty(rules))
         return 0;
-    if (o->mechanism == MECH_LANDLOCK && m->landlock_abi == 0) {
+    if (o->mechanism != MECH_LANDLOCK) {
+        m->seccomp = true;
+        return 0;
+    }
+    if (m->landlock_abi == 0) {
         log_msg("--mechanism landlock: this kernel has no Landlock (use auto or seccomp)");
         return -1;
     }
-    if (o->mechanism != MECH_SECCOMP && m->landlock_abi > 0) {
-        m->landlock_fd = landlock_build(rules, &m->landlock_rules);
-        if (m->landlock_fd >= 0) {
-            m->follow_forks = true;
-            return 0;
-        }
-        if (o->mechanism == MECH_LANDLOCK)
-            return -1;
-        log_msg("falling back to the seccomp mechanism");
-    }
-    m->seccomp = true;
+    m->landlock_fd = landlock_build(rules, &m->landlock_rules);
+    if (m->landlock_fd < 0)
+        return -1;
+    m->follow_forks = true;
     return 0;
 }
 

@@ -183,11 +183,8 @@ static void on_exec(struct tracer *t, pid_t pid)
     event_str(&e, "mechanism", "ptrace");
     event_emit(&e);
 
-    if (t->follow_forks && v.allowed && execs_directly(exe)) {
-        struct follow *f = follow_find(pid, true);
-        if (f)
-            f->until_exit = true;
-    }
+    if (t->follow_forks && v.allowed && execs_directly(exe))
+        follow_find(pid, true); /* `sh -c cmd`, `env cmd`: their exec comes early */
     if (!v.allowed && !t->audit) {
         block_message(pid, subject, rule, v.pattern);
         if (arch_plant_exit_stub(pid, 126) < 0)
@@ -270,7 +267,7 @@ static void on_syscall_stop(struct tracer *t, pid_t pid)
             f->flags = at ? (int)info.entry.args[4] : 0;
             f->argv_addr = info.arch == arch_abis[0].audit_arch ? (at ? info.entry.args[2] : info.entry.args[1]) : 0;
         }
-        if (++f->syscalls > FOLLOW_MAX_SYSCALLS && !f->in_exec && !f->until_exit) {
+        if (++f->syscalls > FOLLOW_MAX_SYSCALLS && !f->in_exec) {
             follow_drop(pid); /* a long-lived process, not a fork about to exec */
         }
     } else if (info.op == SYSCALL_INFO_EXIT) {
