@@ -108,8 +108,21 @@ static bool match_segs(const struct seg *pat, int np, const struct seg *path, in
     return table[0][0];
 }
 
+/* Only canonical absolute paths can match: "/", or "/seg" repeated, no empty segment. */
+static bool canonical_path(const char *path)
+{
+    if (path[0] != '/')
+        return false;
+    if (path[1] == '\0')
+        return true;
+    size_t n = strlen(path);
+    return path[n - 1] != '/' && strstr(path, "//") == NULL;
+}
+
 bool glob_match(const char *pat, const char *path)
 {
+    if (!canonical_path(path))
+        return false;
     struct seg ps[GLOB_MAX_SEGMENTS], ss[GLOB_MAX_SEGMENTS];
     int np = split(pat, ps), ns = split(path, ss);
     if (np < 0 || ns < 0)
