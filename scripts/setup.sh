@@ -10,7 +10,7 @@ APT_PACKAGES=(
   clang libclang-rt-14-dev
   tini strace hyperfine util-linux procps busybox-static
   nginx python3
-  docker.io debootstrap
+  docker.io debootstrap qemu-user
 )
 
 say() { printf 'setup: %s\n' "$*"; }
