@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { compilePolicySource, isCompiledPolicy } from "../policy/compile-source.js";
-import { formatDiagnostic } from "../policy/diagnostic.js";
+import { renderDiagnostic, summarizeDiagnostics } from "../policy/diagnostic.js";
 import { UserError } from "./errors.js";
 import type { CliIo } from "./io.js";
 
@@ -24,10 +24,10 @@ export async function loadCompiledPolicy(file: string, io: CliIo): Promise<strin
   if (isCompiledPolicy(text)) return text;
   const result = compilePolicySource(text, file);
   if (result.text === null) {
-    const count = result.errors.length;
+    const shown = file === "-" ? "<stdin>" : file;
     throw new UserError(
-      `${result.errors.map(formatDiagnostic).join("\n")}\n${count} error${count === 1 ? "" : "s"} in ${file === "-" ? "<stdin>" : file}`,
-      "fix the policy and run again (the format is in README.md, section Policy)",
+      `${result.diagnostics.map((d) => renderDiagnostic(d, text)).join("\n")}\n${summarizeDiagnostics(result.diagnostics, shown)}`,
+      "fix the policy and run again (`vigil policy check FILE` lists every problem; the format is in README.md, section Policy)",
     );
   }
   return result.text;

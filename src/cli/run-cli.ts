@@ -3,6 +3,7 @@
 import { VIGIL_VERSION } from "../version.js";
 import { demoCommand } from "./commands/demo.js";
 import { execCommand } from "./commands/exec.js";
+import { policyCheckCommand } from "./commands/policy-check.js";
 import { policyCompileCommand } from "./commands/policy-compile.js";
 import { EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, UserError } from "./errors.js";
 import { HELP } from "./help.js";
@@ -38,6 +39,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<CliResult> 
     case "policy": {
       const [sub, ...subRest] = rest;
       if (sub === "compile") return policyCompileCommand(subRest, io);
+      if (sub === "check") return policyCheckCommand(subRest, io);
       throw new UserError(
         sub === undefined ? "policy: which policy command?" : `policy: unknown command "${sub}"`,
         "available now: vigil policy compile FILE [-o OUT]",

@@ -10,13 +10,22 @@ const SLASH = 0x2f;
 const STAR = 0x2a;
 const QUESTION = 0x3f;
 
+/** The enforcer's limits (enforcer/src/glob.c): longer globs, or globs with more segments, are refused. */
+export const MAX_GLOB_BYTES = 4000;
+export const MAX_GLOB_SEGMENTS = 128;
+
 /** Why `glob` is not a valid policy glob, or null when it is valid. */
 export function globError(glob: string): string | null {
   if (glob.length === 0) return "must not be empty; write an absolute path such as /usr/bin/*";
   if (!glob.startsWith("/")) return `must be an absolute path (start with "/"); received "${glob}"`;
   if (glob.includes("\0")) return "must not contain a NUL byte";
   if (glob.includes("\n") || glob.includes("\r")) return "must not contain a line break";
+  const bytes = Buffer.byteLength(glob, "utf8");
+  if (bytes > MAX_GLOB_BYTES) return `must be at most ${MAX_GLOB_BYTES} bytes long (the enforcer's limit); this one is ${bytes}`;
   const segments = glob.slice(1).split("/");
+  if (segments.length > MAX_GLOB_SEGMENTS) {
+    return `must have at most ${MAX_GLOB_SEGMENTS} segments (the enforcer's limit); this one has ${segments.length}`;
+  }
   for (const segment of segments) {
     if (segment === "") {
       return glob.endsWith("/")
@@ -40,7 +49,10 @@ export function matchGlob(glob: string, path: string): boolean {
 
 export function matchGlobBytes(glob: Uint8Array, path: Uint8Array): boolean {
   if (glob[0] !== SLASH || path[0] !== SLASH) return false;
-  return matchSegments(splitSegments(glob), splitSegments(path));
+  const pathSegments = splitSegments(path);
+  // Like the enforcer: a path deeper than the segment limit matches nothing.
+  if (pathSegments.length > MAX_GLOB_SEGMENTS) return false;
+  return matchSegments(splitSegments(glob), pathSegments);
 }
 
 function splitSegments(bytes: Uint8Array): Uint8Array[] {

@@ -77,7 +77,7 @@ describe("vigil exec --policy", () => {
     const marker = join(dir, "ran");
     const result = await run(["exec", "--policy", policy, "--", "touch", marker]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('policy.yaml:6:12: spec.exec.deny[0]: must be an absolute path');
+    expect(result.stderr).toContain('policy.yaml:6:12: error: spec.exec.deny[0]: must be an absolute path');
     expect(existsSync(marker)).toBe(false);
   });
 });

@@ -28,10 +28,14 @@ describe("vigil policy compile", () => {
       code: 2,
       stdout: "",
       stderr: [
-        'vigil: error: bad.yaml:5:12: spec.exec.deny[0]: must be an absolute path (start with "/"); received "usr/bin/nc"',
-        "bad.yaml:6:5: spec.exec.alow: unknown key; expected one of: allow, deny, drift, fileless, loader, reverseShell",
+        'vigil: error: bad.yaml:5:12: error: spec.exec.deny[0]: must be an absolute path (start with "/"); received "usr/bin/nc"',
+        "        deny: [usr/bin/nc]",
+        "               ^~~~~~~~~~",
+        'bad.yaml:6:5: error: spec.exec.alow: unknown key; did you mean "allow"? (expected one of: allow, deny, drift, fileless, loader, reverseShell)',
+        "        alow: []",
+        "        ^~~~",
         "2 errors in bad.yaml",
-        'fix the policy and run again (the format is in README.md, section Policy)',
+        "fix the policy and run again (`vigil policy check FILE` lists every problem; the format is in README.md, section Policy)",
         "",
       ].join("\n"),
     });

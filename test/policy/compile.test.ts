@@ -56,10 +56,10 @@ end
 
   test("rejects an unknown key, naming the field, position and the keys allowed", () => {
     expect(errorsOf("apiVersion: vigil/v1\nkind: Policy\nspec:\n  exec:\n    alow: [/bin/sh]\n")).toEqual([
-      "p.yaml:5:5: spec.exec.alow: unknown key; expected one of: allow, deny, drift, fileless, loader, reverseShell",
+      'p.yaml:5:5: error: spec.exec.alow: unknown key; did you mean "allow"? (expected one of: allow, deny, drift, fileless, loader, reverseShell)',
     ]);
     expect(errorsOf("apiVersion: vigil/v1\nkind: Policy\nmetadata: { name: x, labels: {} }\n")).toEqual([
-      "p.yaml:3:22: metadata.labels: unknown key; expected one of: name",
+      "p.yaml:3:22: error: metadata.labels: unknown key; expected one of: name",
     ]);
   });
 
@@ -74,43 +74,43 @@ spec:
     watch: ["/app//config"]
 `;
     expect(errorsOf(src)).toEqual([
-      'p.yaml:5:13: spec.exec.allow[0]: must be an absolute path (start with "/"); received "bin/*"',
-      'p.yaml:6:12: spec.exec.deny[0]: must not contain a ".." segment; write the canonical path; received "/usr/../bin/nc"',
-      'p.yaml:6:30: spec.exec.deny[1]: must not contain a "." segment; write the canonical path; received "/./x"',
-      'p.yaml:8:13: spec.files.watch[0]: must not contain an empty segment ("//"); received "/app//config"',
+      'p.yaml:5:13: error: spec.exec.allow[0]: must be an absolute path (start with "/"); received "bin/*"',
+      'p.yaml:6:12: error: spec.exec.deny[0]: must not contain a ".." segment; write the canonical path; received "/usr/../bin/nc"',
+      'p.yaml:6:30: error: spec.exec.deny[1]: must not contain a "." segment; write the canonical path; received "/./x"',
+      'p.yaml:8:13: error: spec.files.watch[0]: must not contain an empty segment ("//"); received "/app//config"',
     ]);
   });
 
   test("rejects wrong values with the expected ones", () => {
     const src = "apiVersion: vigil/v2\nkind: Policy\nspec:\n  mode: block\n  exec: { drift: yes }\n  selfProtection: true\n";
     expect(errorsOf(src)).toEqual([
-      'p.yaml:1:13: apiVersion: must be "vigil/v1"; received "vigil/v2"',
-      'p.yaml:4:9: spec.mode: must be one of enforce, audit; received "block"',
-      'p.yaml:5:18: spec.exec.drift: must be one of block, alert, off; received "yes"',
-      "p.yaml:6:19: spec.selfProtection: must be one of on, off; received true",
+      'p.yaml:1:13: error: apiVersion: must be "vigil/v1"; received "vigil/v2"',
+      'p.yaml:4:9: error: spec.mode: must be one of enforce, audit; received "block"',
+      'p.yaml:5:18: error: spec.exec.drift: must be one of block, alert, off; received "yes"',
+      "p.yaml:6:19: error: spec.selfProtection: must be one of on, off; received true",
     ]);
   });
 
   test("rejects a missing header and a wrong shape", () => {
     expect(errorsOf("spec: {}\n")).toEqual([
-      "p.yaml:1:1: apiVersion: missing; add `apiVersion: vigil/v1`",
-      "p.yaml:1:1: kind: missing; add `kind: Policy`",
+      "p.yaml:1:1: error: apiVersion: missing; add `apiVersion: vigil/v1`",
+      "p.yaml:1:1: error: kind: missing; add `kind: Policy`",
     ]);
     expect(errorsOf("apiVersion: vigil/v1\nkind: Policy\nspec:\n  exec:\n    deny: /usr/bin/nc\n")).toEqual([
-      'p.yaml:5:11: spec.exec.deny: must be a list of globs; received "/usr/bin/nc"',
+      'p.yaml:5:11: error: spec.exec.deny: must be a list of globs; received "/usr/bin/nc"',
     ]);
   });
 
   test("rejects YAML syntax errors, duplicate keys and empty documents", () => {
-    expect(errorsOf("apiVersion: [\n")[0]).toMatch(/^p\.yaml:\d+:\d+: invalid YAML: /);
-    expect(errorsOf("apiVersion: vigil/v1\napiVersion: vigil/v1\n")[0]).toMatch(/^p\.yaml:2:1: invalid YAML: .*unique/i);
-    expect(errorsOf("")).toEqual(["p.yaml: policy is empty; start with `apiVersion: vigil/v1` and `kind: Policy`"]);
+    expect(errorsOf("apiVersion: [\n")[0]).toMatch(/^p\.yaml:\d+:\d+: error: invalid YAML: /);
+    expect(errorsOf("apiVersion: vigil/v1\napiVersion: vigil/v1\n")[0]).toMatch(/^p\.yaml:2:1: error: invalid YAML: .*unique/i);
+    expect(errorsOf("")).toEqual(["p.yaml: error: policy is empty; start with `apiVersion: vigil/v1` and `kind: Policy`"]);
   });
 
-  test("rejects a glob whose compiled line is longer than 4096 bytes", () => {
+  test("rejects a glob longer than the enforcer accepts", () => {
     const long = `/${"a".repeat(4100)}`;
     expect(errorsOf(`apiVersion: vigil/v1\nkind: Policy\nspec:\n  exec:\n    allow: ["${long}"]\n`)).toEqual([
-      "p.yaml: spec.exec.allow[0]: too long: the compiled line is 4112 bytes, at most 4096 are allowed",
+      "p.yaml:5:13: error: spec.exec.allow[0]: must be at most 4000 bytes long (the enforcer's limit); this one is 4101",
     ]);
   });
 });
