@@ -1,0 +1,34 @@
+// Image layers: a tar, gzip-compressed the same way every time. The layer's DiffID (in the config)
+// is the digest of the uncompressed tar; its descriptor digest (in the manifest) that of the gzip.
+
+import { gzipSync } from "node:zlib";
+import { sha256Digest } from "../registry/digest.js";
+import { OCI_LAYER_GZIP } from "../registry/media-types.js";
+import { writeTar, type TarEntry } from "./tar.js";
+
+export interface Layer {
+  mediaType: string;
+  bytes: Buffer;
+  digest: string;
+  size: number;
+  diffId: string;
+}
+
+/**
+ * gzip with a fixed header: zlib writes mtime 0 already; the OS byte differs between platforms'
+ * zlib builds (3 = Unix, 19 = macOS), so it is set to 255 ("unknown", as Go's gzip writes).
+ */
+export function deterministicGzip(data: Uint8Array): Buffer {
+  const gz = gzipSync(data, { level: 9 });
+  gz[9] = 0xff;
+  return gz;
+}
+
+export function layerFromTar(tar: Buffer, mediaType: string = OCI_LAYER_GZIP): Layer {
+  const bytes = mediaType.endsWith("+gzip") || mediaType.endsWith(".gzip") ? deterministicGzip(tar) : tar;
+  return { mediaType, bytes, digest: sha256Digest(bytes), size: bytes.length, diffId: sha256Digest(tar) };
+}
+
+export function layerFromEntries(entries: readonly TarEntry[], mediaType?: string): Layer {
+  return layerFromTar(writeTar(entries), mediaType);
+}
