@@ -20,6 +20,7 @@
 #include "log.h"
 #include "options.h"
 #include "policy.h"
+#include "protections.h"
 #include "rules.h"
 #include "sha256.h"
 #include "spawn.h"
@@ -176,7 +177,7 @@ static bool precheck_blocked(const struct exec_rules *rules, char *const *argv)
     event_str(&e, "script", NULL);
     event_str(&e, "mechanism", "precheck");
     event_emit(&e);
-    log_msg("blocked: %s (%s%s%s)", real, rule, v.pattern ? " " : "", v.pattern ? v.pattern : ": not in the allow list");
+    log_msg("blocked: %s (%s%s%s)", real, rule, v.pattern ? " " : ": ", v.pattern ? v.pattern : "not in the allow list");
     return true;
 }
 
@@ -301,6 +302,7 @@ int main(int argc, char **argv)
         return finish(1, &rules, &policy);
     }
     bool enforce = policy.mode == POLICY_ENFORCE && !rules_empty(&rules);
+    protections_start_clock();
 
     /* 3. where events go */
     if (events_open(o.events) < 0)

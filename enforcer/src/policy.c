@@ -21,10 +21,10 @@ static const struct key_spec keys[] = {
     {"name", V_NAME, false, true},
     {"exec.allow", V_GLOB, true, true},
     {"exec.deny", V_GLOB, true, true},
-    {"exec.drift", V_TRISTATE, false, false},
-    {"exec.fileless", V_TRISTATE, false, false},
-    {"exec.loader", V_TRISTATE, false, false},
-    {"exec.reverseShell", V_TRISTATE, false, false},
+    {"exec.drift", V_TRISTATE, false, true},
+    {"exec.fileless", V_TRISTATE, false, true},
+    {"exec.loader", V_TRISTATE, false, true},
+    {"exec.reverseShell", V_TRISTATE, false, true},
     {"files.readOnly", V_GLOB, true, false},
     {"files.watch", V_GLOB, true, false},
     {"network.connect.deny", V_CIDR_PORTS, true, false},
@@ -206,6 +206,17 @@ static int apply(struct policy *p, const struct key_spec *k, const char *v)
         return add_rule(&p->allow, &p->n_allow, v);
     else if (!strcmp(k->key, "exec.deny"))
         return add_rule(&p->deny, &p->n_deny, v);
+    else if (k->kind == V_TRISTATE) {
+        enum policy_action a = !strcmp(v, "block") ? ACTION_BLOCK : !strcmp(v, "alert") ? ACTION_ALERT : ACTION_OFF;
+        if (!strcmp(k->key, "exec.drift"))
+            p->drift = a;
+        else if (!strcmp(k->key, "exec.fileless"))
+            p->fileless = a;
+        else if (!strcmp(k->key, "exec.loader"))
+            p->loader = a;
+        else
+            p->reverse_shell = a;
+    }
     else if (!k->enforced) {
         for (size_t i = 0; i < p->n_not_enforced; i++)
             if (p->not_enforced[i] == k->key)

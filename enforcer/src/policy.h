@@ -10,6 +10,8 @@
 #define POLICY_MAX_DIRECTIVES 10000
 
 enum policy_mode { POLICY_ENFORCE, POLICY_AUDIT };
+/* exec.drift, exec.fileless, exec.loader, exec.reverseShell */
+enum policy_action { ACTION_OFF, ACTION_ALERT, ACTION_BLOCK };
 
 struct policy_rule {
     char *glob;
@@ -23,6 +25,7 @@ struct policy {
     size_t n_allow;
     struct policy_rule *deny;
     size_t n_deny;
+    enum policy_action drift, fileless, loader, reverse_shell;
     /* keys present in the policy that this enforcer accepts but does not enforce yet */
     const char *not_enforced[16];
     size_t n_not_enforced;

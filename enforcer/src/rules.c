@@ -100,7 +100,9 @@ void rules_free(struct exec_rules *r)
 
 bool rules_empty(const struct exec_rules *r)
 {
-    return r->n_allow == 0 && r->n_deny == 0;
+    const struct policy *p = r->policy;
+    return r->n_allow == 0 && r->n_deny == 0 && p->drift == ACTION_OFF && p->fileless == ACTION_OFF &&
+           p->loader == ACTION_OFF && p->reverse_shell == ACTION_OFF;
 }
 
 void rules_decide(const struct exec_rules *r, const char *path, bool has_id, dev_t dev, ino_t ino,
@@ -108,7 +110,7 @@ void rules_decide(const struct exec_rules *r, const char *path, bool has_id, dev
 {
     for (size_t i = 0; i < r->n_deny; i++) {
         if (glob_match(r->deny[i].glob, path)) {
-            *out = (struct verdict){false, "exec.deny", r->deny[i].rule, r->policy->deny[r->deny[i].rule].glob};
+            *out = (struct verdict){false, false, "exec.deny", r->deny[i].rule, r->policy->deny[r->deny[i].rule].glob};
             return;
         }
     }
@@ -116,22 +118,22 @@ void rules_decide(const struct exec_rules *r, const char *path, bool has_id, dev
         for (size_t i = 0; i < r->n_deny_inodes; i++) {
             const struct rule_inode *d = &r->deny_inodes[i];
             if (d->dev == dev && d->ino == ino) {
-                *out = (struct verdict){false, "exec.deny", d->rule, r->policy->deny[d->rule].glob};
+                *out = (struct verdict){false, false, "exec.deny", d->rule, r->policy->deny[d->rule].glob};
                 return;
             }
         }
     }
     if (!r->has_allowlist) {
-        *out = (struct verdict){true, "default", -1, NULL};
+        *out = (struct verdict){true, false, "default", -1, NULL};
         return;
     }
     for (size_t i = 0; i < r->n_allow; i++) {
         if (glob_match(r->allow[i].glob, path)) {
-            *out = (struct verdict){true, "exec.allow", r->allow[i].rule, r->policy->allow[r->allow[i].rule].glob};
+            *out = (struct verdict){true, false, "exec.allow", r->allow[i].rule, r->policy->allow[r->allow[i].rule].glob};
             return;
         }
     }
-    *out = (struct verdict){false, "exec.allow", -1, NULL};
+    *out = (struct verdict){false, false, "exec.allow", -1, NULL};
 }
 
 const char *verdict_rule_name(const struct verdict *v, char *buf, size_t len)

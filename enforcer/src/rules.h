@@ -33,6 +33,7 @@ struct exec_rules {
 
 struct verdict {
     bool allowed;
+    bool alert;       /* allowed, but reported as an alert (a protection set to alert) */
     const char *key;  /* "exec.deny", "exec.allow" or "default" */
     int index;        /* policy rule index, -1 when none */
     const char *pattern; /* the policy glob that decided, or NULL */
@@ -47,6 +48,7 @@ void rules_decide(const struct exec_rules *r, const char *path, bool has_id, dev
 /* "exec.deny[1]" or "exec.allow" into buf. */
 const char *verdict_rule_name(const struct verdict *v, char *buf, size_t len);
 
+/* No exec rule and no exec protection: nothing can be blocked. */
 bool rules_empty(const struct exec_rules *r);
 
 #endif

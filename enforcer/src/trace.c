@@ -22,6 +22,7 @@
 #include "fswalk.h"
 #include "log.h"
 #include "procinfo.h"
+#include "protections.h"
 
 #ifndef PTRACE_GET_SYSCALL_INFO
 #define PTRACE_GET_SYSCALL_INFO 0x420e
@@ -76,9 +77,9 @@ static void resume(pid_t pid, int sig)
         log_errno("cannot resume process %d", (int)pid);
 }
 
-static const char *verdict_word(const struct tracer *t, bool allowed)
+static const char *verdict_word(const struct tracer *t, const struct verdict *v)
 {
-    return allowed ? "allowed" : t->audit ? "alert" : "blocked";
+    return v->alert ? "alert" : v->allowed ? "allowed" : t->audit ? "alert" : "blocked";
 }
 
 /* The common process fields of an event. */
@@ -119,11 +120,29 @@ static void tell_process(pid_t pid, const char *msg)
     close(fd);
 }
 
-static void block_message(pid_t pid, const char *path, const char *rule, const char *pattern)
+static const char *why_blocked(const struct verdict *v)
+{
+    static const struct {
+        const char *rule, *why;
+    } reasons[] = {
+        {"exec.allow", "not in the allow list"},
+        {"exec.drift", "the file appeared or changed after the container started"},
+        {"exec.fileless", "the program has no file on disk (memfd or deleted)"},
+        {"exec.loader", "a program run through the dynamic loader"},
+        {"exec.reverseShell", "a shell or interpreter with its input or output on a network socket"},
+    };
+    if (v->pattern)
+        return v->pattern;
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+        if (!strcmp(v->key, reasons[i].rule))
+            return reasons[i].why;
+    return "policy";
+}
+
+static void block_message(pid_t pid, const char *path, const char *rule, const struct verdict *v)
 {
     char msg[PATH_MAX + 256];
-    snprintf(msg, sizeof msg, "vigil: blocked exec of %s (%s%s%s)\n", path, rule, pattern ? " " : "",
-             pattern ? pattern : ": not in the allow list");
+    snprintf(msg, sizeof msg, "vigil: blocked exec of %s (%s: %s)\n", path, rule, why_blocked(v));
     tell_process(pid, msg);
 }
 
@@ -147,17 +166,18 @@ static void on_exec(struct tracer *t, pid_t pid)
     ssize_t n = proc_read(pid, "cmdline", args, sizeof args, &cut);
     bool via_loader = have_exe && is_loader(exe) && n > 0 && loader_program(pid, args, (size_t)n, program);
 
-    struct verdict v = {true, "default", -1, NULL};
+    struct verdict v = {true, false, "default", -1, NULL};
     const char *subject = exe; /* the file the decision is about, for the message */
+    struct stat sst;
+    bool sid = false;
     if (!have_exe) {
         /* cannot tell what runs: fail closed when there are rules to apply */
-        v = (struct verdict){rules_empty(t->rules), "default", -1, NULL};
+        v = (struct verdict){rules_empty(t->rules), false, "default", -1, NULL};
         strcpy(exe, "?");
     } else {
         rules_decide(t->rules, exe, have_id, st.st_dev, st.st_ino, &v);
         if (v.allowed && is_script) {
-            struct stat sst;
-            bool sid = stat(script, &sst) == 0;
+            sid = stat(script, &sst) == 0;
             rules_decide(t->rules, script, sid, sst.st_dev, sst.st_ino, &v);
             subject = script;
         }
@@ -168,10 +188,13 @@ static void on_exec(struct tracer *t, pid_t pid)
             rules_decide(t->rules, program, pid_ok, pst.st_dev, pst.st_ino, &v);
             subject = program;
         }
+        struct exec_facts facts = {pid, exe, have_id ? &st : NULL, is_script ? script : NULL,
+                                   is_script && sid ? &sst : NULL, via_loader};
+        protections_judge(t->rules->policy, &facts, &v);
     }
 
     struct event e;
-    event_begin(&e, "exec", verdict_word(t, v.allowed));
+    event_begin(&e, "exec", verdict_word(t, &v));
     event_str(&e, "rule", verdict_rule_name(&v, rule, sizeof rule));
     event_str(&e, "pattern", v.pattern);
     event_process(&e, pid);
@@ -186,7 +209,9 @@ static void on_exec(struct tracer *t, pid_t pid)
     if (t->follow_forks && v.allowed && execs_directly(exe))
         follow_find(pid, true); /* `sh -c cmd`, `env cmd`: their exec comes early */
     if (!v.allowed && !t->audit) {
-        block_message(pid, subject, rule, v.pattern);
+        if (!strcmp(v.key, "exec.loader") || !strcmp(v.key, "exec.fileless") || !strcmp(v.key, "exec.reverseShell"))
+            subject = exe;
+        block_message(pid, subject, rule, &v);
         if (arch_plant_exit_stub(pid, 126) < 0)
             kill(pid, SIGKILL);
     }
