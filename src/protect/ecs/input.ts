@@ -1,0 +1,187 @@
+// Reading an ECS input document: which of the four forms it is, where its task definitions are,
+// and writing it back in the same format and style.
+
+import type { Node } from "yaml";
+import { Document, LineCounter, parseDocument } from "yaml";
+import type { Casing } from "./nodes.js";
+import { intrinsicName, isMap, isSeq, mapDelete, mapGet, scalarValue, stringAt, YAMLMap, YAMLSeq } from "./nodes.js";
+import type { InputKind, ProtectDiagnostic } from "./types.js";
+
+/** One task definition inside the document. */
+export interface TaskView {
+  casing: Casing;
+  /** The task definition map, or null for a bare containerDefinitions array. */
+  task: YAMLMap | null;
+  containers: YAMLSeq;
+  /** Field path of the task definition ("" at the root), for messages. */
+  path: string;
+  /** Family (or CloudFormation logical id): names the workload. */
+  name: string;
+}
+
+export interface ParsedInput {
+  doc: Document;
+  kind: InputKind;
+  format: "json" | "yaml";
+  views: TaskView[];
+  lineCounter: LineCounter;
+  style: OutputStyle;
+}
+
+interface OutputStyle {
+  indent: number | string;
+  indentSeq: boolean;
+  finalNewline: boolean;
+}
+
+/** Read-only fields of DescribeTaskDefinition output that RegisterTaskDefinition rejects. */
+export const READ_ONLY_FIELDS = [
+  "taskDefinitionArn",
+  "revision",
+  "status",
+  "requiresAttributes",
+  "compatibilities",
+  "registeredAt",
+  "registeredBy",
+  "deregisteredAt",
+  "deleteRequestedAt",
+] as const;
+
+export class InputError extends Error {
+  override readonly name = "InputError";
+  constructor(readonly diagnostics: ProtectDiagnostic[]) {
+    super(diagnostics.map((d) => d.message).join("; "));
+  }
+}
+
+export function joinPath(base: string, key: string | number): string {
+  if (typeof key === "number") return `${base}[${key}]`;
+  return base === "" ? key : `${base}.${key}`;
+}
+
+export function parseInput(text: string): ParsedInput {
+  const lineCounter = new LineCounter();
+  const trimmed = text.trimStart();
+  const format = trimmed.startsWith("{") || trimmed.startsWith("[") ? "json" : "yaml";
+  let doc: Document;
+  if (format === "json") {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new InputError([{ severity: "error", path: "", message: `not valid JSON: ${(error as Error).message}` }]);
+    }
+    // Built from the parsed value (not parsed as YAML): JSON allows what YAML flow style does not.
+    doc = new Document(value);
+  } else {
+    doc = parseDocument(text, { lineCounter, uniqueKeys: true });
+  }
+  const errors = doc.errors;
+  if (errors.length > 0) {
+    throw new InputError(
+      errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return { severity: "error" as const, path: "", message: e.message.split("\n")[0] ?? e.message, ...(pos ? { line: pos.line, col: pos.col } : {}) };
+      }),
+    );
+  }
+  const style = detectStyle(text, format);
+  const root = doc.contents;
+  if (isSeq(root)) {
+    return { doc, kind: "container-definitions", format, views: [{ casing: "camel", task: null, containers: root, path: "", name: "" }], lineCounter, style };
+  }
+  if (!isMap(root)) throw new InputError([{ severity: "error", path: "", message: "expected a task definition, a describe-task-definition output, a containerDefinitions array or a CloudFormation template" }]);
+
+  const inner = mapGet(root, "taskDefinition");
+  if (isMap(inner) && isSeq(mapGet(inner, "containerDefinitions"))) {
+    return { doc: describeToRegister(doc, root, inner), kind: "describe", format, views: [], lineCounter, style };
+  }
+  if (mapGet(root, "containerDefinitions") !== undefined) {
+    const containers = mapGet(root, "containerDefinitions");
+    if (!isSeq(containers)) throw new InputError([{ severity: "error", path: "containerDefinitions", message: "must be a list of container definitions" }]);
+    return { doc, kind: "register", format, views: [{ casing: "camel", task: root, containers, path: "", name: stringAt(root, "family") ?? "" }], lineCounter, style };
+  }
+  const resources = mapGet(root, "Resources");
+  if (isMap(resources)) {
+    return { doc, kind: "cloudformation", format, views: cloudFormationViews(resources), lineCounter, style };
+  }
+  throw new InputError([
+    {
+      severity: "error",
+      path: "",
+      message: "expected a task definition (containerDefinitions), a describe-task-definition output (taskDefinition), a containerDefinitions array or a CloudFormation template (Resources)",
+    },
+  ]);
+}
+
+/** Views over the register form, after parseInput turned a describe output into it. */
+export function finishDescribe(parsed: ParsedInput): ParsedInput {
+  if (parsed.kind !== "describe") return parsed;
+  const root = parsed.doc.contents as YAMLMap;
+  return { ...parsed, views: [{ casing: "camel", task: root, containers: mapGet(root, "containerDefinitions") as YAMLSeq, path: "", name: stringAt(root, "family") ?? "" }] };
+}
+
+/** `{taskDefinition: {...}, tags: [...]}` → the register request: read-only fields removed, tags kept. */
+function describeToRegister(doc: Document, root: YAMLMap, inner: YAMLMap): Document {
+  for (const field of READ_ONLY_FIELDS) mapDelete(inner, field);
+  const tags = mapGet(root, "tags");
+  if (isSeq(tags) && tags.items.length > 0 && mapGet(inner, "tags") === undefined) inner.items.push(doc.createPair("tags", tags) as never);
+  doc.contents = inner as never;
+  return doc;
+}
+
+function cloudFormationViews(resources: YAMLMap): TaskView[] {
+  const views: TaskView[] = [];
+  for (const pair of resources.items) {
+    const logicalId = scalarValue(pair.key);
+    const resource = pair.value;
+    if (typeof logicalId !== "string" || !isMap(resource)) continue;
+    if (scalarValue(mapGet(resource, "Type")) !== "AWS::ECS::TaskDefinition") continue;
+    const path = joinPath(joinPath("Resources", logicalId), "Properties");
+    const properties = mapGet(resource, "Properties");
+    if (!isMap(properties)) throw new InputError([{ severity: "error", path, message: "an AWS::ECS::TaskDefinition needs Properties" }]);
+    const containers = mapGet(properties, "ContainerDefinitions");
+    if (!isSeq(containers)) {
+      const fn = intrinsicName(containers);
+      throw new InputError([
+        {
+          severity: "error",
+          path: joinPath(path, "ContainerDefinitions"),
+          message: fn === null ? "must be a list of container definitions" : `is given through ${fn}; vigil can only rewrite a literal list of container definitions`,
+          hint: "write ContainerDefinitions as a list in the template (intrinsics inside each container are fine)",
+        },
+      ]);
+    }
+    views.push({ casing: "pascal", task: properties, containers, path, name: stringAt(properties, "Family") ?? logicalId });
+  }
+  return views;
+}
+
+function detectStyle(text: string, format: "json" | "yaml"): OutputStyle {
+  const finalNewline = text.endsWith("\n");
+  const indentMatch = /^\n?([ \t]+)\S/m.exec(text.slice(text.indexOf("\n")));
+  let indent: number | string = 2;
+  if (indentMatch?.[1] !== undefined) indent = indentMatch[1].startsWith("\t") ? "\t" : indentMatch[1].length;
+  if (format === "yaml") {
+    // A block sequence whose "- " sits at the same column as its parent key: `key:\n- item`.
+    const unindented = /^( *)[^\s#-][^\n]*:\s*\n\1- /m.test(text);
+    return { indent: typeof indent === "number" ? indent : 2, indentSeq: !unindented, finalNewline };
+  }
+  return { indent, indentSeq: true, finalNewline };
+}
+
+export function renderOutput(parsed: ParsedInput): string {
+  if (parsed.format === "json") {
+    const body = JSON.stringify(parsed.doc.toJS(), null, parsed.style.indent);
+    return parsed.style.finalNewline ? `${body}\n` : body;
+  }
+  return parsed.doc.toString({ lineWidth: 0, indent: typeof parsed.style.indent === "number" ? parsed.style.indent : 2, indentSeq: parsed.style.indentSeq });
+}
+
+/** 1-based line and column of a node in the input, when it has a position. */
+export function positionOf(parsed: ParsedInput, node: Node | undefined): { line: number; col: number } | undefined {
+  const offset = node?.range?.[0];
+  if (offset === undefined) return undefined;
+  const pos = parsed.lineCounter.linePos(offset);
+  return { line: pos.line, col: pos.col };
+}

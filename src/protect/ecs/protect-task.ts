@@ -1,0 +1,317 @@
+// Protect one task definition (already stripped of any earlier protection): validate, select the
+// containers, rewrite each so the enforcer starts first with the same effective argv, and add the
+// sidecar that delivers the enforcer.
+
+import type { Node } from "yaml";
+import type { ArgvAnalysis } from "./container-argv.js";
+import { analyzeArgv, lookupKey, taskPlatform } from "./container-argv.js";
+import { intrinsicName, isMap, isScalar, isSeq, mapGet, mapSet, newMapOf, newScalar, newSeqOf, scalarValue, stringAt, type YAMLMap, type YAMLSeq } from "./nodes.js";
+import type { AppRecord, CommandRecord, CreatedKey, EntryPointRecord, SidecarRecord } from "./record.js";
+import { ENFORCER_PATH, encodeRecord, MOUNT_PATH, RECORD_LABEL, SIDECAR_NAME, VOLUME_NAME } from "./record.js";
+import type { SelectedContainer } from "./select.js";
+import { selectContainers } from "./select.js";
+import type { TaskContext } from "./task-context.js";
+import { addDiagnostic, containerMaps, containerName, containerPath, key, taskLabel } from "./task-context.js";
+import type { UnprotectOutcome } from "./unprotect-task.js";
+import type { ImageRunConfig, ProtectOptions } from "./types.js";
+
+/** ECS: "Containers per task definition: 10", not adjustable. */
+export const MAX_CONTAINERS = 10;
+
+const WINDOWS_IMAGE = /(^|\/)(windows|windows\/servercore|windows\/nanoserver|servercore|nanoserver)([:@]|$)|mcr\.microsoft\.com\/(windows|dotnet\/framework)/i;
+
+export interface TaskPlan {
+  container: SelectedContainer;
+  argv: ArgvAnalysis;
+  image: ImageRunConfig | null;
+}
+
+/** Task-level checks that do not depend on which containers are chosen. */
+export function validateTask(ctx: TaskContext, options: ProtectOptions): void {
+  const task = ctx.view.task;
+  const path = (field: string): string => `${ctx.view.path === "" ? "" : `${ctx.view.path}.`}${key(ctx, field)}`;
+  if (task !== null) {
+    const runtime = mapGet(task, key(ctx, "runtimePlatform"));
+    const os = isMap(runtime) ? stringAt(runtime, key(ctx, "operatingSystemFamily")) : null;
+    if (os !== null && os.startsWith("WINDOWS")) {
+      addDiagnostic(
+        ctx,
+        "error",
+        `${path("runtimePlatform")}.${key(ctx, "operatingSystemFamily")}`,
+        runtime,
+        `is ${os}: Windows tasks are not supported`,
+        "the enforcer is a Linux program that uses ptrace; Windows containers have no linuxParameters (no SYS_PTRACE) and Fargate does not share volumes between Windows containers",
+      );
+    }
+    const pidMode = scalarValue(mapGet(task, key(ctx, "pidMode")));
+    if (pidMode === "host") {
+      addDiagnostic(ctx, "error", path("pidMode"), mapGet(task, key(ctx, "pidMode")), 'is "host": the application would see and could signal every process on the host, outside the enforcer', "remove pidMode (Fargate does not accept host anyway)");
+    } else if (pidMode === "task") {
+      addDiagnostic(
+        ctx,
+        options.allowSharedPid === true ? "warning" : "error",
+        path("pidMode"),
+        mapGet(task, key(ctx, "pidMode")),
+        'is "task": every container of the task shares one PID namespace, so processes of other containers (and ECS Exec sessions in them) can signal or inspect the protected application outside the enforcer',
+        options.allowSharedPid === true ? undefined : "remove pidMode if nothing needs it, or pass --allow-shared-pid to accept the weaker isolation",
+      );
+    }
+    if (options.mode === "copy") {
+      const volumes = mapGet(task, key(ctx, "volumes"));
+      if (isSeq(volumes)) {
+        volumes.items.forEach((volume, i) => {
+          if (isMap(volume) && scalarValue(mapGet(volume, key(ctx, "name"))) === VOLUME_NAME) {
+            addDiagnostic(ctx, "error", `${path("volumes")}[${i}]`, volume as Node, `a volume named "${VOLUME_NAME}" exists and was not added by vigil`, "rename that volume; vigil needs the name for the enforcer");
+          }
+        });
+      } else if (volumes !== undefined) {
+        addDiagnostic(ctx, "error", path("volumes"), volumes, `is given through ${intrinsicName(volumes) ?? "a non-list value"}; vigil must add its volume to a literal list`, "write Volumes as a list in the template");
+      }
+    }
+  }
+  for (const { map, index } of containerMaps(ctx)) {
+    if (containerName(ctx, map) === SIDECAR_NAME) {
+      addDiagnostic(ctx, "error", containerPath(ctx, index, "name"), mapGet(map, key(ctx, "name")), `a container named "${SIDECAR_NAME}" exists and is not vigil's sidecar`, "rename that container; vigil needs the name for its sidecar");
+    }
+  }
+  const count = ctx.view.containers.items.length + 1;
+  if (count > MAX_CONTAINERS) {
+    addDiagnostic(ctx, "error", `${ctx.view.path === "" ? "" : `${ctx.view.path}.`}${key(ctx, "containerDefinitions")}`, ctx.view.containers, `with vigil's sidecar the task would have ${count} containers; ECS allows at most ${MAX_CONTAINERS} per task definition`, "move an agent to another task or build the enforcer into the image (vigil protect image)");
+  }
+}
+
+/** The containers to protect and what each needs; errors go to ctx.diagnostics. */
+export function planTask(ctx: TaskContext, options: ProtectOptions, previous: UnprotectOutcome): TaskPlan[] {
+  const plans: TaskPlan[] = [];
+  const platform = taskPlatform(ctx);
+  for (const container of selectContainers(ctx, options.containers, true)) {
+    const { map, index, name } = container;
+    const argv = analyzeArgv(ctx, map, index);
+    checkContainer(ctx, map, index, options);
+    if (argv === null) continue;
+    let image: ImageRunConfig | null = null;
+    const needsEntrypoint = argv.sources.entrypoint === "image";
+    const needsCmd = argv.sources.command === "image";
+    if (needsEntrypoint || needsCmd) {
+      const literal = stringAt(map, key(ctx, "image"));
+      const imageNode = mapGet(map, key(ctx, "image"));
+      const recovered = previous.recovered.get(name);
+      const given = options.imageConfigs?.get(lookupKey(literal, name));
+      const entrypoint = needsEntrypoint ? (recovered?.entrypoint ?? (given === undefined ? undefined : given.entrypoint)) : null;
+      const cmd = needsCmd ? (recovered?.cmd ?? (given === undefined ? undefined : given.cmd)) : null;
+      if (entrypoint === undefined || cmd === undefined) {
+        const needs = [needsEntrypoint ? "ENTRYPOINT" : null, needsCmd ? "CMD" : null].filter((x) => x !== null).join(" and ");
+        const fn = intrinsicName(imageNode);
+        addDiagnostic(
+          ctx,
+          "error",
+          containerPath(ctx, index, "image"),
+          imageNode,
+          literal !== null
+            ? `the task definition does not set ${needsEntrypoint ? "entryPoint" : "command"}, so the image's ${needs} is needed and was not read (${platform.os}/${platform.architecture})`
+            : `is given through ${fn ?? "a non-string value"}, so vigil cannot read the image's ${needs}`,
+          literal !== null
+            ? `pass --image-config ${literal}=FILE (a JSON image config with Entrypoint and Cmd), or set ${key(ctx, "entryPoint")} and ${key(ctx, "command")} in the task definition`
+            : `pass --image-config ${name}=FILE (a JSON image config with Entrypoint and Cmd), or set ${key(ctx, "entryPoint")} and ${key(ctx, "command")} in the template`,
+        );
+        continue;
+      }
+      if (given?.os !== undefined && given.os.toLowerCase() === "windows") {
+        addDiagnostic(ctx, "error", containerPath(ctx, index, "image"), imageNode, "is a Windows image: Windows containers are not supported", "the enforcer is a Linux program that uses ptrace");
+        continue;
+      }
+      image = { entrypoint, cmd };
+    }
+    const entry = argv.sources.entrypoint === "task" ? (argv.entryPointNode?.items.length ?? 0) : argv.sources.entrypoint === "image" ? (image?.entrypoint?.filter((x, i, a) => !(a.length === 1 && x === "")).length ?? 0) : 0;
+    const command = argv.sources.command === "task" ? (argv.commandNode?.items.length ?? 0) : argv.sources.command === "image" ? (image?.cmd?.length ?? 0) : 0;
+    if (entry + command === 0) {
+      addDiagnostic(ctx, "error", containerPath(ctx, index), map, "has no command: neither the task definition nor the image gives an entry point or a command (Docker refuses to start it: \"no command specified\")", "set command in the task definition");
+      continue;
+    }
+    plans.push({ container, argv, image });
+  }
+  return plans;
+}
+
+function checkContainer(ctx: TaskContext, map: YAMLMap, index: number, options: ProtectOptions): void {
+  const image = stringAt(map, key(ctx, "image"));
+  if (image !== null && WINDOWS_IMAGE.test(image)) {
+    addDiagnostic(ctx, "error", containerPath(ctx, index, "image"), mapGet(map, key(ctx, "image")), `"${image}" is a Windows image: Windows containers are not supported`, "the enforcer is a Linux program that uses ptrace");
+  }
+  for (const field of ["environment", "linuxParameters", "dockerLabels", "dependsOn", options.mode === "copy" ? "mountPoints" : "volumesFrom"]) {
+    const node = mapGet(map, key(ctx, field));
+    const fn = intrinsicName(node);
+    const bad = fn !== null || (node !== undefined && (field === "linuxParameters" || field === "dockerLabels" ? !isMap(node) : !isSeq(node)));
+    if (bad) {
+      addDiagnostic(ctx, "error", containerPath(ctx, index, field), node, `is given through ${fn ?? "an unexpected value"}; vigil adds entries to it and needs it literal`, `write ${key(ctx, field)} literally in the template (intrinsic functions inside it are fine)`);
+    }
+  }
+  const linux = mapGet(map, key(ctx, "linuxParameters"));
+  const caps = isMap(linux) ? mapGet(linux, key(ctx, "capabilities")) : undefined;
+  const add = isMap(caps) ? mapGet(caps, key(ctx, "add")) : undefined;
+  if ((caps !== undefined && !isMap(caps)) || (add !== undefined && !isSeq(add))) {
+    addDiagnostic(ctx, "error", `${containerPath(ctx, index, "linuxParameters")}.${key(ctx, "capabilities")}`, caps, "must be literal (a map with an add list)", "write the capabilities literally in the template");
+  }
+  const mounts = mapGet(map, key(ctx, "mountPoints"));
+  if (isSeq(mounts)) {
+    mounts.items.forEach((mount, i) => {
+      const path = isMap(mount) ? scalarValue(mapGet(mount, key(ctx, "containerPath"))) : undefined;
+      if (typeof path === "string" && (path === MOUNT_PATH || path.startsWith(`${MOUNT_PATH}/`) || path === "/")) {
+        addDiagnostic(ctx, "error", `${containerPath(ctx, index, "mountPoints")}[${i}]`, mount as Node, `mounts a volume at ${path}, where vigil mounts the enforcer`, "move that mount elsewhere");
+      }
+    });
+  }
+  const env = mapGet(map, key(ctx, "environment"));
+  if (isSeq(env) && options.policy !== undefined) {
+    env.items.forEach((item, i) => {
+      const name = isMap(item) ? scalarValue(mapGet(item, key(ctx, "name"))) : undefined;
+      if (name === "VIGIL_POLICY" || name === "VIGIL_POLICY_FILE") {
+        addDiagnostic(ctx, "error", `${containerPath(ctx, index, "environment")}[${i}]`, item as Node, `already sets ${name}, and --policy gives another policy`, `remove ${name} from the container, or protect without --policy`);
+      }
+    });
+  }
+}
+
+/** Apply the plans: rewrite the containers and add the sidecar. Call only when planning found no error. */
+export function applyTask(ctx: TaskContext, options: ProtectOptions, plans: readonly TaskPlan[], sidecarImage: string): void {
+  const doc = ctx.doc;
+  const task = taskLabel(ctx);
+  for (const plan of plans) {
+    rewriteContainer(ctx, plan, options);
+    ctx.report.push({ task, container: plan.container.name, outcome: "protected" });
+  }
+  let volumes: SidecarRecord["volumes"] = "none";
+  const taskMap = ctx.view.task;
+  if (options.mode === "copy") {
+    if (taskMap === null) {
+      addDiagnostic(
+        ctx,
+        "warning",
+        "",
+        undefined,
+        `copy mode needs a task volume named "${VOLUME_NAME}", which a bare containerDefinitions array cannot declare`,
+        `declare it with the task definition (Terraform: volume { name = "${VOLUME_NAME}" }), or use --mode volumes-from`,
+      );
+    } else {
+      const existing = mapGet(taskMap, key(ctx, "volumes"));
+      volumes = isSeq(existing) ? "appended" : "created";
+      const list = isSeq(existing) ? existing : (doc.createNode([]) as YAMLSeq);
+      list.items.push(newMapOf(doc, { [key(ctx, "name")]: VOLUME_NAME }) as never);
+      if (!isSeq(existing)) mapSet(doc, taskMap, key(ctx, "volumes"), list);
+    }
+  }
+  const record: SidecarRecord = { role: "sidecar", mode: options.mode, volumes };
+  const sidecar: Record<string, unknown> = {
+    [key(ctx, "name")]: SIDECAR_NAME,
+    [key(ctx, "image")]: sidecarImage,
+    [key(ctx, "essential")]: false,
+    [key(ctx, "entryPoint")]: [ENFORCER_PATH, "--noop"],
+  };
+  if (options.mode === "copy") {
+    sidecar[key(ctx, "mountPoints")] = [{ [key(ctx, "sourceVolume")]: VOLUME_NAME, [key(ctx, "containerPath")]: MOUNT_PATH, [key(ctx, "readOnly")]: false }];
+  }
+  // EC2 tasks without task-level memory need a limit on every container.
+  if (taskMap !== null && mapGet(taskMap, key(ctx, "memory")) === undefined) sidecar[key(ctx, "memory")] = 32;
+  sidecar[key(ctx, "dockerLabels")] = { [RECORD_LABEL]: encodeRecord(record) };
+  ctx.view.containers.items.push(newMapOf(doc, sidecar) as never);
+  ctx.report.push({ task, container: SIDECAR_NAME, outcome: "sidecar" });
+}
+
+function rewriteContainer(ctx: TaskContext, plan: TaskPlan, options: ProtectOptions): void {
+  const doc = ctx.doc;
+  const map = plan.container.map;
+  const created: CreatedKey[] = [];
+  const { argv, image } = plan;
+
+  // entryPoint := [enforcer, "--", ...effective entry point]
+  let entryPoint: EntryPointRecord;
+  const prefix = [newScalar(ENFORCER_PATH), newScalar("--")];
+  if (argv.entryPoint === "set" && argv.entryPointNode !== undefined) {
+    entryPoint = "set";
+    argv.entryPointNode.items.unshift(...(prefix as never[]));
+  } else if (argv.entryPoint === "blank" && argv.entryPointNode !== undefined) {
+    entryPoint = "blank";
+    argv.entryPointNode.items.splice(0, argv.entryPointNode.items.length, ...(prefix as never[]));
+  } else {
+    entryPoint = "absent";
+    const fromImage = (image?.entrypoint ?? []).filter((x, _i, a) => !(a.length === 1 && x === ""));
+    mapSet(doc, map, key(ctx, "entryPoint"), newSeqOf(doc, [ENFORCER_PATH, "--", ...fromImage]));
+  }
+
+  // command := effective command, written out because setting entryPoint drops the image CMD.
+  let command: CommandRecord = "kept";
+  if (argv.sources.command === "image") {
+    const cmd = image?.cmd ?? [];
+    if (argv.command === "empty" && argv.commandNode !== undefined) {
+      if (cmd.length > 0) {
+        command = "empty";
+        argv.commandNode.items.push(...(newSeqOf(doc, cmd).items as never[]));
+      }
+    } else if (cmd.length > 0) {
+      command = "added";
+      mapSet(doc, map, key(ctx, "command"), newSeqOf(doc, cmd));
+    }
+  }
+
+  // linuxParameters.capabilities.add gets SYS_PTRACE; nothing else there changes.
+  let linux = mapGet(map, key(ctx, "linuxParameters")) as YAMLMap | undefined;
+  if (linux === undefined) {
+    linux = newMapOf(doc, {});
+    mapSet(doc, map, key(ctx, "linuxParameters"), linux);
+    created.push("linuxParameters");
+  }
+  let caps = mapGet(linux, key(ctx, "capabilities")) as YAMLMap | undefined;
+  if (caps === undefined) {
+    caps = newMapOf(doc, {});
+    mapSet(doc, linux, key(ctx, "capabilities"), caps);
+    created.push("capabilities");
+  }
+  let add = mapGet(caps, key(ctx, "add")) as YAMLSeq | undefined;
+  if (add === undefined) {
+    add = doc.createNode([]) as YAMLSeq;
+    mapSet(doc, caps, key(ctx, "add"), add);
+    created.push("add");
+  }
+  const hasPtrace = add.items.some((item) => isScalar(item) && (item.value === "SYS_PTRACE" || item.value === "ALL"));
+  if (!hasPtrace) add.items.push(newScalar("SYS_PTRACE") as never);
+
+  if (options.mode === "copy") {
+    appendItem(ctx, map, "mountPoints", { [key(ctx, "sourceVolume")]: VOLUME_NAME, [key(ctx, "containerPath")]: MOUNT_PATH, [key(ctx, "readOnly")]: true }, created);
+  } else {
+    appendItem(ctx, map, "volumesFrom", { [key(ctx, "sourceContainer")]: SIDECAR_NAME, [key(ctx, "readOnly")]: true }, created);
+  }
+  appendItem(ctx, map, "dependsOn", { [key(ctx, "containerName")]: SIDECAR_NAME, [key(ctx, "condition")]: "SUCCESS" }, created);
+
+  const env: string[] = [];
+  const existingEnv = mapGet(map, key(ctx, "environment"));
+  const hasVariable = (name: string): boolean =>
+    isSeq(existingEnv) && existingEnv.items.some((item) => isMap(item) && scalarValue(mapGet(item, key(ctx, "name"))) === name);
+  const workload = ctx.view.name === "" ? plan.container.name : `${ctx.view.name}/${plan.container.name}`;
+  if (!hasVariable("VIGIL_WORKLOAD")) {
+    appendItem(ctx, map, "environment", { [key(ctx, "name")]: "VIGIL_WORKLOAD", [key(ctx, "value")]: workload }, created);
+    env.push("VIGIL_WORKLOAD");
+  }
+  if (options.policy !== undefined) {
+    appendItem(ctx, map, "environment", { [key(ctx, "name")]: "VIGIL_POLICY", [key(ctx, "value")]: options.policy }, created);
+    env.push("VIGIL_POLICY");
+  }
+
+  const record: AppRecord = { role: "app", entryPoint, command, ptrace: !hasPtrace, env, created: [] };
+  if (mapGet(map, key(ctx, "dockerLabels")) === undefined) {
+    mapSet(doc, map, key(ctx, "dockerLabels"), newMapOf(doc, {}));
+    created.push("dockerLabels");
+  }
+  record.created = created;
+  const labels = mapGet(map, key(ctx, "dockerLabels")) as YAMLMap;
+  mapSet(doc, labels, RECORD_LABEL, newScalar(encodeRecord(record)));
+}
+
+function appendItem(ctx: TaskContext, map: YAMLMap, field: CreatedKey, value: Record<string, unknown>, created: CreatedKey[]): void {
+  let list = mapGet(map, key(ctx, field)) as YAMLSeq | undefined;
+  if (list === undefined) {
+    list = ctx.doc.createNode([]) as YAMLSeq;
+    mapSet(ctx.doc, map, key(ctx, field), list);
+    if (!created.includes(field)) created.push(field);
+  }
+  list.items.push(newMapOf(ctx.doc, value) as never);
+}

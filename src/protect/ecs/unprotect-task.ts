@@ -1,0 +1,180 @@
+// Undo what protect did to one task definition, using the records it left. Also tells what a
+// re-protect needs to know: the image ENTRYPOINT/CMD it had copied in (so the registry is not
+// asked again), which containers carried a policy, and the sidecar image and mode in use.
+
+import type { Node } from "yaml";
+import { isMap, isSeq, mapDelete, mapGet, newScalar, stringAt, stringList, type YAMLMap } from "./nodes.js";
+import type { AppRecord, CreatedKey } from "./record.js";
+import { ENFORCER_PATH, RECORD_LABEL, SIDECAR_NAME, VOLUME_NAME } from "./record.js";
+import type { TaskContext } from "./task-context.js";
+import {
+  addDiagnostic,
+  containerMaps,
+  containerName,
+  containerPath,
+  indexOfItem,
+  isOurSidecar,
+  key,
+  lastIndexOfScalar,
+  readRecord,
+} from "./task-context.js";
+import type { DeliveryMode } from "./types.js";
+
+export interface RecoveredImage {
+  entrypoint?: string[];
+  cmd?: string[];
+}
+
+export interface UnprotectOutcome {
+  /** Image ENTRYPOINT/CMD recovered per container name, for a re-protect (undefined: not known). */
+  recovered: Map<string, RecoveredImage>;
+  /** Containers whose VIGIL_POLICY protect had added. */
+  hadPolicy: Set<string>;
+  /** Names of the containers that were protected. */
+  wasProtected: Set<string>;
+  sidecarImage: string | null;
+  mode: DeliveryMode | null;
+}
+
+export function unprotectTask(ctx: TaskContext): UnprotectOutcome {
+  const outcome: UnprotectOutcome = { recovered: new Map(), hadPolicy: new Set(), wasProtected: new Set(), sidecarImage: null, mode: null };
+  for (const { map, index } of containerMaps(ctx)) {
+    if (isOurSidecar(ctx, map)) continue;
+    const record = readRecord(ctx, map);
+    if (record === null) continue;
+    if (typeof record === "string" || record.role !== "app") {
+      addDiagnostic(
+        ctx,
+        "error",
+        containerPath(ctx, index, "dockerLabels"),
+        mapGet(map, key(ctx, "dockerLabels")),
+        `label ${RECORD_LABEL} ${typeof record === "string" ? record : "marks a sidecar on an application container"}`,
+        "the label is written by vigil protect; restore it or remove the container's protection by hand",
+      );
+      continue;
+    }
+    unprotectContainer(ctx, map, index, record, outcome);
+  }
+  removeSidecar(ctx, outcome);
+  return outcome;
+}
+
+function unprotectContainer(ctx: TaskContext, container: YAMLMap, index: number, record: AppRecord, outcome: UnprotectOutcome): void {
+  const name = containerName(ctx, container) ?? `#${index}`;
+  const epKey = key(ctx, "entryPoint");
+  const cmdKey = key(ctx, "command");
+  const ep = mapGet(container, epKey);
+  const cmd = mapGet(container, cmdKey);
+  if (!isSeq(ep) || !startsWithEnforcer(ep)) {
+    addDiagnostic(
+      ctx,
+      "error",
+      containerPath(ctx, index, "entryPoint"),
+      ep,
+      `was changed after vigil protect: it no longer starts with ["${ENFORCER_PATH}", "--"]`,
+      "fix the entry point by hand, or remove the vigil.protect label to treat the container as unprotected",
+    );
+    return;
+  }
+  outcome.wasProtected.add(name);
+  const recovered: RecoveredImage = {};
+  const setIf = (field: "entrypoint" | "cmd", value: string[] | null | undefined): void => {
+    if (value !== null && value !== undefined) recovered[field] = value;
+  };
+  switch (record.entryPoint) {
+    case "set":
+      ep.items.splice(0, 2);
+      break;
+    case "absent":
+      setIf("entrypoint", stringList(ep)?.slice(2));
+      mapDelete(container, epKey);
+      break;
+    case "blank":
+      ep.items.splice(0, ep.items.length, newScalar(""));
+      break;
+  }
+  switch (record.command) {
+    case "kept":
+      // Had the image given a CMD that was needed, protect would have added it.
+      if (cmd === undefined || (isSeq(cmd) && cmd.items.length === 0)) recovered.cmd = [];
+      break;
+    case "added":
+      setIf("cmd", stringList(cmd));
+      mapDelete(container, cmdKey);
+      break;
+    case "empty":
+      setIf("cmd", stringList(cmd));
+      if (isSeq(cmd)) cmd.items.splice(0, cmd.items.length);
+      break;
+  }
+  outcome.recovered.set(name, recovered);
+
+  const env = mapGet(container, key(ctx, "environment"));
+  for (const variable of record.env) {
+    const at = indexOfItem(env, key(ctx, "name"), variable);
+    if (at >= 0 && isSeq(env)) env.items.splice(at, 1);
+    if (variable === "VIGIL_POLICY") outcome.hadPolicy.add(name);
+  }
+  removeItem(mapGet(container, key(ctx, "dependsOn")), key(ctx, "containerName"), SIDECAR_NAME);
+  removeItem(mapGet(container, key(ctx, "volumesFrom")), key(ctx, "sourceContainer"), SIDECAR_NAME);
+  removeItem(mapGet(container, key(ctx, "mountPoints")), key(ctx, "sourceVolume"), VOLUME_NAME);
+
+  const linux = mapGet(container, key(ctx, "linuxParameters"));
+  const caps = isMap(linux) ? mapGet(linux, key(ctx, "capabilities")) : undefined;
+  const add = isMap(caps) ? mapGet(caps, key(ctx, "add")) : undefined;
+  if (record.ptrace && isSeq(add)) {
+    const at = lastIndexOfScalar(add, "SYS_PTRACE");
+    if (at >= 0) add.items.splice(at, 1);
+  }
+  const labels = mapGet(container, key(ctx, "dockerLabels"));
+  if (isMap(labels)) mapDelete(labels, RECORD_LABEL);
+
+  // Keys protect created go away again, innermost first, if nothing else was put in them since.
+  const created = new Set<CreatedKey>(record.created);
+  if (created.has("add") && isMap(caps) && isEmpty(add)) mapDelete(caps, key(ctx, "add"));
+  if (created.has("capabilities") && isMap(linux) && isEmpty(caps)) mapDelete(linux, key(ctx, "capabilities"));
+  if (created.has("linuxParameters") && isEmpty(linux)) mapDelete(container, key(ctx, "linuxParameters"));
+  for (const simple of ["volumesFrom", "mountPoints", "dependsOn", "environment", "dockerLabels"] as const) {
+    if (created.has(simple) && isEmpty(mapGet(container, key(ctx, simple)))) mapDelete(container, key(ctx, simple));
+  }
+}
+
+function startsWithEnforcer(ep: Node): boolean {
+  const list = isSeq(ep) ? ep.items.slice(0, 2) : [];
+  const values = list.map((n) => (n as { value?: unknown }).value);
+  return values[0] === ENFORCER_PATH && values[1] === "--";
+}
+
+function removeItem(list: Node | undefined, field: string, value: string): void {
+  const at = indexOfItem(list, field, value);
+  if (at >= 0 && isSeq(list)) list.items.splice(at, 1);
+}
+
+function isEmpty(node: Node | undefined): boolean {
+  return (isSeq(node) || isMap(node)) && node.items.length === 0;
+}
+
+function removeSidecar(ctx: TaskContext, outcome: UnprotectOutcome): void {
+  const containers = ctx.view.containers;
+  for (let i = containers.items.length - 1; i >= 0; i--) {
+    const item = containers.items[i];
+    if (!isMap(item) || !isOurSidecar(ctx, item)) continue;
+    const record = readRecord(ctx, item);
+    if (typeof record !== "object" || record === null || record.role !== "sidecar") continue;
+    outcome.sidecarImage = stringAt(item, key(ctx, "image"));
+    outcome.mode = record.mode;
+    containers.items.splice(i, 1);
+    const task = ctx.view.task;
+    if (task !== null && record.volumes !== "none") {
+      const volumes = mapGet(task, key(ctx, "volumes"));
+      removeItem(volumes, key(ctx, "name"), VOLUME_NAME);
+      if (record.volumes === "created" && isEmpty(volumes)) mapDelete(task, key(ctx, "volumes"));
+    }
+  }
+}
+
+export function isProtectedContainer(ctx: TaskContext, container: YAMLMap): boolean {
+  const record = readRecord(ctx, container);
+  const ep = mapGet(container, key(ctx, "entryPoint"));
+  return typeof record === "object" && record !== null && record.role === "app" && ep !== undefined && startsWithEnforcer(ep);
+}
