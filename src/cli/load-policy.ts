@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { compilePolicySource, isCompiledPolicy } from "../policy/compile-source.js";
 import { renderDiagnostic, summarizeDiagnostics } from "../policy/diagnostic.js";
+import type { Policy } from "../policy/schema.js";
 import { UserError } from "./errors.js";
 import type { CliIo } from "./io.js";
 
@@ -31,4 +32,21 @@ export async function loadCompiledPolicy(file: string, io: CliIo): Promise<strin
     );
   }
   return result.text;
+}
+
+/** A policy source (YAML or JSON) as a validated document; every error is a user error with carets. */
+export async function loadPolicyDocument(file: string, io: CliIo): Promise<Policy> {
+  const text = await readPolicyText(file, io);
+  const shown = file === "-" ? "<stdin>" : file;
+  if (isCompiledPolicy(text)) {
+    throw new UserError(`${shown} is a compiled policy`, "give the YAML or JSON source it was compiled from");
+  }
+  const result = compilePolicySource(text, file);
+  if (result.policy === null || result.errors.length > 0) {
+    throw new UserError(
+      `${result.errors.map((d) => renderDiagnostic(d, text)).join("\n")}\n${summarizeDiagnostics(result.errors, shown)}`,
+      "fix the policy and run again (`vigil policy check FILE` lists every problem)",
+    );
+  }
+  return result.policy;
 }

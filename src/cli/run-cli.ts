@@ -5,6 +5,8 @@ import { demoCommand } from "./commands/demo.js";
 import { execCommand } from "./commands/exec.js";
 import { policyCheckCommand } from "./commands/policy-check.js";
 import { policyCompileCommand } from "./commands/policy-compile.js";
+import { sidecarBuildCommand } from "./commands/sidecar-build.js";
+import { policyExplainCommand } from "./commands/policy-explain.js";
 import { EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, UserError } from "./errors.js";
 import { HELP } from "./help.js";
 import type { CliIo, CliResult } from "./io.js";
@@ -40,9 +42,18 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<CliResult> 
       const [sub, ...subRest] = rest;
       if (sub === "compile") return policyCompileCommand(subRest, io);
       if (sub === "check") return policyCheckCommand(subRest, io);
+      if (sub === "explain") return policyExplainCommand(subRest, io);
       throw new UserError(
         sub === undefined ? "policy: which policy command?" : `policy: unknown command "${sub}"`,
         "available now: vigil policy compile FILE [-o OUT]",
+      );
+    }
+    case "sidecar": {
+      const [sub, ...subRest] = rest;
+      if (sub === "build") return sidecarBuildCommand(subRest, io);
+      throw new UserError(
+        sub === undefined ? "sidecar: which sidecar command?" : `sidecar: unknown command "${sub}"`,
+        "available: vigil sidecar build (-o FILE | --push REF)",
       );
     }
     default:

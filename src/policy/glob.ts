@@ -126,3 +126,24 @@ function matchSegment(glob: Uint8Array, text: Uint8Array): boolean {
   while (glob[g] === STAR) g++;
   return g === glob.length;
 }
+
+function pathSegments(path: string): Uint8Array[] {
+  return path === "/" ? [] : splitSegments(Buffer.from(path, "utf8"));
+}
+
+/**
+ * Could some path strictly below directory `dir` match `glob`? The enforcer's
+ * glob_may_match_below: used to prune walks, so it must never say no where a match is possible.
+ */
+export function globMayMatchBelow(glob: string, dir: string): boolean {
+  const g = pathSegments(glob);
+  const d = pathSegments(dir);
+  if (d.length > MAX_GLOB_SEGMENTS) return false;
+  for (let k = 0; k <= g.length; k++) {
+    const head = g.slice(0, k);
+    if (k < g.length && matchSegments(head, d)) return true;
+    const last = g[k - 1];
+    if (k > 0 && last !== undefined && isDoubleStar(last) && matchSegments(head, d)) return true;
+  }
+  return false;
+}
