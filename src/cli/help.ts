@@ -13,6 +13,8 @@ Usage:
       --mechanism M        auto (default), landlock or seccomp (see docs/enforcer-cli.md)
       --fail-open          if tracing is refused, run COMMAND unprotected instead of refusing
   vigil policy compile FILE [-o OUT]          compile a policy to the enforcer's format (- = stdin/stdout)
+  vigil sidecar build (-o FILE | --push REF)  the sidecar image (linux/amd64 + arm64, FROM scratch), no Docker needed
+                                              (vigil sidecar build --help for its options)
   vigil help                                  this text
   vigil --version                             the version
 
