@@ -3,6 +3,7 @@
 
 import type { Node } from "yaml";
 import { Document, LineCounter, parseDocument } from "yaml";
+import { mergeLines, splitLines } from "../../text/line-diff.js";
 import type { Casing } from "./nodes.js";
 import { intrinsicName, isMap, isSeq, mapDelete, mapGet, scalarValue, stringAt, YAMLMap, YAMLSeq } from "./nodes.js";
 import type { InputKind, ProtectDiagnostic } from "./types.js";
@@ -26,12 +27,15 @@ export interface ParsedInput {
   views: TaskView[];
   lineCounter: LineCounter;
   style: OutputStyle;
+  /** The input text, so unchanged parts keep the user's formatting. */
+  source: string;
 }
 
 interface OutputStyle {
   indent: number | string;
   indentSeq: boolean;
   finalNewline: boolean;
+  flowPadding: boolean;
 }
 
 /** Read-only fields of DescribeTaskDefinition output that RegisterTaskDefinition rejects. */
@@ -88,22 +92,22 @@ export function parseInput(text: string): ParsedInput {
   const style = detectStyle(text, format);
   const root = doc.contents;
   if (isSeq(root)) {
-    return { doc, kind: "container-definitions", format, views: [{ casing: "camel", task: null, containers: root, path: "", name: "" }], lineCounter, style };
+    return { doc, kind: "container-definitions", format, views: [{ casing: "camel", task: null, containers: root, path: "", name: "" }], lineCounter, style, source: text };
   }
   if (!isMap(root)) throw new InputError([{ severity: "error", path: "", message: "expected a task definition, a describe-task-definition output, a containerDefinitions array or a CloudFormation template" }]);
 
   const inner = mapGet(root, "taskDefinition");
   if (isMap(inner) && isSeq(mapGet(inner, "containerDefinitions"))) {
-    return { doc: describeToRegister(doc, root, inner), kind: "describe", format, views: [], lineCounter, style };
+    return { doc: describeToRegister(doc, root, inner), kind: "describe", format, views: [], lineCounter, style, source: text };
   }
   if (mapGet(root, "containerDefinitions") !== undefined) {
     const containers = mapGet(root, "containerDefinitions");
     if (!isSeq(containers)) throw new InputError([{ severity: "error", path: "containerDefinitions", message: "must be a list of container definitions" }]);
-    return { doc, kind: "register", format, views: [{ casing: "camel", task: root, containers, path: "", name: stringAt(root, "family") ?? "" }], lineCounter, style };
+    return { doc, kind: "register", format, views: [{ casing: "camel", task: root, containers, path: "", name: stringAt(root, "family") ?? "" }], lineCounter, style, source: text };
   }
   const resources = mapGet(root, "Resources");
   if (isMap(resources)) {
-    return { doc, kind: "cloudformation", format, views: cloudFormationViews(resources), lineCounter, style };
+    return { doc, kind: "cloudformation", format, views: cloudFormationViews(resources), lineCounter, style, source: text };
   }
   throw new InputError([
     {
@@ -165,17 +169,57 @@ function detectStyle(text: string, format: "json" | "yaml"): OutputStyle {
   if (format === "yaml") {
     // A block sequence whose "- " sits at the same column as its parent key: `key:\n- item`.
     const unindented = /^( *)[^\s#-][^\n]*:\s*\n\1- /m.test(text);
-    return { indent: typeof indent === "number" ? indent : 2, indentSeq: !unindented, finalNewline };
+    // `[a, b]` or `[ a, b ]`: whichever the document uses more.
+    const padded = (text.match(/[[{] \S/g) ?? []).length;
+    const tight = (text.match(/[[{][^\s\]}]/g) ?? []).length;
+    return { indent: typeof indent === "number" ? indent : 2, indentSeq: !unindented, finalNewline, flowPadding: padded >= tight };
   }
-  return { indent, indentSeq: true, finalNewline };
+  return { indent, indentSeq: true, finalNewline, flowPadding: true };
 }
 
+/**
+ * The document as text in its input format. Only the regions that changed are re-rendered: the
+ * edits (from rendering the input as parsed to rendering the result) are merged onto the input
+ * text by lines, and the merge is kept only if it reads back as exactly the result.
+ */
 export function renderOutput(parsed: ParsedInput): string {
+  const rendered = render(parsed, parsed.doc);
+  const base = renderSource(parsed);
+  if (base === null || base === parsed.source) return rendered;
+  const merged = mergeLines(splitLines(base), splitLines(parsed.source), splitLines(rendered));
+  const text = merged.join("\n") + (merged.length > 0 && parsed.style.finalNewline ? "\n" : "");
+  return readsAs(parsed, text, rendered) ? text : rendered;
+}
+
+function render(parsed: ParsedInput, doc: Document): string {
   if (parsed.format === "json") {
-    const body = JSON.stringify(parsed.doc.toJS(), null, parsed.style.indent);
+    const body = JSON.stringify(doc.toJS(), null, parsed.style.indent);
     return parsed.style.finalNewline ? `${body}\n` : body;
   }
-  return parsed.doc.toString({ lineWidth: 0, indent: typeof parsed.style.indent === "number" ? parsed.style.indent : 2, indentSeq: parsed.style.indentSeq });
+  return doc.toString({
+    lineWidth: 0,
+    indent: typeof parsed.style.indent === "number" ? parsed.style.indent : 2,
+    indentSeq: parsed.style.indentSeq,
+    flowCollectionPadding: parsed.style.flowPadding,
+  });
+}
+
+/** The input as this module would render it unchanged, or null when it cannot be read again. */
+function renderSource(parsed: ParsedInput): string | null {
+  if (parsed.kind === "describe") return null;
+  return render(parsed, reparse(parsed, parsed.source));
+}
+
+function reparse(parsed: ParsedInput, text: string): Document {
+  return parsed.format === "json" ? new Document(JSON.parse(text)) : parseDocument(text, { uniqueKeys: true });
+}
+
+function readsAs(parsed: ParsedInput, text: string, rendered: string): boolean {
+  try {
+    return render(parsed, reparse(parsed, text)) === rendered;
+  } catch {
+    return false;
+  }
 }
 
 /** 1-based line and column of a node in the input, when it has a position. */
