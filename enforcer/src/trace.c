@@ -1,6 +1,7 @@
 
 #include "trace.h"
 
+#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include "events.h"
 #include "exec_identity.h"
 #include "follow.h"
+#include "foreign.h"
 #include "fswalk.h"
 #include "log.h"
 #include "procinfo.h"
@@ -146,14 +148,11 @@ static void block_message(pid_t pid, const char *path, const char *rule, const s
     tell_process(pid, msg);
 }
 
-/* PTRACE_EVENT_EXEC: the new program is loaded and has not run one instruction. */
-static void on_exec(struct tracer *t, pid_t pid)
+/* Judge the program process `pid` runs now and report it (one exec event).
+ * Returns whether it may run; the file the decision is about goes to subject. */
+static bool judge_program(struct tracer *t, pid_t pid, const char *mechanism, char *subject_out, char *rule,
+                          struct verdict *out)
 {
-    unsigned long former = 0;
-    if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &former) == 0 && (pid_t)former != pid)
-        follow_drop((pid_t)former); /* exec from a non-leader thread took over the leader's pid */
-    follow_drop(pid);
-
     char exe[PATH_MAX], script[PATH_MAX], link[64];
     struct stat st;
     snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
@@ -161,7 +160,7 @@ static void on_exec(struct tracer *t, pid_t pid)
     bool have_id = stat(link, &st) == 0;
     bool is_script = have_id && find_script(pid, &st, script);
 
-    char args[EVENT_ARGV_MAX_BYTES + 512], rule[64], program[PATH_MAX];
+    char args[EVENT_ARGV_MAX_BYTES + 512], program[PATH_MAX];
     bool cut = false;
     ssize_t n = proc_read(pid, "cmdline", args, sizeof args, &cut);
     bool via_loader = have_exe && is_loader(exe) && n > 0 && loader_program(pid, args, (size_t)n, program);
@@ -191,11 +190,13 @@ static void on_exec(struct tracer *t, pid_t pid)
         struct exec_facts facts = {pid, exe, have_id ? &st : NULL, is_script ? script : NULL,
                                    is_script && sid ? &sst : NULL, via_loader};
         protections_judge(t->rules->policy, &facts, &v);
+        if (!strcmp(v.key, "exec.loader") || !strcmp(v.key, "exec.fileless") || !strcmp(v.key, "exec.reverseShell"))
+            subject = exe;
     }
 
     struct event e;
     event_begin(&e, "exec", verdict_word(t, &v));
-    event_str(&e, "rule", verdict_rule_name(&v, rule, sizeof rule));
+    event_str(&e, "rule", verdict_rule_name(&v, rule, 64));
     event_str(&e, "pattern", v.pattern);
     event_process(&e, pid);
     event_str(&e, "exe", exe);
@@ -203,19 +204,61 @@ static void on_exec(struct tracer *t, pid_t pid)
     event_cwd(&e, pid);
     event_str(&e, "script", is_script ? script : NULL);
     event_str(&e, "program", via_loader ? program : NULL);
-    event_str(&e, "mechanism", "ptrace");
+    event_str(&e, "mechanism", mechanism);
     event_emit(&e);
 
-    if (t->follow_forks && v.allowed && execs_directly(exe))
-        follow_find(pid, true); /* `sh -c cmd`, `env cmd`: their exec comes early */
-    if (!v.allowed && !t->audit) {
-        if (!strcmp(v.key, "exec.loader") || !strcmp(v.key, "exec.fileless") || !strcmp(v.key, "exec.reverseShell"))
-            subject = exe;
+    snprintf(subject_out, PATH_MAX, "%s", subject);
+    *out = v;
+    return v.allowed || t->audit;
+}
+
+/* PTRACE_EVENT_EXEC: the new program is loaded and has not run one instruction. */
+static void on_exec(struct tracer *t, pid_t pid)
+{
+    unsigned long former = 0;
+    if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &former) == 0 && (pid_t)former != pid)
+        follow_drop((pid_t)former); /* exec from a non-leader thread took over the leader's pid */
+    follow_drop(pid);
+
+    char subject[PATH_MAX], rule[64];
+    struct verdict v;
+    if (judge_program(t, pid, "ptrace", subject, rule, &v)) {
+        if (t->follow_forks && v.allowed && execs_directly(subject))
+            follow_find(pid, true); /* `sh -c cmd`, `env cmd`: their exec comes early */
+    } else {
         block_message(pid, subject, rule, &v);
         if (arch_plant_exit_stub(pid, 126) < 0)
             kill(pid, SIGKILL);
     }
     resume(pid, 0);
+}
+
+/* A process in our PID namespace we did not start: `docker exec`, ECS Exec.
+ * Attach to every thread so what it runs from now on is decided like the rest,
+ * judge what it runs already, and kill it if the policy forbids that. */
+void trace_adopt(struct tracer *t, pid_t pid)
+{
+    char task_dir[64];
+    snprintf(task_dir, sizeof task_dir, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(task_dir);
+    if (!d)
+        return;
+    struct dirent *ent;
+    bool attached = false;
+    while ((ent = readdir(d))) {
+        pid_t tid = (pid_t)atoi(ent->d_name);
+        if (tid > 0 && trace_seize(tid) == 0)
+            attached = true;
+    }
+    closedir(d);
+    if (!attached)
+        return;
+    char subject[PATH_MAX], rule[64];
+    struct verdict v;
+    if (!judge_program(t, pid, "attach", subject, rule, &v)) {
+        block_message(pid, subject, rule, &v);
+        kill(pid, SIGKILL);
+    }
 }
 
 /* Exit of a followed execve/execveat that failed: if the policy refuses that
@@ -371,15 +414,23 @@ static void flush_timer(int sig)
     flush_due = 1;
 }
 
-/* While events wait for a slow sink, wake every 50 ms to retry; else sleep. */
-static void arm_flush_timer(bool pending)
+/* One interval timer serves two needs: retrying a slow event sink (50 ms) and,
+ * as PID 1, looking for processes entered from outside (FOREIGN_SCAN_MS). */
+static void arm_timer(long ms)
 {
-    static bool armed;
-    if (pending == armed)
+    static long armed_ms;
+    if (ms == armed_ms)
         return;
-    struct itimerval it = {{0, pending ? 50000 : 0}, {0, pending ? 50000 : 0}};
+    struct itimerval it = {{ms / 1000, (ms % 1000) * 1000}, {ms / 1000, (ms % 1000) * 1000}};
     setitimer(ITIMER_REAL, &it, NULL);
-    armed = pending;
+    armed_ms = ms;
+}
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int trace_run(struct tracer *t, const sigset_t *forward)
@@ -399,18 +450,23 @@ int trace_run(struct tracer *t, const sigset_t *forward)
     sigaddset(&unblock, SIGALRM);
     sigprocmask(SIG_UNBLOCK, &unblock, NULL);
 
+    bool scan = getpid() == 1 && t->traced;
+    long last_scan = now_ms();
     for (;;) {
+        if (flush_due) {
+            flush_due = 0;
+            events_flush(0);
+        }
+        if (scan && now_ms() - last_scan >= FOREIGN_SCAN_MS) {
+            last_scan = now_ms();
+            foreign_scan(t);
+        }
+        arm_timer(events_pending_fd() >= 0 ? 50 : scan ? FOREIGN_SCAN_MS : 0);
         int status;
         pid_t pid = waitpid(-1, &status, __WALL);
         if (pid < 0) {
-            if (errno == EINTR) {
-                if (flush_due) {
-                    flush_due = 0;
-                    events_flush(0);
-                }
-                arm_flush_timer(events_pending_fd() >= 0);
+            if (errno == EINTR)
                 continue;
-            }
             log_errno("waitpid");
             return 1;
         }
@@ -419,10 +475,9 @@ int trace_run(struct tracer *t, const sigset_t *forward)
         } else if (WIFEXITED(status) || WIFSIGNALED(status)) {
             follow_drop(pid);
             if (pid == t->main_pid) {
-                arm_flush_timer(false);
+                arm_timer(0);
                 return exit_code(status);
             }
         }
-        arm_flush_timer(events_pending_fd() >= 0);
     }
 }

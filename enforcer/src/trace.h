@@ -23,6 +23,9 @@ struct tracer {
 /* PTRACE_SEIZE the (not yet started) main process with our options. 0 or -errno. */
 int trace_seize(pid_t pid);
 
+/* Attach to a process that entered the container from outside (see foreign.c). */
+void trace_adopt(struct tracer *t, pid_t pid);
+
 /* Runs until the main process has ended; returns the enforcer's exit code
  * (the application's status, 128+N for signal N). `forward` is the set of
  * signals to pass on; all of them and SIGCHLD must be blocked by the caller. */

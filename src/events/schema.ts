@@ -47,8 +47,8 @@ export const execEventSchema = z.strictObject({
   kind: z.literal("exec"),
   /** The glob of `rule`, or null. */
   pattern: z.string().nullable(),
-  /** ptrace: decided at PTRACE_EVENT_EXEC; landlock: the kernel refused the exec; precheck: the enforcer refused its own COMMAND before starting it. */
-  mechanism: z.enum(["ptrace", "landlock", "precheck"]),
+  /** ptrace: decided at PTRACE_EVENT_EXEC; landlock: the kernel refused the exec; precheck: the enforcer refused its own COMMAND before starting it; attach: a process entered from outside (docker exec) was adopted and its running program judged. */
+  mechanism: z.enum(["ptrace", "landlock", "precheck", "attach"]),
   /** The script path for `#!` programs, else null. */
   script: z.string().nullable(),
   /** When `exe` is the dynamic loader (ld-linux*.so PROGRAM): the program it was asked to run; else null or absent. */
