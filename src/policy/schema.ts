@@ -16,6 +16,10 @@ const glob = z
   .superRefine((value, ctx) => {
     const message = globError(value);
     if (message !== null) ctx.addIssue({ code: "custom", message });
+  })
+  .meta({
+    description: 'Absolute path glob: "*" within a segment, "?" one byte, "**" as a whole segment for any depth.',
+    pattern: "^/",
   });
 
 const globList = z.array(glob, { error: (issue) => `must be a list of globs; received ${describe(issue.input)}` });
@@ -48,17 +52,17 @@ export const modeSchema = oneOf(["enforce", "audit"] as const);
 export const switchSchema = oneOf(["on", "off"] as const);
 
 export const execSchema = z.strictObject({
-  allow: globList.optional(),
-  deny: globList.optional(),
-  drift: actionSchema.optional(),
-  fileless: actionSchema.optional(),
-  loader: actionSchema.optional(),
-  reverseShell: actionSchema.optional(),
+  allow: globList.optional().meta({ description: "Programs that may run. Present => allowlist: anything else is blocked." }),
+  deny: globList.optional().meta({ description: "Programs that may not run (and hard links to them). Wins over allow." }),
+  drift: actionSchema.optional().meta({ description: "Executables not from the image (not yet enforced)." }),
+  fileless: actionSchema.optional().meta({ description: "memfd, /proc/self/fd/N, deleted files (not yet enforced)." }),
+  loader: actionSchema.optional().meta({ description: "Running a program through ld-linux*.so directly (not yet enforced)." }),
+  reverseShell: actionSchema.optional().meta({ description: "A shell whose stdio is a network socket (not yet enforced)." }),
 });
 
 export const filesSchema = z.strictObject({
-  readOnly: globList.optional(),
-  watch: globList.optional(),
+  readOnly: globList.optional().meta({ description: "Paths no process may write (not yet enforced)." }),
+  watch: globList.optional().meta({ description: "Paths whose writes are allowed and reported (not yet enforced)." }),
 });
 
 export const connectExceptionSchema = z.strictObject({
@@ -78,11 +82,11 @@ export const networkSchema = z.strictObject({
 });
 
 export const specSchema = z.strictObject({
-  mode: modeSchema.optional(),
+  mode: modeSchema.optional().meta({ description: "enforce (default) blocks; audit only reports what would be blocked (verdict alert)." }),
   exec: execSchema.optional(),
   files: filesSchema.optional(),
   network: networkSchema.optional(),
-  selfProtection: switchSchema.optional(),
+  selfProtection: switchSchema.optional().meta({ description: "Protect the enforcer itself (not yet enforced)." }),
 });
 
 export const policyNameSchema = z
@@ -101,6 +105,9 @@ export const policySchema = z.strictObject({
   }),
   metadata: z.strictObject({ name: policyNameSchema.optional() }).optional(),
   spec: specSchema.optional(),
+}).meta({
+  title: "Vigil policy",
+  description: "Runtime protection policy for a container (apiVersion vigil/v1). See README.md, section Policy.",
 });
 
 export type Policy = z.infer<typeof policySchema>;
