@@ -13,6 +13,16 @@ Usage:
       --mechanism M        auto (default), landlock or seccomp (see docs/enforcer-cli.md)
       --fail-open          if tracing is refused, run COMMAND unprotected instead of refusing
   vigil policy compile FILE [-o OUT]          compile a policy to the enforcer's format (- = stdin/stdout)
+  vigil protect ecs INPUT [-o OUT]            protect an ECS task definition or CloudFormation template (- = stdin/stdout)
+      --mode M             copy (default: init container fills a task volume) or volumes-from
+      --sidecar-image REF  the vigil sidecar image (kept from the input when it is already protected)
+      --policy FILE        policy passed inline in VIGIL_POLICY
+      --container NAME     protect this container (repeatable); default: essential containers except known agents
+      --image-config IMAGE=FILE  image config (JSON, e.g. docker inspect) when the task omits entryPoint/command
+      --offline            never read image configs from registries
+      --check              exit 1 if a selected container is not protected
+      --diff               show the changes instead of writing them
+  vigil unprotect ecs INPUT [-o OUT] [--diff]  undo vigil protect exactly
   vigil sidecar build (-o FILE | --push REF)  the sidecar image (linux/amd64 + arm64, FROM scratch), no Docker needed
                                               (vigil sidecar build --help for its options)
   vigil help                                  this text

@@ -5,6 +5,7 @@ import { demoCommand } from "./commands/demo.js";
 import { execCommand } from "./commands/exec.js";
 import { policyCheckCommand } from "./commands/policy-check.js";
 import { policyCompileCommand } from "./commands/policy-compile.js";
+import { protectEcsCommand, unprotectEcsCommand } from "./commands/protect-ecs.js";
 import { sidecarBuildCommand } from "./commands/sidecar-build.js";
 import { policyExplainCommand } from "./commands/policy-explain.js";
 import { EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, UserError } from "./errors.js";
@@ -54,6 +55,15 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<CliResult> 
       throw new UserError(
         sub === undefined ? "sidecar: which sidecar command?" : `sidecar: unknown command "${sub}"`,
         "available: vigil sidecar build (-o FILE | --push REF)",
+      );
+    }
+    case "protect":
+    case "unprotect": {
+      const [target, ...targetRest] = rest;
+      if (target === "ecs") return command === "protect" ? protectEcsCommand(targetRest, io) : unprotectEcsCommand(targetRest, io);
+      throw new UserError(
+        target === undefined ? `${command}: what? (ecs)` : `${command}: unknown target "${target}"`,
+        `available now: vigil ${command} ecs INPUT [-o OUT] (see vigil help)`,
       );
     }
     default:

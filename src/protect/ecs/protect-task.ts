@@ -13,7 +13,10 @@ import { selectContainers } from "./select.js";
 import type { TaskContext } from "./task-context.js";
 import { addDiagnostic, containerMaps, containerName, containerPath, key, taskLabel } from "./task-context.js";
 import type { UnprotectOutcome } from "./unprotect-task.js";
-import type { ImageRunConfig, ProtectOptions } from "./types.js";
+import type { DeliveryMode, ImageRunConfig, ProtectOptions } from "./types.js";
+
+/** Options with the delivery mode decided for this task. */
+export type TaskOptions = ProtectOptions & { mode: DeliveryMode };
 
 /** ECS: "Containers per task definition: 10", not adjustable. */
 export const MAX_CONTAINERS = 10;
@@ -27,7 +30,7 @@ export interface TaskPlan {
 }
 
 /** Task-level checks that do not depend on which containers are chosen. */
-export function validateTask(ctx: TaskContext, options: ProtectOptions): void {
+export function validateTask(ctx: TaskContext, options: TaskOptions): void {
   const task = ctx.view.task;
   const path = (field: string): string => `${ctx.view.path === "" ? "" : `${ctx.view.path}.`}${key(ctx, field)}`;
   if (task !== null) {
@@ -81,7 +84,7 @@ export function validateTask(ctx: TaskContext, options: ProtectOptions): void {
 }
 
 /** The containers to protect and what each needs; errors go to ctx.diagnostics. */
-export function planTask(ctx: TaskContext, options: ProtectOptions, previous: UnprotectOutcome): TaskPlan[] {
+export function planTask(ctx: TaskContext, options: TaskOptions, previous: UnprotectOutcome): TaskPlan[] {
   const plans: TaskPlan[] = [];
   const platform = taskPlatform(ctx);
   for (const container of selectContainers(ctx, options.containers, true)) {
@@ -133,7 +136,7 @@ export function planTask(ctx: TaskContext, options: ProtectOptions, previous: Un
   return plans;
 }
 
-function checkContainer(ctx: TaskContext, map: YAMLMap, index: number, options: ProtectOptions): void {
+function checkContainer(ctx: TaskContext, map: YAMLMap, index: number, options: TaskOptions): void {
   const image = stringAt(map, key(ctx, "image"));
   if (image !== null && WINDOWS_IMAGE.test(image)) {
     addDiagnostic(ctx, "error", containerPath(ctx, index, "image"), mapGet(map, key(ctx, "image")), `"${image}" is a Windows image: Windows containers are not supported`, "the enforcer is a Linux program that uses ptrace");
@@ -173,7 +176,7 @@ function checkContainer(ctx: TaskContext, map: YAMLMap, index: number, options: 
 }
 
 /** Apply the plans: rewrite the containers and add the sidecar. Call only when planning found no error. */
-export function applyTask(ctx: TaskContext, options: ProtectOptions, plans: readonly TaskPlan[], sidecarImage: string): void {
+export function applyTask(ctx: TaskContext, options: TaskOptions, plans: readonly TaskPlan[], sidecarImage: string): void {
   const doc = ctx.doc;
   const task = taskLabel(ctx);
   for (const plan of plans) {
@@ -214,10 +217,10 @@ export function applyTask(ctx: TaskContext, options: ProtectOptions, plans: read
   if (taskMap !== null && mapGet(taskMap, key(ctx, "memory")) === undefined) sidecar[key(ctx, "memory")] = 32;
   sidecar[key(ctx, "dockerLabels")] = { [RECORD_LABEL]: encodeRecord(record) };
   ctx.view.containers.items.push(newMapOf(doc, sidecar) as never);
-  ctx.report.push({ task, container: SIDECAR_NAME, outcome: "sidecar" });
+  ctx.report.push({ task, container: SIDECAR_NAME, outcome: "sidecar", mode: options.mode });
 }
 
-function rewriteContainer(ctx: TaskContext, plan: TaskPlan, options: ProtectOptions): void {
+function rewriteContainer(ctx: TaskContext, plan: TaskPlan, options: TaskOptions): void {
   const doc = ctx.doc;
   const map = plan.container.map;
   const created: CreatedKey[] = [];

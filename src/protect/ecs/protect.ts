@@ -6,7 +6,7 @@ import { analyzeArgv, lookupKey, taskPlatform } from "./container-argv.js";
 import type { ParsedInput, TaskView } from "./input.js";
 import { finishDescribe, InputError, parseInput, renderOutput } from "./input.js";
 import { stringAt } from "./nodes.js";
-import type { TaskPlan } from "./protect-task.js";
+import type { TaskOptions, TaskPlan } from "./protect-task.js";
 import { applyTask, planTask, validateTask } from "./protect-task.js";
 import { SIDECAR_NAME } from "./record.js";
 import { selectContainers } from "./select.js";
@@ -23,6 +23,7 @@ import type {
   ProtectOptions,
   ProtectResult,
 } from "./types.js";
+import { DEFAULT_MODE } from "./types.js";
 
 /** RegisterTaskDefinition rejects task definitions larger than this (bytes of JSON). */
 export const MAX_TASK_DEFINITION_BYTES = 64 * 1024;
@@ -66,17 +67,18 @@ export function protectEcs(text: string, options: ProtectOptions): ProtectResult
     diagnostics.push({ severity: "error", path: "Resources", message: "the template has no AWS::ECS::TaskDefinition resource" });
     return result(loaded, null);
   }
-  const planned: { ctx: TaskContext; plans: TaskPlan[]; sidecarImage: string | null; previous: UnprotectOutcome }[] = [];
+  const planned: { ctx: TaskContext; plans: TaskPlan[]; sidecarImage: string | null; previous: UnprotectOutcome; options: TaskOptions }[] = [];
   for (const ctx of contexts) {
     const previous = unprotectTask(ctx);
-    validateTask(ctx, options);
-    const plans = planTask(ctx, options, previous);
+    const taskOptions: TaskOptions = { ...options, mode: options.mode ?? previous.mode ?? DEFAULT_MODE };
+    validateTask(ctx, taskOptions);
+    const plans = planTask(ctx, taskOptions, previous);
     for (const name of previous.hadPolicy) {
       if (options.policy === undefined && plans.some((p) => p.container.name === name)) {
         addDiagnostic(ctx, "warning", "", undefined, `container ${name} had a policy from an earlier vigil protect; this run gives none (--policy), so it was removed`);
       }
     }
-    planned.push({ ctx, plans, sidecarImage: options.sidecarImage ?? previous.sidecarImage, previous });
+    planned.push({ ctx, plans, sidecarImage: options.sidecarImage ?? previous.sidecarImage, previous, options: taskOptions });
   }
   for (const name of options.containers ?? []) {
     const found = contexts.some((ctx) => containerMaps(ctx).some(({ map }) => stringAt(map, key(ctx, "name")) === name && !isOurSidecar(ctx, map)));
@@ -101,7 +103,7 @@ export function protectEcs(text: string, options: ProtectOptions): ProtectResult
 
   for (const p of planned) {
     if (p.plans.length === 0 || p.sidecarImage === null) continue;
-    applyTask(p.ctx, options, p.plans, p.sidecarImage);
+    applyTask(p.ctx, p.options, p.plans, p.sidecarImage);
     for (const line of loaded.report) {
       if (line.outcome === "protected" && line.task === taskLabel(p.ctx) && p.previous.wasProtected.has(line.container)) line.outcome = "reprotected";
     }

@@ -35,8 +35,12 @@ export interface ImageLookup {
   containers: string[];
 }
 
+/** The default delivery: only AWS-documented Fargate behaviour (see docs/protect-ecs.md). */
+export const DEFAULT_MODE: DeliveryMode = "copy";
+
 export interface ProtectOptions {
-  mode: DeliveryMode;
+  /** When absent: the mode of an already protected task, else DEFAULT_MODE. */
+  mode?: DeliveryMode;
   /** The sidecar image; when absent, the one already in a protected document is kept. */
   sidecarImage?: string;
   /** Compiled policy text, passed inline in VIGIL_POLICY. */
@@ -78,6 +82,8 @@ export interface ContainerReport {
   outcome: ContainerOutcome;
   /** For skipped agents: which agent it looks like. */
   agent?: string;
+  /** For the sidecar: how it delivers the enforcer. */
+  mode?: DeliveryMode;
 }
 
 export type InputKind = "register" | "describe" | "container-definitions" | "cloudformation";
