@@ -21,6 +21,9 @@ export interface ImageConfigResult {
   env?: string[];
   /** Digest of the platform's image manifest (what `repo@digest` pins). */
   digest: string;
+  /** The image config's own os and architecture, when it states them. */
+  os?: string;
+  architecture?: string;
 }
 
 export interface ResolveOptions {
@@ -107,6 +110,8 @@ function toResult(config: ImageConfigBlob, digest: string): ImageConfigResult {
   if (typeof c.User === "string" && c.User !== "") result.user = c.User;
   const env = stringList(c.Env);
   if (env !== null) result.env = env;
+  if (typeof config.os === "string" && config.os !== "") result.os = config.os;
+  if (typeof config.architecture === "string" && config.architecture !== "") result.architecture = config.architecture;
   return result;
 }
 

@@ -174,7 +174,7 @@ describe("vigil sidecar build --push (real registry: TLS + basic auth)", () => {
       const files = layerFiles(await client.getBlob("vigil/sidecar", manifest.layers[0]?.digest ?? ""));
       expect(files.find((f) => f.path === "vigil/enforcer")?.content.equals(binary(arch))).toBe(true);
       const resolved = await resolveImageConfig(ref, { os: "linux", architecture: arch }, { caFile: reg.caFile, env });
-      expect(resolved).toEqual({ entrypoint: null, cmd: ["/vigil/enforcer", "--noop"], digest: index.manifests[i]?.digest });
+      expect(resolved).toEqual({ entrypoint: null, cmd: ["/vigil/enforcer", "--noop"], digest: index.manifests[i]?.digest, os: "linux", architecture: arch });
     }
 
     // Pushing again uploads nothing new and gives the same digest.

@@ -63,7 +63,7 @@ describe("resolveImageConfig against docker-registry (TLS + basic auth, credenti
 
   it("ENTRYPOINT only", async () => {
     const r = await resolve("test/entrypoint-only:v1");
-    expect(r).toEqual({ entrypoint: ["/app/server", "--port", "80"], cmd: null, env: undefined, digest: cases["entrypoint-only"]?.manifest.digest });
+    expect(r).toEqual({ entrypoint: ["/app/server", "--port", "80"], cmd: null, digest: cases["entrypoint-only"]?.manifest.digest, os: "linux", architecture: "amd64" });
   });
 
   it("CMD only, with an argument holding a space and a semicolon", async () => {
@@ -81,6 +81,8 @@ describe("resolveImageConfig against docker-registry (TLS + basic auth, credenti
       user: "101:101",
       env: ["PATH=/usr/bin:/bin", "A=b c"],
       digest: cases["both"]?.manifest.digest,
+      os: "linux",
+      architecture: "amd64",
     });
   });
 
