@@ -11,6 +11,7 @@ APT_PACKAGES=(
   tini strace hyperfine util-linux procps busybox-static
   nginx python3
   docker.io debootstrap qemu-user
+  docker-registry apache2-utils openssl curl
 )
 
 say() { printf 'setup: %s\n' "$*"; }
