@@ -8,6 +8,11 @@
 #   scripts/registry.sh stop             stop it and delete its state directory
 #   scripts/registry.sh status           exit 0 if it answers
 #
+# With VIGIL_REGISTRY_TOKEN_REALM=URL set at start, the registry (still TLS) uses bearer-token
+# auth instead of htpasswd, trusting tokens signed with $DIR/token/token.key (the token service at
+# URL — a test's — signs RS256 JWTs with it and puts token.crt in the x5c header); service
+# "vigil-test-registry", issuer "vigil-test-issuer".
+#
 # Everything lives in one state directory: $VIGIL_REGISTRY_DIR, default
 # ${XDG_CACHE_HOME:-~/.cache}/vigil/registry (or .../registry-http with --http). Tests give each
 # run its own directory (test/helpers/registry.ts). Port: $VIGIL_REGISTRY_PORT, else a free one.
@@ -76,6 +81,13 @@ make_tls() {
   )
 }
 
+make_token_key() {
+  [[ -f "$DIR/token/token.crt" ]] && return 0
+  mkdir -p "$DIR/token"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=Vigil test token issuer" \
+    -keyout "$DIR/token/token.key" -out "$DIR/token/token.crt" 2>/dev/null
+}
+
 write_config() {
   local port=$1
   mkdir -p "$DIR/data"
@@ -92,7 +104,11 @@ write_config() {
     if ((!http)); then
       echo "  tls: {certificate: $DIR/tls/server.crt, key: $DIR/tls/server.key}"
       echo "auth:"
-      echo "  htpasswd: {realm: vigil-test-registry, path: $DIR/htpasswd}"
+      if [[ -n "${VIGIL_REGISTRY_TOKEN_REALM:-}" ]]; then
+        echo "  token: {realm: \"$VIGIL_REGISTRY_TOKEN_REALM\", service: vigil-test-registry, issuer: vigil-test-issuer, rootcertbundle: $DIR/token/token.crt}"
+      else
+        echo "  htpasswd: {realm: vigil-test-registry, path: $DIR/htpasswd}"
+      fi
     fi
   } >"$DIR/config.yml"
   echo "$port" >"$DIR/port"
@@ -129,6 +145,10 @@ print_env() {
     echo "export VIGIL_REGISTRY_CA=$DIR/tls/ca.crt"
     echo "export VIGIL_REGISTRY_USERNAME=$USER_NAME"
     echo "export VIGIL_REGISTRY_PASSWORD=$PASSWORD"
+    if [[ -f "$DIR/token/token.key" ]]; then
+      echo "export VIGIL_REGISTRY_TOKEN_KEY=$DIR/token/token.key"
+      echo "export VIGIL_REGISTRY_TOKEN_CERT=$DIR/token/token.crt"
+    fi
   fi
 }
 
@@ -144,6 +164,7 @@ start() {
   if ((!http)); then
     make_tls
     htpasswd -Bbc "$DIR/htpasswd" "$USER_NAME" "$PASSWORD" 2>/dev/null
+    if [[ -n "${VIGIL_REGISTRY_TOKEN_REALM:-}" ]]; then make_token_key; fi
   fi
   write_config "${VIGIL_REGISTRY_PORT:-$(free_port)}"
   # setsid: its own process group, so nothing of the caller's (terminal, test runner) reaches it.

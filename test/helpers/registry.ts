@@ -21,6 +21,9 @@ export interface TestRegistry {
   password: string | undefined;
   insecure: boolean;
   dir: string;
+  /** With `tokenRealm`: the key and certificate tokens must be signed with. */
+  tokenKey: string | undefined;
+  tokenCert: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -33,9 +36,13 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   });
 }
 
-export async function startRegistry(options: { http?: boolean } = {}): Promise<TestRegistry> {
+/**
+ * `http`: plain HTTP, anonymous. `tokenRealm`: TLS with bearer-token auth; the caller runs the
+ * token service at that URL and signs tokens with `tokenKey`.
+ */
+export async function startRegistry(options: { http?: boolean; tokenRealm?: string } = {}): Promise<TestRegistry> {
   const dir = await mkdtemp(path.join(tmpdir(), "vigil-registry-"));
-  const env = { ...process.env, VIGIL_REGISTRY_DIR: dir };
+  const env: NodeJS.ProcessEnv = { ...process.env, VIGIL_REGISTRY_DIR: dir, VIGIL_REGISTRY_TOKEN_REALM: options.tokenRealm ?? "" };
   const args = options.http === true ? ["start", "--http"] : ["start"];
   let out: string;
   try {
@@ -60,6 +67,8 @@ export async function startRegistry(options: { http?: boolean } = {}): Promise<T
     password: vars["VIGIL_REGISTRY_PASSWORD"],
     insecure: options.http === true,
     dir,
+    tokenKey: vars["VIGIL_REGISTRY_TOKEN_KEY"],
+    tokenCert: vars["VIGIL_REGISTRY_TOKEN_CERT"],
     async stop() {
       await run(["stop"], env);
       await rm(dir, { recursive: true, force: true });
