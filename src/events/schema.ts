@@ -103,8 +103,10 @@ export const lifecycleEventSchema = z.discriminatedUnion("event", [
   lifecycleFailopenEventSchema,
 ]);
 
+/** Written by the event queue itself, about no process: only these four fields (docs/events.md). */
 export const droppedEventSchema = z.strictObject({
-  ...commonFields,
+  vigil: z.literal(EVENT_SCHEMA_VERSION),
+  time: eventTimeSchema,
   kind: z.literal("dropped"),
   count: z.number().int().positive(),
 });

@@ -18,6 +18,8 @@ interface Row {
 }
 
 function summaryRow(event: VigilEvent): Row {
+  if (event.kind === "dropped")
+    return { verdict: "DROPPED", kind: "dropped", subject: `${event.count} events`, detail: "the event sink could not keep up" };
   const verdict = event.verdict.toUpperCase();
   switch (event.kind) {
     case "exec": {
@@ -40,8 +42,6 @@ function summaryRow(event: VigilEvent): Row {
           return { verdict, kind: "lifecycle", subject: "failopen", detail: `running UNPROTECTED: ${event.reason}` };
       }
       break;
-    case "dropped":
-      return { verdict, kind: "dropped", subject: `${event.count} events`, detail: "the event sink could not keep up" };
     default:
       return { verdict, kind: event.kind, subject: event.exe, detail: event.rule === null ? "" : `rule ${event.rule}` };
   }

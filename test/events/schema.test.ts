@@ -54,7 +54,7 @@ describe("eventSchema", () => {
       { ...startEvent, policy: null, policyName: null },
       { ...common, kind: "lifecycle", event: "exit", status: 126, cwd: null },
       { ...common, kind: "lifecycle", event: "failopen", reason: "ptrace: EPERM" },
-      { ...common, kind: "dropped", count: 5 },
+      { vigil: 1, time: common.time, kind: "dropped", count: 5 },
     ]) {
       expect(eventSchema.safeParse(event).error).toBeUndefined();
     }
