@@ -5,6 +5,7 @@ import { demoCommand } from "./commands/demo.js";
 import { execCommand } from "./commands/exec.js";
 import { policyCheckCommand } from "./commands/policy-check.js";
 import { policyCompileCommand } from "./commands/policy-compile.js";
+import { policyDefaultCommand } from "./commands/policy-default.js";
 import { protectEcsCommand, unprotectEcsCommand } from "./commands/protect-ecs.js";
 import { sidecarBuildCommand } from "./commands/sidecar-build.js";
 import { policyExplainCommand } from "./commands/policy-explain.js";
@@ -44,6 +45,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<CliResult> 
       if (sub === "compile") return policyCompileCommand(subRest, io);
       if (sub === "check") return policyCheckCommand(subRest, io);
       if (sub === "explain") return policyExplainCommand(subRest, io);
+      if (sub === "default") return policyDefaultCommand(subRest, io);
       throw new UserError(
         sub === undefined ? "policy: which policy command?" : `policy: unknown command "${sub}"`,
         "available now: vigil policy compile FILE [-o OUT]",

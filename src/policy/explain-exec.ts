@@ -9,6 +9,25 @@ import { decideExec } from "./exec-rules.js";
 import { canonicalPath, realpathOrNull, statOrNull } from "./host-fs.js";
 
 export type ExecOutcome = "allowed" | "blocked" | "alert";
+export type ProtectionAction = "block" | "alert" | "off";
+
+/** exec.fileless, exec.loader, exec.drift, exec.reverseShell (enforcer/src/protections.c); missing = off. */
+export interface ExecProtections {
+  fileless?: ProtectionAction;
+  loader?: ProtectionAction;
+  drift?: ProtectionAction;
+  reverseShell?: ProtectionAction;
+}
+
+export interface ExplainExecOptions {
+  cwd: string;
+  /** argv[1..] of the exec (for the dynamic loader's program). */
+  args?: readonly string[];
+  audit?: boolean;
+  protections?: ExecProtections;
+  /** When the container started (ms since the epoch): files changed later are drift. Unknown: drift is only described. */
+  startedAt?: number;
+}
 
 export interface ExecExplanation {
   /** The path as given. */
@@ -82,7 +101,7 @@ export function loaderProgram(args: readonly string[], cwd: string): string | nu
  * Explain `execve(path, [path, ...args])` from `cwd` under `rules`. `audit` turns a block into an
  * alert, as the enforcer's audit mode does.
  */
-export function explainExec(rules: ExecRules, path: string, options: { cwd: string; args?: readonly string[]; audit?: boolean }): ExecExplanation {
+export function explainExec(rules: ExecRules, path: string, options: ExplainExecOptions): ExecExplanation {
   const notes: string[] = [];
   const named = isAbsolute(path) ? path : resolve(options.cwd, path);
   const decisions: ExecExplanation["decisions"] = [];
@@ -97,7 +116,7 @@ export function explainExec(rules: ExecRules, path: string, options: { cwd: stri
     notes.push(`${path} does not exist on this machine: the exec would fail; judged by its canonical name ${canonical}`);
     const verdict = decideExec(rules, canonical, null);
     decisions.push({ role: "program", path: canonical, verdict });
-    return finish({ path, exe: null, script, program, notes, decisions }, options.audit === true);
+    return finish({ path, exe: null, script, program, notes, decisions }, options);
   }
   if (real !== named) notes.push(`${path} resolves to ${real} (the kernel runs the file, symlinks resolved)`);
 
@@ -132,13 +151,65 @@ export function explainExec(rules: ExecRules, path: string, options: { cwd: stri
       if (last()?.allowed === true) decisions.push({ role: "loaded program", path: program, verdict: decideExec(rules, program, fileId(program)) });
     }
   }
-  return finish({ path, exe, script, program, notes, decisions }, options.audit === true);
+  return finish({ path, exe, script, program, notes, decisions }, options);
 }
 
-function finish(partial: Omit<ExecExplanation, "verdict" | "outcome">, audit: boolean): ExecExplanation {
+const SHELLS = ["sh", "dash", "bash", "ash", "zsh", "ksh", "mksh", "csh", "tcsh", "fish", "busybox", "node", "nodejs", "socat"];
+const INTERPRETER_PREFIXES = ["python", "perl", "ruby", "php", "lua", "tclsh", "pwsh"];
+
+/** A shell or interpreter by name, as the enforcer's reverse-shell protection knows them. */
+export function isShellOrInterpreter(exe: string): boolean {
+  const base = exe.slice(exe.lastIndexOf("/") + 1);
+  return SHELLS.includes(base) || INTERPRETER_PREFIXES.some((p) => base.startsWith(p));
+}
+
+// After the allow and deny lists allow it, the protections, in the enforcer's order: the first
+// that objects decides (block, or alert for a protection set to alert).
+function protect(partial: Omit<ExecExplanation, "verdict" | "outcome">, options: ExplainExecOptions): { verdict: ExecVerdict; alert: boolean } | null {
+  const p = options.protections ?? {};
+  const exe = partial.exe;
+  if (exe === null) return null;
+  const objection = (action: ProtectionAction | undefined, rule: string, reason: string): { verdict: ExecVerdict; alert: boolean } | null =>
+    action === undefined || action === "off" ? null : { verdict: { allowed: action !== "block", rule, pattern: null, reason }, alert: action === "alert" };
+  const st = statOrNull(exe);
+  if (exe.startsWith("/memfd:") || exe.includes(" (deleted)") || st?.nlink === 0) {
+    const o = objection(p.fileless, "exec.fileless", `${exe} has no file on disk (memfd or deleted)`);
+    if (o) return o;
+  }
+  if (partial.program !== null || isLoader(exe)) {
+    const o = objection(p.loader, "exec.loader", `${exe} is the dynamic loader run as a program`);
+    if (o) return o;
+  }
+  if (p.drift !== undefined && p.drift !== "off") {
+    const changed = [exe, partial.script].filter((f): f is string => f !== null).map((f) => ({ f, ctime: statOrNull(f)?.ctimeMs }));
+    if (options.startedAt === undefined) {
+      partial.notes.push(`exec.drift is judged at run time: ${changed.map((c) => c.f).join(" and ")} must not change after the container starts`);
+    } else {
+      const late = changed.find((c) => c.ctime !== undefined && c.ctime >= (options.startedAt ?? 0));
+      const o = late ? objection(p.drift, "exec.drift", `${late.f} appeared or changed after the container started`) : null;
+      if (o) return o;
+    }
+  }
+  if (p.reverseShell !== undefined && p.reverseShell !== "off" && isShellOrInterpreter(exe)) {
+    partial.notes.push(`exec.reverseShell is judged at run time: ${exe} is ${p.reverseShell === "block" ? "blocked" : "reported"} if its standard input or output is a network socket`);
+  }
+  return null;
+}
+
+function finish(partial: Omit<ExecExplanation, "verdict" | "outcome">, options: ExplainExecOptions): ExecExplanation {
+  const audit = options.audit === true;
   const refused = partial.decisions.find((d) => !d.verdict.allowed);
-  const verdict = (refused ?? partial.decisions[partial.decisions.length - 1])?.verdict;
+  let verdict = (refused ?? partial.decisions[partial.decisions.length - 1])?.verdict;
   if (verdict === undefined) throw new Error("bug: an exec explanation without a decision");
-  const outcome: ExecOutcome = verdict.allowed ? "allowed" : audit ? "alert" : "blocked";
+  let alert = false;
+  if (verdict.allowed) {
+    const objection = protect(partial, options);
+    if (objection !== null) {
+      partial.decisions.push({ role: "program", path: partial.exe ?? partial.path, verdict: objection.verdict });
+      verdict = objection.verdict;
+      alert = objection.alert;
+    }
+  }
+  const outcome: ExecOutcome = alert ? "alert" : verdict.allowed ? "allowed" : audit ? "alert" : "blocked";
   return { ...partial, verdict, outcome };
 }

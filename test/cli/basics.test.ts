@@ -30,6 +30,6 @@ describe("vigil --version and help", () => {
       stdout: "",
       stderr: 'vigil: error: unknown command "frobnicate"\nrun `vigil help` for the list of commands\n',
     });
-    expect((await run(["policy", "explain"])).stderr).toContain('policy: unknown command "explain"');
+    expect((await run(["policy", "frob"])).stderr).toContain('policy: unknown command "frob"');
   });
 });

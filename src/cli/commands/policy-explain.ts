@@ -64,7 +64,7 @@ export async function policyExplainCommand(argv: readonly string[], io: CliIo): 
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(io.cwd, p));
   if (q.kind === "exec") {
     const rules = buildExecRules(policy.spec?.exec?.allow ?? [], policy.spec?.exec?.deny ?? []);
-    const answer = explainExec(rules, q.path, { cwd: io.cwd, args: q.args, audit });
+    const answer = explainExec(rules, q.path, { cwd: io.cwd, args: q.args, audit, protections: policy.spec?.exec ?? {} });
     return { code: 0, stdout: json ? `${JSON.stringify(execJson(answer))}\n` : execText(answer, policy), stderr: "" };
   }
   const answer = q.kind === "write" ? explainWrite(policy, abs(q.path), audit) : explainConnect(policy, q.address, q.port, exe === null ? null : abs(exe), audit);
@@ -99,7 +99,7 @@ function ruleText(rule: string, pattern: string | null): string {
 function execText(a: ExecExplanation, policy: Policy): string {
   const lines = [`exec ${a.path}: ${a.outcome} by ${ruleText(a.verdict.rule, a.verdict.pattern)}`];
   for (const note of a.notes) lines.push(`  ${note}`);
-  for (const d of a.decisions) lines.push(`  ${d.role} ${d.path}: ${d.verdict.allowed ? "allowed" : "refused"} — ${d.verdict.reason}`);
+  for (const d of a.decisions) lines.push(`  ${d.role} ${d.path}: ${d.verdict.allowed ? "allowed" : "refused"} by ${d.verdict.rule} — ${d.verdict.reason}`);
   const mode = policy.spec?.mode ?? "enforce";
   if (a.outcome === "blocked") lines.push("mode enforce: the enforcer stops it before its first instruction (exit status 126)");
   else if (a.outcome === "alert") lines.push("mode audit: the enforcer lets it run and reports it with the verdict alert");
