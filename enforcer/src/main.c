@@ -323,7 +323,7 @@ int main(int argc, char **argv)
     /* 6. kernel-side mechanisms, then the child, attached before it can exec */
     if (choose_mechanisms(&o, &rules, enforce, &mech) < 0)
         return finish(1, &rules, &policy);
-    struct spawn_plan plan = {o.argv, mech.landlock_fd, mech.seccomp, original};
+    struct spawn_plan plan = {o.argv, mech.landlock_fd, mech.seccomp, policy.self_protection_off, original};
     int gate;
     pid_t app = spawn_start(&plan, &gate);
     if (app < 0)

@@ -31,7 +31,7 @@ static const struct key_spec keys[] = {
     {"network.connect.allow", V_CIDR_PORTS, true, false},
     {"network.connect.exception", V_EXCEPTION, true, false},
     {"network.listen.allow", V_PORTS, true, false},
-    {"selfProtection", V_ONOFF, false, false},
+    {"selfProtection", V_ONOFF, false, true},
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -206,6 +206,8 @@ static int apply(struct policy *p, const struct key_spec *k, const char *v)
         return add_rule(&p->allow, &p->n_allow, v);
     else if (!strcmp(k->key, "exec.deny"))
         return add_rule(&p->deny, &p->n_deny, v);
+    else if (!strcmp(k->key, "selfProtection"))
+        p->self_protection_off = !strcmp(v, "off");
     else if (k->kind == V_TRISTATE) {
         enum policy_action a = !strcmp(v, "block") ? ACTION_BLOCK : !strcmp(v, "alert") ? ACTION_ALERT : ACTION_OFF;
         if (!strcmp(k->key, "exec.drift"))

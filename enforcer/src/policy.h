@@ -26,6 +26,7 @@ struct policy {
     struct policy_rule *deny;
     size_t n_deny;
     enum policy_action drift, fileless, loader, reverse_shell;
+    bool self_protection_off; /* selfProtection off: the application keeps CAP_SYS_PTRACE */
     /* keys present in the policy that this enforcer accepts but does not enforce yet */
     const char *not_enforced[16];
     size_t n_not_enforced;

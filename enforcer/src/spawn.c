@@ -52,8 +52,10 @@ static void child(const struct spawn_plan *plan, int gate_rd, pid_t parent)
 
     /* SYS_PTRACE is added to the task for the enforcer only: the application must
      * not use it to attach to the enforcer or to processes it does not own. */
-    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, CAP_SYS_PTRACE, 0, 0);
-    prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE, 0, 0, 0);
+    if (!plan->keep_ptrace_cap) {
+        prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, CAP_SYS_PTRACE, 0, 0);
+        prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE, 0, 0, 0);
+    }
 
     if (plan->landlock_fd >= 0 || plan->seccomp) {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

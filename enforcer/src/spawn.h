@@ -11,6 +11,7 @@ struct spawn_plan {
     char *const *argv;      /* the command, argv[0] looked up in PATH */
     int landlock_fd;        /* -1: no Landlock */
     bool seccomp;           /* install the escape-route filter */
+    bool keep_ptrace_cap;   /* selfProtection off: leave CAP_SYS_PTRACE to the application */
     sigset_t child_mask;    /* the signal mask the application starts with */
 };
 

@@ -1,0 +1,94 @@
+// Self-protection: an application that is root inside its container (with SYS_PTRACE added to the
+// container for the enforcer, as on Fargate) cannot kill, stop, trace or write into the enforcer,
+// and when the enforcer dies nothing it traced survives it.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { Docker, REPO, buildTestImages, ensureDockerEngine } from "../helpers/docker.js";
+import type { TestImage } from "../helpers/docker.js";
+
+const ENFORCER = path.join(REPO, "dist/enforcer/linux-amd64/vigil-enforcer");
+let docker: Docker;
+let images: Record<TestImage, string>;
+let dir: string;
+
+beforeAll(async () => {
+  if (!existsSync(ENFORCER)) throw new Error(`enforcer binary not found at ${ENFORCER}: run npm run build`);
+  docker = new Docker(await ensureDockerEngine());
+  images = await buildTestImages();
+  dir = mkdtempSync(path.join(tmpdir(), "vigil-self-"));
+  // exec rules, so the seccomp mechanism is on as in production; perl is the attacker's tool here
+  writeFileSync(path.join(dir, "policy"), "vigil-policy 1\nexec.allow /bin/*\nexec.allow /usr/bin/*\nexec.deny /usr/bin/wget\nend\n");
+}, 1_500_000);
+
+afterAll(async () => {
+  await docker?.removeAll();
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+}, 120_000);
+
+async function inContainer(script: string) {
+  const args = ["run", "--rm", "--network", "none", "--cap-add", "SYS_PTRACE", "--name", docker.uniqueName("self")];
+  args.push("-v", `${ENFORCER}:/vigil/enforcer:ro`, "-v", `${path.join(dir, "policy")}:/vigil/policy:ro`);
+  args.push("--entrypoint", "/vigil/enforcer", images.debian, "--policy", "/vigil/policy", "--", "bash", "-c", script);
+  const r = await docker.run(args, 60_000);
+  expect(r.timedOut).toBe(false);
+  return r;
+}
+
+describe("the enforcer as PID 1 against a root application", () => {
+  test("kill -KILL 1 and kill -STOP 1 do nothing; the application goes on", async () => {
+    const r = await inContainer('kill -KILL 1; echo "kill=$?"; kill -STOP 1; echo "stop=$?"; sleep 0.3; grep State /proc/1/status; exit 7');
+    expect(r.code, r.stderr).toBe(7);
+    expect(r.stdout).toMatch(/^State:\s+S \(sleeping\)$/m);
+    expect(r.stderr).toMatch(/"event":"exit".*"status":7/);
+  });
+
+  test("the application has no CAP_SYS_PTRACE: ptrace(ATTACH, 1) fails, and so does writing /proc/1/mem", async () => {
+    const r = await inContainer(
+      [
+        "grep CapBnd /proc/self/status",
+        // ptrace(PTRACE_ATTACH=16, 1) is syscall 101 on x86_64
+        `perl -e '$r = syscall(101, 16, 1, 0, 0); print "attach=$r errno=" . ($!+0) . "\\n"'`,
+        `perl -e 'open(F, "+<", "/proc/1/mem") ? print "mem=open\\n" : print "mem=" . ($!+0) . "\\n"'`,
+        `perl -e 'open(F, "<", "/proc/1/environ") ? print "environ=open\\n" : print "environ=" . ($!+0) . "\\n"'`,
+      ].join("; "),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const capbnd = /CapBnd:\s+([0-9a-f]+)/.exec(r.stdout)?.[1];
+    expect(capbnd, r.stdout).toBeDefined();
+    expect(BigInt(`0x${capbnd ?? "0"}`) & (1n << 19n)).toBe(0n); // CAP_SYS_PTRACE
+    expect(r.stdout).toMatch(/^attach=-1 errno=1$/m); // EPERM
+    expect(r.stdout).toMatch(/^mem=13$/m); // EACCES
+    expect(r.stdout).toMatch(/^environ=13$/m);
+  });
+
+  test("the enforcer binary on its read-only volume cannot be replaced", async () => {
+    const r = await inContainer('cp /bin/true /vigil/enforcer; echo "cp=$?"; rm -f /vigil/enforcer; echo "rm=$?"; test -x /vigil/enforcer && echo still-there');
+    expect(r.stdout).toMatch(/^cp=1$/m);
+    expect(r.stdout).toMatch(/^rm=1$/m);
+    expect(r.stdout).toMatch(/^still-there$/m);
+  });
+});
+
+describe("when the enforcer dies, nothing it traced survives", () => {
+  test("SIGKILL to the enforcer (not PID 1, e.g. vigil exec) kills the whole traced tree", async () => {
+    const marker = path.join(dir, "pids");
+    const child = spawn(ENFORCER, ["--events", "/dev/null", "--", "sh", "-c", `sleep 300 & sleep 300 & echo $$ $! > ${marker}; wait`], {
+      stdio: "ignore",
+    });
+    for (let i = 0; i < 100 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 50));
+    const pids = readFileSync(marker, "utf8").trim().split(/\s+/).map(Number);
+    expect(pids).toHaveLength(2);
+    child.kill("SIGKILL");
+    await new Promise((r) => child.on("exit", r));
+    await new Promise((r) => setTimeout(r, 300));
+    for (const pid of pids) {
+      // gone, or a zombie waiting for whoever inherited it to reap it: in both cases it runs no more
+      const stat = spawnSync("cat", [`/proc/${pid}/stat`], { encoding: "utf8" }).stdout;
+      const state = /\) (\S) /.exec(stat)?.[1];
+      expect(state === undefined || state === "Z", `process ${pid} survived the enforcer: ${stat}`).toBe(true);
+    }
+  });
+});
