@@ -143,7 +143,16 @@ export function mergeLines(base: readonly string[], ours: readonly string[], the
     const oursChunk = ours.slice(oi, no);
     const theirsChunk = theirs.slice(ti, nt);
     if (sameLines(baseChunk, theirsChunk)) out.push(...oursChunk);
-    else out.push(...theirsChunk);
+    else if (baseChunk.length === oursChunk.length) {
+      // Ours changed these lines one for one (formatting): apply theirs' edits line by line,
+      // keeping our version of every line theirs left alone.
+      let i = 0;
+      for (const op of diffLines(baseChunk, theirsChunk)) {
+        if (op.op === "equal") out.push(oursChunk[i++] as string);
+        else if (op.op === "delete") i++;
+        else out.push(op.line);
+      }
+    } else out.push(...theirsChunk);
     bi = nb;
     oi = no;
     ti = nt;

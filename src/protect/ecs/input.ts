@@ -18,6 +18,8 @@ export interface TaskView {
   path: string;
   /** Family (or CloudFormation logical id): names the workload. */
   name: string;
+  /** How the report names this task: family, logical id, or "containerDefinitions". */
+  label: string;
 }
 
 export interface ParsedInput {
@@ -92,7 +94,7 @@ export function parseInput(text: string): ParsedInput {
   const style = detectStyle(text, format);
   const root = doc.contents;
   if (isSeq(root)) {
-    return { doc, kind: "container-definitions", format, views: [{ casing: "camel", task: null, containers: root, path: "", name: "" }], lineCounter, style, source: text };
+    return { doc, kind: "container-definitions", format, views: [{ casing: "camel", task: null, containers: root, path: "", name: "", label: "containerDefinitions" }], lineCounter, style, source: text };
   }
   if (!isMap(root)) throw new InputError([{ severity: "error", path: "", message: "expected a task definition, a describe-task-definition output, a containerDefinitions array or a CloudFormation template" }]);
 
@@ -103,7 +105,8 @@ export function parseInput(text: string): ParsedInput {
   if (mapGet(root, "containerDefinitions") !== undefined) {
     const containers = mapGet(root, "containerDefinitions");
     if (!isSeq(containers)) throw new InputError([{ severity: "error", path: "containerDefinitions", message: "must be a list of container definitions" }]);
-    return { doc, kind: "register", format, views: [{ casing: "camel", task: root, containers, path: "", name: stringAt(root, "family") ?? "" }], lineCounter, style, source: text };
+    const family = stringAt(root, "family") ?? "";
+    return { doc, kind: "register", format, views: [{ casing: "camel", task: root, containers, path: "", name: family, label: family || "task" }], lineCounter, style, source: text };
   }
   const resources = mapGet(root, "Resources");
   if (isMap(resources)) {
@@ -122,7 +125,8 @@ export function parseInput(text: string): ParsedInput {
 export function finishDescribe(parsed: ParsedInput): ParsedInput {
   if (parsed.kind !== "describe") return parsed;
   const root = parsed.doc.contents as YAMLMap;
-  return { ...parsed, views: [{ casing: "camel", task: root, containers: mapGet(root, "containerDefinitions") as YAMLSeq, path: "", name: stringAt(root, "family") ?? "" }] };
+  const family = stringAt(root, "family") ?? "";
+  return { ...parsed, views: [{ casing: "camel", task: root, containers: mapGet(root, "containerDefinitions") as YAMLSeq, path: "", name: family, label: family || "task" }] };
 }
 
 /** `{taskDefinition: {...}, tags: [...]}` → the register request: read-only fields removed, tags kept. */
@@ -145,8 +149,8 @@ function cloudFormationViews(resources: YAMLMap): TaskView[] {
     const properties = mapGet(resource, "Properties");
     if (!isMap(properties)) throw new InputError([{ severity: "error", path, message: "an AWS::ECS::TaskDefinition needs Properties" }]);
     const containers = mapGet(properties, "ContainerDefinitions");
-    if (!isSeq(containers)) {
-      const fn = intrinsicName(containers);
+    const fn = intrinsicName(containers);
+    if (!isSeq(containers) || fn !== null) {
       throw new InputError([
         {
           severity: "error",
@@ -156,7 +160,7 @@ function cloudFormationViews(resources: YAMLMap): TaskView[] {
         },
       ]);
     }
-    views.push({ casing: "pascal", task: properties, containers, path, name: stringAt(properties, "Family") ?? logicalId });
+    views.push({ casing: "pascal", task: properties, containers, path, name: stringAt(properties, "Family") ?? logicalId, label: logicalId });
   }
   return views;
 }
@@ -224,8 +228,14 @@ function readsAs(parsed: ParsedInput, text: string, rendered: string): boolean {
 
 /** 1-based line and column of a node in the input, when it has a position. */
 export function positionOf(parsed: ParsedInput, node: Node | undefined): { line: number; col: number } | undefined {
-  const offset = node?.range?.[0];
-  if (offset === undefined) return undefined;
+  let offset = node?.range?.[0];
+  if (offset === undefined || parsed.format === "json") return undefined;
+  // A node's range starts after its tag; point at the tag (`!Join`), which is what the user wrote.
+  const tag = node?.tag;
+  if (tag !== undefined && tag.startsWith("!")) {
+    const at = parsed.source.lastIndexOf(tag, offset);
+    if (at >= 0 && !parsed.source.slice(at, offset).includes("\n")) offset = at;
+  }
   const pos = parsed.lineCounter.linePos(offset);
   return { line: pos.line, col: pos.col };
 }

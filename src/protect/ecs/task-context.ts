@@ -39,7 +39,7 @@ export function containerName(ctx: TaskContext, container: YAMLMap): string | nu
 }
 
 export function taskLabel(ctx: TaskContext): string {
-  return ctx.view.path === "" ? ctx.view.name || "(task)" : ctx.view.path.replace(/\.Properties$/, "");
+  return ctx.view.label;
 }
 
 export function addDiagnostic(
