@@ -95,9 +95,8 @@ export class Authorizer {
       throw new RegistryError("unauthorized", `${this.registry} sent a Bearer challenge with an invalid realm "${realm}"`, 401);
     }
     const service = challenge.params["service"];
-    const wanted = [...scopes];
     const asked = challenge.params["scope"];
-    if (asked !== undefined) for (const s of asked.split(" ")) if (s !== "" && !wanted.includes(s)) wanted.push(s);
+    const wanted = mergeScopes([...scopes, ...(asked === undefined ? [] : asked.split(" "))]);
 
     let response;
     if (credential?.kind === "identity-token") {
@@ -152,6 +151,30 @@ export class Authorizer {
     const who = credential.kind === "basic" ? `the username "${credential.username}" and its password` : "the token";
     return new RegistryError("unauthorized", `${this.registry} rejected ${who} from ${credential.source}: wrong username or password, or no access`, 401);
   }
+}
+
+/**
+ * Merges scopes per resource: the registry's challenge may repeat ours with the actions in
+ * another order ("push,pull"), which must not become a second scope.
+ */
+export function mergeScopes(scopes: readonly string[]): string[] {
+  const byResource = new Map<string, string[]>();
+  for (const scope of scopes) {
+    if (scope === "") continue;
+    const cut = scope.lastIndexOf(":");
+    if (cut <= 0) {
+      if (!byResource.has(scope)) byResource.set(scope, []);
+      continue;
+    }
+    const resource = scope.slice(0, cut);
+    const actions = byResource.get(resource) ?? [];
+    for (const action of scope.slice(cut + 1).split(",")) if (action !== "" && !actions.includes(action)) actions.push(action);
+    byResource.set(resource, actions);
+  }
+  const order = (a: string): number => (a === "pull" ? 0 : a === "push" ? 1 : 2);
+  return [...byResource].map(([resource, actions]) =>
+    actions.length === 0 ? resource : `${resource}:${[...actions].sort((a, b) => order(a) - order(b) || a.localeCompare(b)).join(",")}`,
+  );
 }
 
 function scopeKey(scopes: readonly string[]): string {

@@ -81,3 +81,12 @@ describe("selectPlatform", () => {
     expect(["x86_64", "aarch64", "AMD64", "arm64"].map(normalizeArchitecture)).toEqual(["amd64", "arm64", "amd64", "arm64"]);
   });
 });
+
+describe("mergeScopes", () => {
+  it("merges a challenge's scope with ours per repository, whatever the action order", async () => {
+    const { mergeScopes } = await import("../../src/registry/auth.js");
+    expect(mergeScopes(["repository:a:pull,push", "repository:a:push,pull"])).toEqual(["repository:a:pull,push"]);
+    expect(mergeScopes(["repository:a:pull,push", "repository:b:pull", "repository:a:delete"])).toEqual(["repository:a:pull,push,delete", "repository:b:pull"]);
+    expect(mergeScopes(["registry:catalog:*", ""])).toEqual(["registry:catalog:*"]);
+  });
+});
