@@ -3,12 +3,15 @@
 import { VIGIL_VERSION } from "../version.js";
 import { demoCommand } from "./commands/demo.js";
 import { execCommand } from "./commands/exec.js";
+import { localCommand } from "./commands/local-run.js";
 import { policyCheckCommand } from "./commands/policy-check.js";
 import { policyCompileCommand } from "./commands/policy-compile.js";
 import { policyDefaultCommand } from "./commands/policy-default.js";
 import { protectEcsCommand, unprotectEcsCommand } from "./commands/protect-ecs.js";
 import { sidecarBuildCommand } from "./commands/sidecar-build.js";
 import { policyExplainCommand } from "./commands/policy-explain.js";
+import { policyLearnCommand } from "./commands/policy-learn.js";
+import { policyTestCommand } from "./commands/policy-test.js";
 import { EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, UserError } from "./errors.js";
 import { HELP } from "./help.js";
 import type { CliIo, CliResult } from "./io.js";
@@ -40,15 +43,19 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<CliResult> 
       return execCommand(rest, io);
     case "demo":
       return demoCommand(rest, io);
+    case "local":
+      return localCommand(rest, io);
     case "policy": {
       const [sub, ...subRest] = rest;
       if (sub === "compile") return policyCompileCommand(subRest, io);
       if (sub === "check") return policyCheckCommand(subRest, io);
       if (sub === "explain") return policyExplainCommand(subRest, io);
       if (sub === "default") return policyDefaultCommand(subRest, io);
+      if (sub === "learn") return policyLearnCommand(subRest, io);
+      if (sub === "test") return policyTestCommand(subRest, io);
       throw new UserError(
         sub === undefined ? "policy: which policy command?" : `policy: unknown command "${sub}"`,
-        "available now: vigil policy compile FILE [-o OUT]",
+        "available: vigil policy check | compile | explain | default | learn | test (see vigil help)",
       );
     }
     case "sidecar": {

@@ -150,6 +150,8 @@ export interface EventLineError {
 
 export interface ParsedEventLines {
   events: VigilEvent[];
+  /** The 1-based line number of each event, in step with `events`. */
+  lines: number[];
   errors: EventLineError[];
 }
 
@@ -164,6 +166,7 @@ export interface ParseEventLinesOptions {
 /** Splits JSON Lines text into validated events; blank lines are ignored, every other problem reported. */
 export function parseEventLines(text: string, options: ParseEventLinesOptions = {}): ParsedEventLines {
   const events: VigilEvent[] = [];
+  const lines: number[] = [];
   const errors: EventLineError[] = [];
   text.split("\n").forEach((raw, index) => {
     const line = raw.trim();
@@ -179,6 +182,7 @@ export function parseEventLines(text: string, options: ParseEventLinesOptions = 
     const parsed = eventSchema.safeParse(json);
     if (parsed.success) {
       events.push(parsed.data);
+      lines.push(index + 1);
     } else {
       const message = parsed.error.issues
         .map((issue) => `${issue.path.map(String).join(".") || "(event)"}: ${issue.message}`)
@@ -186,5 +190,5 @@ export function parseEventLines(text: string, options: ParseEventLinesOptions = 
       errors.push({ line: index + 1, message });
     }
   });
-  return { events, errors };
+  return { events, lines, errors };
 }
