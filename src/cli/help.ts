@@ -25,9 +25,17 @@ Usage:
   vigil unprotect ecs INPUT [-o OUT] [--diff]  undo vigil protect exactly
   vigil sidecar build (-o FILE | --push REF)  the sidecar image (linux/amd64 + arm64, FROM scratch), no Docker needed
                                               (vigil sidecar build --help for its options)
+  vigil local run TASKDEF                     run an ECS task definition on the local Docker Engine, like Fargate
+      --env-file [REF=]FILE  environment file: for the environmentFiles entry REF (e.g. an S3 ARN), or every container
+      --secret NAME[=VALUE]  a secret's value (default: from this environment)
+      --volume NAME=DIR      bind this directory for the task volume NAME (EFS and the like)
+      --network none|host    none (default): the task's own localhost; host: this machine's
+      --pull missing|never   pull images the engine lacks (default) or never
+      --timeout SECONDS      stop the task after SECONDS (exit code 124)
   vigil help                                  this text
   vigil --version                             the version
 
 Exit codes: 0 ok, 1 findings, 2 user error, 70 internal error (a bug in vigil).
 vigil exec ends with the command's own status (128+N if it died of signal N; 126 if the policy blocked it).
+vigil local run ends with the essential container's exit code (124 on --timeout, 125 if the task could not run).
 `;
