@@ -6,6 +6,10 @@
 #   vigil-test/alpine-like      musl's loader/libc, musl-gcc programs (dynamic), static busybox for sh
 #   vigil-test/distroless-like  glibc only (loader + libc.so.6 + what the programs need), no shell
 #   vigil-test/debian           debootstrap --variant=minbase bookworm (tarball cached, built once)
+#   vigil-test/nginx            Debian's nginx (binary, libraries, mime.types) + static busybox; like the
+#                               official image: ENTRYPOINT ["/docker-entrypoint.sh"], CMD ["nginx", "-g",
+#                               "daemon off;"]; serves /usr/share/nginx/html on 127.0.0.1:$NGINX_PORT (8080);
+#                               $APP_BACKGROUND, if set, is a shell command the app runs in the background
 #
 # The images hold NO enforcer: tests bind-mount dist/enforcer/linux-amd64/vigil-enforcer read-only
 # at /vigil/enforcer, as the ECS sidecar volume does.
@@ -31,7 +35,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SELF="$ROOT/scripts/test-images.sh"
 PROGRAMS_DIR="$ROOT/test/images/programs"
 PROGRAMS=(hello forbidden try-exec waiter)
-ALL_IMAGES=(scratch alpine-like distroless-like debian)
+ALL_IMAGES=(scratch alpine-like distroless-like debian nginx)
 
 if [[ $(id -u) -eq 0 ]]; then
   CACHE_DIR=${VIGIL_CACHE_DIR:-/var/cache/vigil}
@@ -51,7 +55,7 @@ for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
     -h|--help) sed -n '2,28p' "$SELF"; exit 0 ;;
-    scratch|alpine-like|distroless-like|debian) wanted+=("$arg") ;;
+    scratch|alpine-like|distroless-like|debian|nginx) wanted+=("$arg") ;;
     *) die "unknown argument: $arg (images: ${ALL_IMAGES[*]})" ;;
   esac
 done
@@ -59,7 +63,10 @@ done
 
 # --- prerequisites -----------------------------------------------------------------------------
 need_pkgs=(busybox-static musl musl-tools gcc libc6-dev)
-for img in "${wanted[@]}"; do [[ $img == debian ]] && need_pkgs+=(debootstrap); done
+for img in "${wanted[@]}"; do
+  [[ $img == debian ]] && need_pkgs+=(debootstrap)
+  [[ $img == nginx ]] && need_pkgs+=(nginx)
+done
 missing=()
 for pkg in "${need_pkgs[@]}"; do
   [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)" == "install ok installed" ]] || missing+=("$pkg")
@@ -255,8 +262,63 @@ build_debian() {
   finish debian "$ref"
 }
 
+# Debian's nginx with its libraries, busybox for the entrypoint script and the tests' tools.
+build_nginx() {
+  local h ref dir lib
+  h=$({ echo nginx; cat "$SELF"; pkg_versions busybox-static nginx libc6 libssl3 libpcre2-8-0 zlib1g libcrypt1; } | hash_of)
+  ref="vigil-test/nginx:h-$h"
+  if ((force == 0)) && image_exists "$ref"; then finish nginx "$ref"; return; fi
+  say "building $ref"
+  dir="$WORK/nginx"
+  mkdir -p "$dir/usr/sbin" "$dir/etc/nginx" "$dir/usr/share/nginx/html" "$dir/var/log/nginx" "$dir/var/lib/nginx" "$dir/run"
+  busybox_links "$dir" sh true id ls cat sleep echo env wget nc kill ps grep sed printf mkdir rm
+  install -m 0755 /usr/sbin/nginx "$dir/usr/sbin/nginx"
+  while read -r lib; do
+    install -D -m 0755 "$(readlink -f "$lib")" "$dir$lib"
+  done < <(ldd /usr/sbin/nginx | awk '$2 == "=>" && $3 ~ /^\// { print $3 }')
+  install -D -m 0755 "$(readlink -f /lib64/ld-linux-x86-64.so.2)" "$dir/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
+  mkdir -p "$dir/lib64"
+  ln -s /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$dir/lib64/ld-linux-x86-64.so.2"
+  install -m 0644 /etc/nginx/mime.types "$dir/etc/nginx/mime.types"
+  etc_files "$dir"
+  printf 'nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n' >>"$dir/etc/passwd"
+  printf 'nogroup:x:65534:\n' >>"$dir/etc/group"
+  printf '<!doctype html><title>vigil</title><p>hello from nginx</p>\n' >"$dir/usr/share/nginx/html/index.html"
+  cat >"$dir/docker-entrypoint.sh" <<'SCRIPT'
+#!/bin/sh
+# Like the official nginx image's entrypoint: writes the configuration, then execs the command.
+# NGINX_PORT (default 8080): the port on 127.0.0.1. NGINX_WORKERS (default 1).
+# APP_BACKGROUND: a shell command started in the background first (a descendant of the app, as a
+# command an attacker makes the app run would be).
+set -e
+port=${NGINX_PORT:-8080}
+cat >/etc/nginx/nginx.conf <<CONF
+worker_processes ${NGINX_WORKERS:-1};
+error_log stderr notice;
+pid /run/nginx.pid;
+events { worker_connections 4096; }
+http {
+  include /etc/nginx/mime.types;
+  access_log off;
+  keepalive_requests 100000;
+  server {
+    listen 127.0.0.1:${port};
+    root /usr/share/nginx/html;
+  }
+}
+CONF
+if [ -n "${APP_BACKGROUND:-}" ]; then sh -c "$APP_BACKGROUND" & fi
+exec "$@"
+SCRIPT
+  chmod 0755 "$dir/docker-entrypoint.sh"
+  import_dir "$dir" "$ref" --change "ENV PATH=$DEFAULT_PATH" --change 'ENTRYPOINT ["/docker-entrypoint.sh"]' \
+    --change 'CMD ["nginx", "-g", "daemon off;"]'
+  finish nginx "$ref"
+}
+
 for img in "${wanted[@]}"; do
   case "$img" in
+    nginx) build_nginx ;;
     scratch) build_scratch ;;
     alpine-like) build_alpine_like ;;
     distroless-like) build_distroless_like ;;
