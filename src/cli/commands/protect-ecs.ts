@@ -66,9 +66,14 @@ function parseArgs(argv: readonly string[], command: "protect" | "unprotect"): A
         case "--container":
           args.containers.push(value);
           break;
-        case "--image-config":
+        case "--image-config": {
+          const eq = value.indexOf("=");
+          if (eq <= 0 || eq === value.length - 1) {
+            throw new UserError(`--image-config ${value}: expected IMAGE=FILE`, "e.g. --image-config nginx:1.27=nginx-config.json (IMAGE may also be a container name; FILE may be inline JSON)");
+          }
           args.imageConfigs.push(value);
           break;
+        }
       }
     } else if (switches.includes(arg) && value === undefined) {
       if (arg === "--check") args.check = true;
