@@ -9,7 +9,8 @@
 #   vigil-test/nginx            Debian's nginx (binary, libraries, mime.types) + static busybox; like the
 #                               official image: ENTRYPOINT ["/docker-entrypoint.sh"], CMD ["nginx", "-g",
 #                               "daemon off;"]; serves /usr/share/nginx/html on 127.0.0.1:$NGINX_PORT (8080);
-#                               $APP_BACKGROUND, if set, is a shell command the app runs in the background
+#                               $APP_BACKGROUND, if set, is a shell command the app runs in the background;
+#                               /usr/bin/wget and /usr/bin/nc are busybox copies (deniable by path)
 #
 # The images hold NO enforcer: tests bind-mount dist/enforcer/linux-amd64/vigil-enforcer read-only
 # at /vigil/enforcer, as the ECS sidecar volume does.
@@ -271,7 +272,10 @@ build_nginx() {
   say "building $ref"
   dir="$WORK/nginx"
   mkdir -p "$dir/usr/sbin" "$dir/etc/nginx" "$dir/usr/share/nginx/html" "$dir/var/log/nginx" "$dir/var/lib/nginx" "$dir/run"
-  busybox_links "$dir" sh true id ls cat sleep echo env wget nc kill ps grep sed printf mkdir rm
+  busybox_links "$dir" sh true id ls cat sleep echo env kill ps grep sed printf mkdir rm
+  # wget and nc as files of their own (busybox copies), so a policy can deny them by path
+  install -m 0755 /bin/busybox "$dir/usr/bin/wget"
+  install -m 0755 /bin/busybox "$dir/usr/bin/nc"
   install -m 0755 /usr/sbin/nginx "$dir/usr/sbin/nginx"
   while read -r lib; do
     install -D -m 0755 "$(readlink -f "$lib")" "$dir$lib"
