@@ -271,7 +271,7 @@ build_nginx() {
   if ((force == 0)) && image_exists "$ref"; then finish nginx "$ref"; return; fi
   say "building $ref"
   dir="$WORK/nginx"
-  mkdir -p "$dir/usr/sbin" "$dir/etc/nginx" "$dir/usr/share/nginx/html" "$dir/var/log/nginx" "$dir/var/lib/nginx" "$dir/run"
+  mkdir -p "$dir/usr/sbin" "$dir/usr/bin" "$dir/etc/nginx" "$dir/usr/share/nginx/html" "$dir/var/log/nginx" "$dir/var/lib/nginx" "$dir/run"
   busybox_links "$dir" sh true id ls cat sleep echo env kill ps grep sed printf mkdir rm
   # wget and nc as files of their own (busybox copies), so a policy can deny them by path
   install -m 0755 /bin/busybox "$dir/usr/bin/wget"
