@@ -1,18 +1,27 @@
 // Exec policy of the real enforcer, in every mechanism configuration: allowed and denied programs,
 // the ways a path can name a denied file, the programs that launch others, threads, vfork and spawn,
 // the path-flip race, audit mode, and the event lines that report each decision.
+//
+// Mechanisms (docs/enforcer-cli.md "Mechanisms"): auto (the default) means seccomp; with landlock the
+// kernel refuses a denied exec (EACCES) and the refusal is reported only when the process calling
+// execve is new (has not exec'd yet) or is a shell / exec wrapper. A program that calls execve
+// itself (try-exec, thread-exec, fd-exec as the enforcer's COMMAND) is refused WITHOUT an event: the
+// documented **Known gap**. So each such test asserts the block (exit 126, never runs) on the direct
+// route, the event through a covered route (a shell's forked child), and keeps the direct-route event
+// as its own test, an expected failure (`test.fails`) with landlock until the gap is closed.
 
-import { copyFileSync, chmodSync, mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { expectCleanRun, expectDidNotRun, expectExit, expectRan, validateEventsAfterEach } from "./helpers/assert.js";
 import { blockedExecs, describeExecs, execEvents, execEventsFor, lifecycle } from "./helpers/events.js";
-import { MECHANISMS, makeExecFixture } from "./helpers/fixture.js";
+import { MECHANISMS, kernelMechanism, makeExecFixture, makeHardLinkFixture } from "./helpers/fixture.js";
 import type { ExecFixture } from "./helpers/fixture.js";
-import { LOADER, ensureBuilt, probe } from "./helpers/paths.js";
+import { LOADER, PROBES_DIR, ensureBuilt, probe } from "./helpers/paths.js";
 import { compiledPolicy } from "./helpers/policy.js";
 import { describeRun, runEnforcer } from "./helpers/run.js";
-import type { Mechanism, RunResult } from "./helpers/run.js";
+import type { RunResult } from "./helpers/run.js";
+import { makeTempDir } from "./helpers/tmp.js";
 
 validateEventsAfterEach();
 
@@ -25,7 +34,29 @@ beforeAll(() => {
 });
 afterAll(() => fx?.remove());
 
+/**
+ * `sh -c '"$@"; exit $?' sh ARGV...`: the shell forks a child that execs ARGV itself, a new process
+ * that has not exec'd yet, whose refused exec is reported in every mechanism.
+ */
+function forkedByShell(argv: readonly string[]): string[] {
+  return ["sh", "-c", '"$@"; exit $?', "sh", ...argv];
+}
+
 describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
+  const use = kernelMechanism(mechanism);
+  /**
+   * The event test of a direct-exec route (a program that calls execve itself without forking, not a
+   * shell or exec wrapper). With landlock it is an expected failure: docs/enforcer-cli.md
+   * "Mechanisms", **Known gap** ("refused by the kernel just the same, but without an event"). When
+   * the gap is closed these tests start passing and vitest reports them: make them plain tests.
+   */
+  const directExecEventTest = use === "landlock" ? test.fails : test;
+  /**
+   * Documented behaviour the enforcer does not meet yet with landlock (an enforcer bug, reported; not
+   * the Known gap: the process calling execve here is a new one). Flip to a plain test once fixed.
+   */
+  const landlockBugTest = use === "landlock" ? test.fails : test;
+
   const run = (command: string[], extra: { policy?: string; cwd?: string; env?: Record<string, string>; options?: string[] } = {}) =>
     runEnforcer({ mechanism, command, ...extra, policy: extra.policy ?? fx.allowlist });
 
@@ -37,7 +68,21 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
     if (expected.exe !== undefined) expect(ev.exe).toBe(expected.exe);
     expect(ev.rule).toBe(expected.rule);
     expect(ev.pattern).toBe(expected.pattern);
-    expectBlockMechanism(ev, mechanism);
+    expectBlockMechanism(ev, use);
+  }
+
+  /** Security: whatever the mechanism, the denied program is never reported as allowed. */
+  function expectNeverAllowed(r: RunResult, exe: string): void {
+    const notBlocked = execEventsFor(r.events, exe).filter((e) => e.verdict !== "blocked");
+    expect(notBlocked, `the denied program was let through\n${describeExecs(r.events)}`).toEqual([]);
+  }
+
+  /** The direct route of a blocked exec: exit 126, never runs, never allowed; Landlock's EACCES. */
+  function expectBlockedDirect(r: RunResult, m: string, exe: string): void {
+    expectExit(r, 126);
+    expectDidNotRun(m, r);
+    expectNeverAllowed(r, exe);
+    if (use === "landlock") expect(r.stdout, describeRun(r)).toContain("exec errno=EACCES");
   }
 
   test("starts with a lifecycle start event naming the mechanisms, ends with an exit event", async () => {
@@ -50,10 +95,11 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
     expect(start.mode).toBe("enforce");
     expect(start.policyName).toBe("enforcer-tests");
     expect(start.mechanisms.ptrace).toBe(true);
-    if (mechanism === "auto") {
+    if (use === "landlock") {
       expect(start.mechanisms.landlock, "Landlock ABI 7 is available on this kernel").toBeGreaterThan(0);
       expect(start.mechanisms.seccomp).toBe(false);
     } else {
+      // auto means seccomp, whether or not the kernel has Landlock.
       expect(start.mechanisms.landlock).toBe(0);
       expect(start.mechanisms.seccomp).toBe(true);
     }
@@ -86,20 +132,40 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
     expect(ev.pid).toBe(parent[0]!.pid);
   });
 
-  test("a program matching exec.deny is blocked: exit 126, never runs, one blocked event", async () => {
+  test("a program matching exec.deny is blocked: exit 126, never runs", async () => {
     const m = fx.markerPath("denied");
     const r = await run([probe("try-exec"), fx.denied, m]);
+    expectBlockedDirect(r, m, fx.denied);
+  });
+
+  test("a program matching exec.deny run by a forked child: blocked, one blocked event", async () => {
+    const m = fx.markerPath("denied-forked");
+    const r = await run(forkedByShell([fx.denied, m]));
     expectExit(r, 126);
     expectDidNotRun(m, r);
     expectOneBlock(r, { exe: fx.denied, rule: "exec.deny[0]", pattern: fx.deniedGlob });
-    if (mechanism === "auto") expect(r.stdout).toContain("exec errno=EACCES");
+  });
+
+  directExecEventTest("a program matching exec.deny exec'd directly (try-exec as COMMAND): one blocked event", async () => {
+    const m = fx.markerPath("denied-direct-event");
+    const r = await run([probe("try-exec"), fx.denied, m]);
+    expectOneBlock(r, { exe: fx.denied, rule: "exec.deny[0]", pattern: fx.deniedGlob });
   });
 
   test("a program outside every exec.allow glob is blocked with rule exec.allow", async () => {
     const m = fx.markerPath("not-allowed");
     const r = await run([probe("try-exec"), fx.notAllowed, m]);
-    expectExit(r, 126);
-    expectDidNotRun(m, r);
+    expectBlockedDirect(r, m, fx.notAllowed);
+    const m2 = fx.markerPath("not-allowed-forked");
+    const r2 = await run(forkedByShell([fx.notAllowed, m2]));
+    expectExit(r2, 126);
+    expectDidNotRun(m2, r2);
+    expectOneBlock(r2, { exe: fx.notAllowed, rule: "exec.allow", pattern: null });
+  });
+
+  directExecEventTest("a program outside every exec.allow glob exec'd directly (try-exec): one blocked event", async () => {
+    const m = fx.markerPath("not-allowed-direct-event");
+    const r = await run([probe("try-exec"), fx.notAllowed, m]);
     expectOneBlock(r, { exe: fx.notAllowed, rule: "exec.allow", pattern: null });
   });
 
@@ -111,11 +177,18 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
     expect(blockedExecs(r1.events)).toHaveLength(0);
     const bad = fx.markerPath("denylist-bad");
     const r2 = await run([probe("try-exec"), fx.denied, bad], { policy: fx.denylist });
-    expectExit(r2, 126);
-    expectDidNotRun(bad, r2);
-    const blocked = blockedExecs(r2.events);
-    expect(blocked, describeExecs(r2.events)).toHaveLength(1);
-    expect(blocked[0]?.rule).toBe("exec.deny[0]");
+    expectBlockedDirect(r2, bad, fx.denied);
+    const bad2 = fx.markerPath("denylist-bad-forked");
+    const r3 = await run(forkedByShell([fx.denied, bad2]), { policy: fx.denylist });
+    expectExit(r3, 126);
+    expectDidNotRun(bad2, r3);
+    expectOneBlock(r3, { exe: fx.denied, rule: "exec.deny[0]", pattern: fx.deniedGlob });
+  });
+
+  directExecEventTest("a deny-only policy, the denied program exec'd directly (try-exec): one blocked event", async () => {
+    const bad = fx.markerPath("denylist-direct-event");
+    const r = await run([probe("try-exec"), fx.denied, bad], { policy: fx.denylist });
+    expectOneBlock(r, { exe: fx.denied, rule: "exec.deny[0]", pattern: fx.deniedGlob });
   });
 
   test("a dynamically linked allowed program (/bin/true, with its ELF interpreter) runs", async () => {
@@ -135,13 +208,24 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
   test("a relative path after chdir names the denied file: blocked", async () => {
     const m = fx.markerPath("relative");
     const r = await run([probe("try-exec"), "./denied-marker", m], { cwd: fx.root.join("bin") });
-    expectExit(r, 126);
-    expectDidNotRun(m, r);
-    expectOneBlock(r, { exe: fx.denied, rule: "exec.deny[0]", pattern: fx.deniedGlob });
+    expectBlockedDirect(r, m, fx.denied);
     const m2 = fx.markerPath("relative-dotdot");
     const r2 = await run([probe("try-exec"), "../bin/./denied-marker", m2], { cwd: fx.root.join("links") });
-    expectExit(r2, 126);
-    expectDidNotRun(m2, r2);
+    expectBlockedDirect(r2, m2, fx.denied);
+    // Reported with the canonical path, from a forked child (covered in every mechanism).
+    for (const [rel, cwd] of [["./denied-marker", "bin"], ["../bin/./denied-marker", "links"]] as const) {
+      const m3 = fx.markerPath("relative-forked");
+      const r3 = await run(forkedByShell([rel, m3]), { cwd: fx.root.join(cwd) });
+      expectExit(r3, 126);
+      expectDidNotRun(m3, r3);
+      expectOneBlock(r3, { exe: fx.denied, rule: "exec.deny[0]", pattern: fx.deniedGlob });
+    }
+  });
+
+  directExecEventTest("a relative path exec'd directly (try-exec ./denied-marker): one blocked event, canonical path", async () => {
+    const m = fx.markerPath("relative-direct-event");
+    const r = await run([probe("try-exec"), "./denied-marker", m], { cwd: fx.root.join("bin") });
+    expectOneBlock(r, { exe: fx.denied, rule: "exec.deny[0]", pattern: fx.deniedGlob });
   });
 
   test("a PATH lookup finds the denied file: blocked, for a shell and for the enforcer's COMMAND", async () => {
@@ -165,20 +249,121 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
   test("a symlink to the denied file is blocked and reported with the canonical path", async () => {
     const m = fx.markerPath("symlink");
     const r = await run([probe("try-exec"), fx.symDenied, m]);
-    expectExit(r, 126);
-    expectDidNotRun(m, r);
+    expectBlockedDirect(r, m, fx.denied);
+    const m2 = fx.markerPath("symlink-forked");
+    const r2 = await run(forkedByShell([fx.symDenied, m2]));
+    expectExit(r2, 126);
+    expectDidNotRun(m2, r2);
+    expectOneBlock(r2, { exe: fx.denied, rule: "exec.deny[0]", pattern: fx.deniedGlob });
+  });
+
+  directExecEventTest("a symlink to the denied file exec'd directly (try-exec): one blocked event, canonical path", async () => {
+    const m = fx.markerPath("symlink-direct-event");
+    const r = await run([probe("try-exec"), fx.symDenied, m]);
     expectOneBlock(r, { exe: fx.denied, rule: "exec.deny[0]", pattern: fx.deniedGlob });
   });
 
-  test("a hard link to the denied file (same inode, allowed path) is blocked", async () => {
-    const m = fx.markerPath("hardlink");
-    const r = await run([probe("try-exec"), fx.hardDenied, m]);
-    expectExit(r, 126);
-    expectDidNotRun(m, r);
-    const blocked = blockedExecs(r.events);
-    expect(blocked, describeExecs(r.events)).toHaveLength(1);
-    expect(blocked[0]?.rule).toBe("exec.deny[0]");
-    expectBlockMechanism(blocked[0]!, mechanism);
+  test("a hard link to the denied file made before start-up (same inode, allowed directory)", async () => {
+    // Its own tree: a denied file with two names at start-up (see helpers/fixture.ts).
+    const hl = makeHardLinkFixture();
+    try {
+      const traced = hl.markerPath("hardlink-traced");
+      const r = await runEnforcer({ mechanism, policy: hl.allowlist, command: forkedByShell([hl.hardDenied, traced]) });
+      const untraced = hl.markerPath("hardlink-untraced");
+      const u = await runEnforcer({ mechanism, policy: hl.allowlist, command: [probe("untraced-exec"), hl.hardDenied, untraced] });
+      const direct = hl.markerPath("hardlink-direct");
+      const d = await runEnforcer({ mechanism, policy: hl.allowlist, command: [probe("try-exec"), hl.hardDenied, direct] });
+      for (const [res, marker] of [[r, traced], [u, untraced], [d, direct]] as const) {
+        expectCleanRun(res);
+        expectDidNotRun(marker, res);
+        expect(res.stdout, describeRun(res)).not.toContain("marker ran");
+      }
+      if (use === "landlock") {
+        // Landlock cannot be exact (the other name could be anywhere): it says why and refuses to
+        // start (exit 1); nothing runs and no fallback is taken.
+        for (const res of [r, u, d]) {
+          expect(res.code, describeRun(res)).toBe(1);
+          expect(res.stderr, describeRun(res)).toMatch(hl.inexactMessage);
+          expect(res.stderr, describeRun(res)).not.toMatch(/falling back/);
+          expect(res.stdout, describeRun(res)).toBe("");
+          expect(execEvents(res.events), describeRun(res)).toEqual([]);
+        }
+        return;
+      }
+      for (const res of [r, u, d]) {
+        expect(res.stderr, describeRun(res)).not.toMatch(/Landlock cannot enforce/);
+        const start = lifecycle(res.events, "start")[0];
+        expect(start?.event === "start" ? [start.mechanisms.landlock, start.mechanisms.seccomp] : undefined).toEqual([0, true]);
+      }
+      // Traced (a forked child, and try-exec as COMMAND): blocked by identity at the exec event.
+      expectExit(r, 126);
+      expectExit(d, 126);
+      for (const res of [r, d]) {
+        const blocked = blockedExecs(res.events);
+        expect(blocked, describeExecs(res.events)).toHaveLength(1);
+        expect(blocked[0]?.rule).toBe("exec.deny[0]");
+        expect(blocked[0]?.pattern).toBe(hl.deniedGlob);
+        expectBlockMechanism(blocked[0]!, use);
+      }
+      // Untraced: the route itself is closed.
+      expect(u.stdout, describeRun(u)).toMatch(/^clone errno=EPERM$/m);
+    } finally {
+      hl.remove();
+    }
+  });
+
+  test("a hard link to the denied file made after start-up cannot be executed", async () => {
+    // Its own tree, with one name per file at start-up: made inside the run, by the application.
+    const tree = makeTempDir("late-link");
+    try {
+      for (const dir of ["bin", "links", "out"]) mkdirSync(tree.join(dir));
+      const denied = tree.join("bin/denied-marker");
+      copyFileSync(probe("marker"), denied);
+      chmodSync(denied, 0o755);
+      const policy = compiledPolicy({ allow: ["/usr/bin/*", "/bin/*", `${PROBES_DIR}/*`, `${tree.path}/**`], deny: [denied] });
+      // $1 denied, $2 new name, $3 marker: link, run the new name from an untraced child, then from
+      // a forked child of the shell.
+      const script = [
+        'ln "$1" "$2" 2>&1; echo "ln=$?"',
+        `${probe("untraced-exec")} "$2" "$3"; echo "untraced=$?"`,
+        '"$2" "$3"; echo "forked=$?"',
+      ].join("\n");
+      for (const where of ["links/other-dir", "bin/same-dir"] as const) {
+        const late = tree.join(where);
+        const m = tree.join("out", where.replace("/", "-"));
+        const r = await runEnforcer({ mechanism, policy, command: ["sh", "-c", script, "sh", denied, late, m] });
+        expectExit(r, 0);
+        expectDidNotRun(m, r);
+        expect(r.stdout, describeRun(r)).not.toContain("marker ran");
+        expect(r.stdout, describeRun(r)).toMatch(/^untraced=(?!0$)\d+$/m);
+        expect(r.stdout, describeRun(r)).toMatch(/^forked=(?!0$)\d+$/m);
+        if (use === "landlock" && where === "links/other-dir") {
+          // REFER: the link would give the denied file the execute right it lacks where it is.
+          expect(r.stdout, describeRun(r)).toMatch(/Invalid cross-device link/);
+          expect(r.stdout, describeRun(r)).toMatch(/^ln=(?!0$)\d+$/m);
+          expect(existsSync(late), "the cross-directory link was made").toBe(false);
+          expect(r.stdout, describeRun(r)).toMatch(/^clone ok$/m);
+          expect(r.stdout, describeRun(r)).toMatch(/^exec errno=ENOENT$/m);
+          expect(blockedExecs(r.events), describeExecs(r.events)).toHaveLength(0);
+          continue;
+        }
+        // The link is made (seccomp: no REFER; landlock: same directory, no REFER check).
+        expect(r.stdout, describeRun(r)).toMatch(/^ln=0$/m);
+        expect(r.stdout, describeRun(r)).toMatch(/^forked=126$/m);
+        if (use === "landlock") {
+          // A new name in a directory a deny glob reaches gets no rule: the kernel refuses it,
+          // even to an untraced child.
+          expect(r.stdout, describeRun(r)).toMatch(/^clone ok$/m);
+          expect(r.stdout, describeRun(r)).toMatch(/^exec errno=EACCES$/m);
+        } else {
+          expect(r.stdout, describeRun(r)).toMatch(/^clone errno=EPERM$/m);
+        }
+        // The forked child's attempt is reported: same inode as the denied file.
+        expectOneBlock(r, { exe: late, rule: "exec.deny[0]", pattern: denied });
+      }
+    } finally {
+      tree.remove();
+    }
   });
 
   test("a symlink to an allowed file runs", async () => {
@@ -204,7 +389,7 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
     expectDidNotRun(m, r);
     // Landlock: xargs's exec fails (EACCES) -> 126 "cannot run". ptrace: the exec happens and
     // the program exits 126 before its first instruction, which xargs maps to 123.
-    expect(r.stdout).toContain(mechanism === "auto" ? "xargs=126" : "xargs=123");
+    expect(r.stdout).toContain(use === "landlock" ? "xargs=126" : "xargs=123");
     expect(blockedExecs(r.events), describeExecs(r.events)).toHaveLength(1);
   });
 
@@ -240,15 +425,47 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
   ])("exec by descriptor (execveat AT_EMPTY_PATH on an $open fd): denied blocked, allowed runs", async ({ flags }) => {
     const bad = fx.markerPath("fd-bad");
     const r = await run([probe("fd-exec"), ...flags, fx.denied, bad]);
-    expectExit(r, 126);
-    expectDidNotRun(bad, r);
-    const blocked = blockedExecs(r.events);
-    expect(blocked, describeExecs(r.events)).toHaveLength(1);
-    expect(blocked[0]?.rule).toBe("exec.deny[0]");
+    expectBlockedDirect(r, bad, fx.denied);
     const ok = fx.markerPath("fd-ok");
     const r2 = await run([probe("fd-exec"), ...flags, fx.allowed, ok]);
     expectExit(r2, 0);
     expectRan(ok, r2);
+  });
+
+  // A new process (python3's forked child) that has not exec'd yet runs the denied file by descriptor:
+  // documented as reported with landlock too. Enforcer bug with landlock: execveat(fd, "",
+  // AT_EMPTY_PATH) is refused without an event (the refused path is resolved as /proc/PID/fd/N/ + "").
+  landlockBugTest.each([
+    { open: "O_RDONLY", flag: "os.O_RDONLY" },
+    { open: "O_PATH", flag: "os.O_PATH" },
+  ])("exec by descriptor ($open fd) from a forked child: blocked, one blocked event", async ({ flag }) => {
+    const bad = fx.markerPath("fd-forked");
+    const code = [
+      "import os, sys",
+      `fd = os.open(sys.argv[1], ${flag})`,
+      "pid = os.fork()",
+      "if pid == 0:",
+      "    try:",
+      "        os.execve(fd, [sys.argv[1], sys.argv[2]], {})",
+      "    except OSError:",
+      "        os._exit(126)",
+      "sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))",
+    ].join("\n");
+    const r = await run(["/usr/bin/python3", "-c", code, fx.denied, bad]);
+    expectExit(r, 126);
+    expectDidNotRun(bad, r);
+    expectNeverAllowed(r, fx.denied);
+    expectOneBlock(r, { rule: "exec.deny[0]", pattern: fx.deniedGlob });
+  });
+
+  // fd-exec is the route under test and execs by itself: no forked-child variant.
+  directExecEventTest.each([
+    { open: "O_RDONLY", flags: [] },
+    { open: "O_PATH", flags: ["--path"] },
+  ])("exec by descriptor ($open fd, fd-exec as COMMAND): one blocked event", async ({ flags }) => {
+    const bad = fx.markerPath("fd-direct-event");
+    const r = await run([probe("fd-exec"), ...flags, fx.denied, bad]);
+    expectOneBlock(r, { rule: "exec.deny[0]", pattern: fx.deniedGlob });
   });
 
   test("an allowed #! script runs and is reported with its script path", async () => {
@@ -266,6 +483,20 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
     const r = await run([probe("try-exec"), fx.deniedScript, m]);
     expectExit(r, 126);
     expectDidNotRun(m, r);
+    if (use === "landlock") expect(r.stdout, describeRun(r)).toContain("exec errno=EACCES");
+    expect(execEvents(r.events).filter((e) => e.script === fx.deniedScript && e.verdict !== "blocked")).toEqual([]);
+    const m2 = fx.markerPath("script-denied-forked");
+    const r2 = await run(forkedByShell([fx.deniedScript, m2]));
+    expectExit(r2, 126);
+    expectDidNotRun(m2, r2);
+    const blocked = blockedExecs(r2.events);
+    expect(blocked, describeExecs(r2.events)).toHaveLength(1);
+    expect(blocked[0]?.rule).toBe("exec.deny[1]");
+  });
+
+  directExecEventTest("a denied #! script exec'd directly (try-exec): one blocked event", async () => {
+    const m = fx.markerPath("script-denied-direct-event");
+    const r = await run([probe("try-exec"), fx.deniedScript, m]);
     const blocked = blockedExecs(r.events);
     expect(blocked, describeExecs(r.events)).toHaveLength(1);
     expect(blocked[0]?.rule).toBe("exec.deny[1]");
@@ -276,6 +507,30 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
     const r = await run([probe("try-exec"), fx.scriptDeniedInterpreter], { env: { VIGIL_MARKER: m } });
     expectExit(r, 126);
     expectDidNotRun(m, r);
+    expectNeverAllowed(r, fx.denied);
+    if (use === "landlock") expect(r.stdout, describeRun(r)).toContain("exec errno=EACCES");
+    const m2 = fx.markerPath("script-interp-forked");
+    const r2 = await run(forkedByShell([fx.scriptDeniedInterpreter]), { env: { VIGIL_MARKER: m2 } });
+    expectExit(r2, 126);
+    expectDidNotRun(m2, r2);
+    expectNeverAllowed(r2, fx.denied);
+  });
+
+  // Enforcer bug with landlock: the kernel refuses the denied interpreter, but the refusal is judged
+  // on the script path only (allowed), so no event. Expected: one blocked event (rule exec.deny[0]).
+  landlockBugTest("an allowed #! script whose interpreter is denied, run by a forked child: one blocked event", async () => {
+    const m = fx.markerPath("script-interp-forked-event");
+    const r = await run(forkedByShell([fx.scriptDeniedInterpreter]), { env: { VIGIL_MARKER: m } });
+    expectExit(r, 126);
+    expectDidNotRun(m, r);
+    const blocked = blockedExecs(r.events);
+    expect(blocked, describeExecs(r.events)).toHaveLength(1);
+    expect(blocked[0]?.rule).toBe("exec.deny[0]");
+  });
+
+  directExecEventTest("an allowed #! script with a denied interpreter exec'd directly (try-exec): one blocked event", async () => {
+    const m = fx.markerPath("script-interp-direct-event");
+    const r = await run([probe("try-exec"), fx.scriptDeniedInterpreter], { env: { VIGIL_MARKER: m } });
     const blocked = blockedExecs(r.events);
     expect(blocked, describeExecs(r.events)).toHaveLength(1);
     expect(blocked[0]?.rule).toBe("exec.deny[0]");
@@ -301,14 +556,19 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
   test("exec from a non-leader thread: denied blocked, allowed runs", async () => {
     const bad = fx.markerPath("thread-bad");
     const r = await run([probe("thread-exec"), fx.denied, bad]);
-    expectExit(r, 126);
-    expectDidNotRun(bad, r);
-    expectOneBlock(r, { exe: fx.denied, rule: "exec.deny[0]", pattern: fx.deniedGlob });
+    expectBlockedDirect(r, bad, fx.denied);
     const ok = fx.markerPath("thread-ok");
     const r2 = await run([probe("thread-exec"), fx.allowed, ok]);
     expectExit(r2, 0);
     expectRan(ok, r2);
     expect(execEventsFor(r2.events, fx.allowed)).toHaveLength(1);
+  });
+
+  // thread-exec is the route under test and execs by itself: no forked-child variant.
+  directExecEventTest("exec from a non-leader thread (thread-exec as COMMAND): one blocked event", async () => {
+    const bad = fx.markerPath("thread-direct-event");
+    const r = await run([probe("thread-exec"), fx.denied, bad]);
+    expectOneBlock(r, { exe: fx.denied, rule: "exec.deny[0]", pattern: fx.deniedGlob });
   });
 
   test.each(["vfork-exec", "spawn-exec"] as const)("%s: denied blocked (status 126), allowed runs", async (p) => {
@@ -386,7 +646,8 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
   test("events can go to a file (--events FILE), same lines", async () => {
     const file = fx.root.join("out", `events-${mechanism}.jsonl`);
     const m = fx.markerPath("events-file");
-    const r = await runEnforcer({ mechanism, policy: fx.allowlist, events: { file }, command: [probe("try-exec"), fx.denied, m] });
+    // A forked child's exec: reported in every mechanism (the direct route is tested above).
+    const r = await runEnforcer({ mechanism, policy: fx.allowlist, events: { file }, command: forkedByShell([fx.denied, m]) });
     expectExit(r, 126);
     expectDidNotRun(m, r);
     expect(readFileSync(file, "utf8").endsWith("\n")).toBe(true);
@@ -406,9 +667,9 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
   });
 });
 
-/** auto on this kernel: the kernel refused the exec (Landlock, EACCES); seccomp: decided at the exec event. */
-function expectBlockMechanism(ev: { mechanism: string; errno?: string | null | undefined }, mechanism: Mechanism): void {
-  if (mechanism === "auto") {
+/** landlock: the kernel refused the exec (EACCES); seccomp (and auto): decided at the exec event. */
+function expectBlockMechanism(ev: { mechanism: string; errno?: string | null | undefined }, use: "seccomp" | "landlock"): void {
+  if (use === "landlock") {
     expect(ev.mechanism).toBe("landlock");
     expect(ev.errno).toBe(EACCES);
   } else {

@@ -1,5 +1,10 @@
 // The file tree exec-policy tests work on: copies of the `marker` probe under a temp dir, links to
 // them, and the policies that allow or deny them.
+//
+// The common fixture holds NO hard link to a denied file: a denied file with more than one link at
+// start-up means Landlock cannot be exact, and `--mechanism landlock` then refuses to start
+// (docs/enforcer-cli.md "Mechanisms"), so one shared link would turn every Landlock test into a
+// start-up failure. Tests about hard links make their own tree with `makeHardLinkFixture`.
 
 import { chmodSync, copyFileSync, linkSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { compiledPolicy } from "./policy.js";
@@ -18,8 +23,6 @@ export interface ExecFixture {
   readonly deniedGlob: string;
   /** TMP/links/sym-denied -> ../bin/denied-marker */
   readonly symDenied: string;
-  /** TMP/links/hard-denied: hard link to TMP/bin/denied-marker */
-  readonly hardDenied: string;
   /** TMP/links/sym-allowed -> ../bin/allowed-marker */
   readonly symAllowed: string;
   /** OUTSIDE/outside-marker: matches no allow glob. */
@@ -58,10 +61,8 @@ export function makeExecFixture(): ExecFixture {
   chmodSync(allowed, 0o755);
   chmodSync(denied, 0o755);
   const symDenied = root.join("links/sym-denied");
-  const hardDenied = root.join("links/hard-denied");
   const symAllowed = root.join("links/sym-allowed");
   symlinkSync("../bin/denied-marker", symDenied);
-  linkSync(denied, hardDenied);
   symlinkSync("../bin/allowed-marker", symAllowed);
   const notAllowed = outside.join("outside-marker");
   copyFileSync(probe("marker"), notAllowed);
@@ -86,7 +87,6 @@ export function makeExecFixture(): ExecFixture {
     denied,
     deniedGlob: denied,
     symDenied,
-    hardDenied,
     symAllowed,
     notAllowed,
     notExecutable,
@@ -110,7 +110,77 @@ export function makeExecFixture(): ExecFixture {
   };
 }
 
+/**
+ * A tree of its own (never shared with `makeExecFixture`) in which the denied file already has a
+ * second name at start-up: DIR/bin/denied-marker (`exec.deny[0]`) and DIR/links/hard-denied, a hard
+ * link to it in a directory the allow list grants whole.
+ */
+export interface HardLinkFixture {
+  readonly root: TempDir;
+  readonly denied: string;
+  readonly deniedGlob: string;
+  readonly hardDenied: string;
+  readonly allowed: string;
+  /** exec.allow /usr/bin/*, /bin/*, PROBES/*, DIR/**; exec.deny[0] = denied. */
+  readonly allowlist: string;
+  /** exec.deny[0] = denied only. */
+  readonly denylist: string;
+  /** Why `--mechanism landlock` refuses to start with this tree's policies. */
+  readonly inexactMessage: RegExp;
+  markerPath(label: string): string;
+  remove(): void;
+}
+
+export function makeHardLinkFixture(): HardLinkFixture {
+  const root = makeTempDir("hardlink");
+  for (const d of ["bin", "links", "out"]) mkdirSync(root.join(d));
+  const denied = root.join("bin/denied-marker");
+  const allowed = root.join("bin/allowed-marker");
+  copyFileSync(probe("marker"), denied);
+  copyFileSync(probe("marker"), allowed);
+  chmodSync(denied, 0o755);
+  chmodSync(allowed, 0o755);
+  const hardDenied = root.join("links/hard-denied");
+  linkSync(denied, hardDenied);
+  let counter = 0;
+  return {
+    root,
+    denied,
+    deniedGlob: denied,
+    hardDenied,
+    allowed,
+    allowlist: compiledPolicy({
+      name: "enforcer-tests-hardlink",
+      mode: "enforce",
+      allow: ["/usr/bin/*", "/bin/*", `${PROBES_DIR}/*`, `${root.path}/**`],
+      deny: [denied],
+    }),
+    denylist: compiledPolicy({ name: "enforcer-tests-hardlink-deny", deny: [denied] }),
+    inexactMessage: new RegExp(
+      `^vigil-enforcer: Landlock cannot enforce this policy exactly: a file denied by exec\\.deny\\[0\\] \\(${escapeRegExp(denied)}\\) has 2 hard links, which may be anywhere$`,
+      "m",
+    ),
+    markerPath: (label) => root.join("out", `${label}-${++counter}`),
+    remove: () => root.remove(),
+  };
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * The mechanism configurations (docs/enforcer-cli.md "Mechanisms"): `auto` is the default and
+ * today means `seccomp`; `landlock` is used only on request (and refuses to start where it cannot
+ * enforce the policy exactly).
+ */
 export const MECHANISMS = [
-  { label: "auto (Landlock on this kernel)", mechanism: "auto" },
-  { label: "seccomp (as without Landlock)", mechanism: "seccomp" },
+  { label: "auto (the default: seccomp)", mechanism: "auto" },
+  { label: "seccomp", mechanism: "seccomp" },
+  { label: "landlock (on request)", mechanism: "landlock" },
 ] as const;
+
+/** The kernel-side mechanism a configuration installs (when there are exec rules to enforce). */
+export function kernelMechanism(mechanism: "auto" | "seccomp" | "landlock"): "seccomp" | "landlock" {
+  return mechanism === "landlock" ? "landlock" : "seccomp";
+}
