@@ -12,7 +12,14 @@ Usage:
       --events SINK        stderr (default), fd:N, or a file to append events to
       --mechanism M        auto (default), landlock or seccomp (see docs/enforcer-cli.md)
       --fail-open          if tracing is refused, run COMMAND unprotected instead of refusing
+  vigil policy check FILE...                  every error and warning of each policy (exit 2 on errors)
   vigil policy compile FILE [-o OUT]          compile a policy to the enforcer's format (- = stdin/stdout)
+  vigil policy explain FILE --exec PATH [-- ARGS...] | --write PATH | --connect ADDR:PORT [--exe PATH] [--json]
+                                              which rule decides and why (exec: as the enforcer would, on this machine)
+  vigil policy default [-o OUT]               the default policy, every rule explained
+  vigil policy learn EVENTS... [--from POLICY] [-o OUT]
+                                              the tightest exec allow list that allows every recorded exec
+  vigil policy test POLICY EVENTS...          replay recorded execs; list what the policy would block (exit 1 if any)
   vigil protect ecs INPUT [-o OUT]            protect an ECS task definition or CloudFormation template (- = stdin/stdout)
       --mode M             copy (default: init container fills a task volume) or volumes-from
       --sidecar-image REF  the vigil sidecar image (kept from the input when it is already protected)
@@ -20,6 +27,7 @@ Usage:
       --container NAME     protect this container (repeatable); default: essential containers except known agents
       --image-config IMAGE=FILE  image config (JSON, e.g. docker inspect) when the task omits entryPoint/command
       --offline            never read image configs from registries
+      --registry-ca FILE, --insecure-registry   TLS trust for a private registry, or plain HTTP
       --check              exit 1 if a selected container is not protected
       --diff               show the changes instead of writing them
   vigil unprotect ecs INPUT [-o OUT] [--diff]  undo vigil protect exactly

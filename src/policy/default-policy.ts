@@ -9,7 +9,7 @@ export const DEFAULT_POLICY = `# Vigil default policy (vigil policy default).
 # exec allow list, so an application nobody fully knows still starts: for a tight policy, run the
 # application in audit mode and let \`vigil policy learn\` write its allow list (see README.md).
 #
-# Enforced today: mode and every exec rule. files, network and selfProtection are compiled and
+# Enforced today: mode, every exec rule and selfProtection. files and network are compiled and
 # accepted; the enforcer lists them as not yet enforced (\`vigil policy check\` says so too).
 apiVersion: vigil/v1
 kind: Policy
@@ -94,6 +94,7 @@ spec:
         - { exe: /usr/lib/jvm/**, to: [169.254.170.2/32] }
         - { exe: /opt/java/openjdk/bin/java, to: [169.254.170.2/32] }
     # No listen rule: applications choose their ports.
-  # The enforcer's memory, binary and policy are out of the application's reach.
+  # No process of the application can trace the enforcer or read its memory (the application
+  # does not inherit CAP_SYS_PTRACE). Applications have no need to trace anything.
   selfProtection: on
 `;

@@ -20,7 +20,7 @@ export interface Finding {
 /**
  * The sections the enforcer accepts but does not enforce yet (enforcer/src/policy.c, the keys whose
  * `enforced` is false; its start event lists them as notEnforced). Enforced today: mode,
- * exec.allow, exec.deny, exec.drift, exec.fileless, exec.loader, exec.reverseShell.
+ * exec.allow, exec.deny, exec.drift, exec.fileless, exec.loader, exec.reverseShell, selfProtection.
  */
 const NOT_ENFORCED: readonly FieldPath[] = [
   ["spec", "files", "readOnly"],
@@ -29,7 +29,6 @@ const NOT_ENFORCED: readonly FieldPath[] = [
   ["spec", "network", "connect", "allow"],
   ["spec", "network", "connect", "exceptions"],
   ["spec", "network", "listen", "allow"],
-  ["spec", "selfProtection"],
 ];
 
 type List = readonly (string | undefined)[] | undefined;

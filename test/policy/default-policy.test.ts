@@ -90,7 +90,6 @@ describe("the default policy", () => {
       "spec.files.watch",
       "spec.network.connect.deny",
       "spec.network.connect.exceptions",
-      "spec.selfProtection",
     ]);
   });
 
@@ -101,7 +100,7 @@ describe("the default policy", () => {
     expect((await run(["policy", "default", "-o", "p.yaml"], { cwd: dir })).code).toBe(0);
     const checked = await run(["policy", "check", "p.yaml"], { cwd: dir });
     expect(checked.code).toBe(0);
-    expect(checked.stdout.endsWith("5 warnings in p.yaml\n")).toBe(true);
+    expect(checked.stdout.endsWith("4 warnings in p.yaml\n")).toBe(true);
   });
 
   test("blocks what it is there for (explain)", async () => {
@@ -142,7 +141,7 @@ http {
       expect(served.body).toBe("200 nginx ok\n");
       expect(served.refused, served.stderr).toEqual([]);
       expect(served.execs.map((e) => e.exe)).toContain("/usr/sbin/nginx");
-      expect(served.notEnforced).toEqual(["files.readOnly", "files.watch", "network.connect.deny", "network.connect.exception", "selfProtection"]);
+      expect(served.notEnforced).toEqual(["files.readOnly", "files.watch", "network.connect.deny", "network.connect.exception"]);
     });
 
     test("a Node.js http server serves a request", async () => {
