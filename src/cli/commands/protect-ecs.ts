@@ -15,7 +15,8 @@ import type { CliIo, CliResult } from "../io.js";
 import { loadCompiledPolicy } from "../load-policy.js";
 
 const PROTECT_USAGE = `usage: vigil protect ecs INPUT [-o OUT] [--mode copy|volumes-from] [--sidecar-image REF] [--policy FILE]
-                         [--container NAME]... [--image-config IMAGE=FILE]... [--offline] [--check] [--diff]`;
+                         [--container NAME]... [--image-config IMAGE=FILE]... [--offline] [--check] [--diff]
+                         [--registry-ca FILE] [--insecure-registry] [--allow-shared-pid]`;
 const UNPROTECT_USAGE = "usage: vigil unprotect ecs INPUT [-o OUT] [--diff]";
 
 interface Args {
@@ -30,13 +31,15 @@ interface Args {
   diff: boolean;
   offline: boolean;
   allowSharedPid: boolean;
+  registryCa?: string;
+  insecureRegistry: boolean;
 }
 
 function parseArgs(argv: readonly string[], command: "protect" | "unprotect"): Args {
   const usage = command === "protect" ? PROTECT_USAGE : UNPROTECT_USAGE;
-  const args: Args = { input: null, output: "-", containers: [], imageConfigs: [], check: false, diff: false, offline: false, allowSharedPid: false };
-  const valueFlags = command === "protect" ? ["-o", "--output", "--mode", "--sidecar-image", "--policy", "--container", "--image-config"] : ["-o", "--output"];
-  const switches = command === "protect" ? ["--check", "--diff", "--offline", "--allow-shared-pid"] : ["--diff"];
+  const args: Args = { input: null, output: "-", containers: [], imageConfigs: [], check: false, diff: false, offline: false, allowSharedPid: false, insecureRegistry: false };
+  const valueFlags = command === "protect" ? ["-o", "--output", "--mode", "--sidecar-image", "--policy", "--container", "--image-config", "--registry-ca"] : ["-o", "--output"];
+  const switches = command === "protect" ? ["--check", "--diff", "--offline", "--allow-shared-pid", "--insecure-registry"] : ["--diff"];
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i] ?? "";
     let value: string | undefined;
@@ -66,6 +69,9 @@ function parseArgs(argv: readonly string[], command: "protect" | "unprotect"): A
         case "--container":
           args.containers.push(value);
           break;
+        case "--registry-ca":
+          args.registryCa = value;
+          break;
         case "--image-config": {
           const eq = value.indexOf("=");
           if (eq <= 0 || eq === value.length - 1) {
@@ -79,6 +85,7 @@ function parseArgs(argv: readonly string[], command: "protect" | "unprotect"): A
       if (arg === "--check") args.check = true;
       else if (arg === "--diff") args.diff = true;
       else if (arg === "--offline") args.offline = true;
+      else if (arg === "--insecure-registry") args.insecureRegistry = true;
       else args.allowSharedPid = true;
     } else if (arg.startsWith("-") && arg !== "-") {
       throw new UserError(`${command} ecs: unknown option ${argv[i] ?? arg}`, usage);
@@ -132,10 +139,14 @@ async function readImageConfigs(specs: readonly string[], io: CliIo): Promise<Ma
   return configs;
 }
 
-function registryResolver(io: CliIo): ImageConfigResolver {
+function registryResolver(io: CliIo, args: Args): ImageConfigResolver {
   return async (ref, platform) => {
-    const config = await resolveImageConfig(ref, platform, { env: io.env });
-    return { entrypoint: config.entrypoint, cmd: config.cmd };
+    const config = await resolveImageConfig(ref, platform, {
+      env: io.env,
+      ...(args.registryCa === undefined ? {} : { caFile: resolve(io.cwd, args.registryCa) }),
+      ...(args.insecureRegistry ? { insecure: true } : {}),
+    });
+    return { entrypoint: config.entrypoint, cmd: config.cmd, ...(config.os === undefined ? {} : { os: config.os }) };
   };
 }
 
@@ -207,7 +218,7 @@ export async function protectEcsCommand(argv: readonly string[], io: CliIo): Pro
     ...(args.containers.length > 0 ? { containers: args.containers } : {}),
     ...(args.allowSharedPid ? { allowSharedPid: true } : {}),
   };
-  const result = await protectEcsWithResolver(text, options, args.offline ? null : registryResolver(io));
+  const result = await protectEcsWithResolver(text, options, args.offline ? null : registryResolver(io, args));
   return finish(result, input, text, args, "protect", io);
 }
 
