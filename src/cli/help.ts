@@ -30,6 +30,8 @@ Usage:
       --registry-ca FILE, --insecure-registry   TLS trust for a private registry, or plain HTTP
       --check              exit 1 if a selected container is not protected
       --diff               show the changes instead of writing them
+  vigil protect ecs --from FAMILY[:REV] [--register] [--region R] [--endpoint-url URL] [options above]
+                                              read the task definition from ECS; --register registers the protected revision
   vigil unprotect ecs INPUT [-o OUT] [--diff]  undo vigil protect exactly
   vigil sidecar build (-o FILE | --push REF)  the sidecar image (linux/amd64 + arm64, FROM scratch), no Docker needed
                                               (vigil sidecar build --help for its options)

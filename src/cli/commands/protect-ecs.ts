@@ -4,6 +4,7 @@
 
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { type EcsConnection, EcsError, fetchTaskDefinition, registerTaskDefinition } from "../../aws/ecs-task-definitions.js";
 import { writeFileAtomic } from "../../fs/atomic-write.js";
 import { parseImageConfig } from "../../protect/ecs/image-config-file.js";
 import { checkEcs, protectEcsWithResolver, unprotectEcs } from "../../protect/ecs/protect.js";
@@ -16,7 +17,8 @@ import { loadCompiledPolicy } from "../load-policy.js";
 
 const PROTECT_USAGE = `usage: vigil protect ecs INPUT [-o OUT] [--mode copy|volumes-from] [--sidecar-image REF] [--policy FILE]
                          [--container NAME]... [--image-config IMAGE=FILE]... [--offline] [--check] [--diff]
-                         [--registry-ca FILE] [--insecure-registry] [--allow-shared-pid]`;
+                         [--registry-ca FILE] [--insecure-registry] [--allow-shared-pid]
+       vigil protect ecs --from FAMILY[:REVISION] [--register] [--region R] [--endpoint-url URL] [...]`;
 const UNPROTECT_USAGE = "usage: vigil unprotect ecs INPUT [-o OUT] [--diff]";
 
 interface Args {
@@ -33,13 +35,17 @@ interface Args {
   allowSharedPid: boolean;
   registryCa?: string;
   insecureRegistry: boolean;
+  from?: string;
+  register: boolean;
+  region?: string;
+  endpoint?: string;
 }
 
 function parseArgs(argv: readonly string[], command: "protect" | "unprotect"): Args {
   const usage = command === "protect" ? PROTECT_USAGE : UNPROTECT_USAGE;
-  const args: Args = { input: null, output: "-", containers: [], imageConfigs: [], check: false, diff: false, offline: false, allowSharedPid: false, insecureRegistry: false };
-  const valueFlags = command === "protect" ? ["-o", "--output", "--mode", "--sidecar-image", "--policy", "--container", "--image-config", "--registry-ca"] : ["-o", "--output"];
-  const switches = command === "protect" ? ["--check", "--diff", "--offline", "--allow-shared-pid", "--insecure-registry"] : ["--diff"];
+  const args: Args = { input: null, output: "-", containers: [], imageConfigs: [], check: false, diff: false, offline: false, allowSharedPid: false, insecureRegistry: false, register: false };
+  const valueFlags = command === "protect" ? ["-o", "--output", "--mode", "--sidecar-image", "--policy", "--container", "--image-config", "--registry-ca", "--from", "--region", "--endpoint-url"] : ["-o", "--output"];
+  const switches = command === "protect" ? ["--check", "--diff", "--offline", "--allow-shared-pid", "--insecure-registry", "--register"] : ["--diff"];
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i] ?? "";
     let value: string | undefined;
@@ -72,6 +78,15 @@ function parseArgs(argv: readonly string[], command: "protect" | "unprotect"): A
         case "--registry-ca":
           args.registryCa = value;
           break;
+        case "--from":
+          args.from = value;
+          break;
+        case "--region":
+          args.region = value;
+          break;
+        case "--endpoint-url":
+          args.endpoint = value;
+          break;
         case "--image-config": {
           const eq = value.indexOf("=");
           if (eq <= 0 || eq === value.length - 1) {
@@ -86,6 +101,7 @@ function parseArgs(argv: readonly string[], command: "protect" | "unprotect"): A
       else if (arg === "--diff") args.diff = true;
       else if (arg === "--offline") args.offline = true;
       else if (arg === "--insecure-registry") args.insecureRegistry = true;
+      else if (arg === "--register") args.register = true;
       else args.allowSharedPid = true;
     } else if (arg.startsWith("-") && arg !== "-") {
       throw new UserError(`${command} ecs: unknown option ${argv[i] ?? arg}`, usage);
@@ -95,7 +111,10 @@ function parseArgs(argv: readonly string[], command: "protect" | "unprotect"): A
       throw new UserError(`${command} ecs: one input at a time; received ${args.input} and ${arg}`, usage);
     }
   }
-  if (args.input === null) throw new UserError(`${command} ecs: no input given (a task definition, template or - for stdin)`, usage);
+  if (args.input === null && args.from === undefined) throw new UserError(`${command} ecs: no input given (a task definition, template, - for stdin, or --from FAMILY[:REVISION])`, usage);
+  if (args.input !== null && args.from !== undefined) throw new UserError(`${command} ecs: give INPUT or --from, not both`, usage);
+  if (args.register && args.from === undefined) throw new UserError(`${command} ecs: --register needs --from FAMILY[:REVISION]`, usage);
+  if (args.register && (args.check || args.diff || args.output !== "-")) throw new UserError(`${command} ecs: --register does not go with --check, --diff or -o`, usage);
   if (args.check && args.diff) throw new UserError(`${command} ecs: --check and --diff do not go together`, usage);
   return args;
 }
@@ -199,10 +218,23 @@ async function finish(result: ProtectResult, input: string, before: string, args
   return { code: 0, stdout: "", stderr: diagnostics + summary(result) };
 }
 
+function connection(args: Args, io: CliIo): EcsConnection {
+  return { env: io.env, ...(args.region === undefined ? {} : { region: args.region }), ...(args.endpoint === undefined ? {} : { endpoint: args.endpoint }) };
+}
+
+async function withEcs<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof EcsError) throw new UserError(error.message, "check the task definition name, the region and your AWS credentials");
+    throw error;
+  }
+}
+
 export async function protectEcsCommand(argv: readonly string[], io: CliIo): Promise<CliResult> {
   const args = parseArgs(argv, "protect");
-  const input = args.input as string;
-  const text = await readInput(input, io);
+  const input = args.from === undefined ? (args.input as string) : `ecs:${args.from}`;
+  const text = args.from === undefined ? await readInput(input, io) : await withEcs(() => fetchTaskDefinition(connection(args, io), args.from as string));
   if (args.check) {
     const check = checkEcs(text, args.containers.length > 0 ? { containers: args.containers } : {});
     const diagnostics = check.diagnostics.map((d) => `${formatDiagnostic(d, input)}\n`).join("");
@@ -219,6 +251,11 @@ export async function protectEcsCommand(argv: readonly string[], io: CliIo): Pro
     ...(args.allowSharedPid ? { allowSharedPid: true } : {}),
   };
   const result = await protectEcsWithResolver(text, options, args.offline ? null : registryResolver(io, args));
+  if (args.register && result.text !== null) {
+    const arn = await withEcs(() => registerTaskDefinition(connection(args, io), result.text as string));
+    const diagnostics = result.diagnostics.map((d) => `${formatDiagnostic(d, input)}\n`).join("");
+    return { code: 0, stdout: `${arn}\n`, stderr: `${diagnostics}${summary(result)}vigil: registered ${arn}\n` };
+  }
   return finish(result, input, text, args, "protect", io);
 }
 
