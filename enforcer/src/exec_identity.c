@@ -1,6 +1,8 @@
 #include "exec_identity.h"
 
 #include <elf.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,3 +87,28 @@ bool execs_directly(const char *exe)
     return false;
 }
 
+
+bool script_interpreter(const char *path, char *out)
+{
+    char head[256];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return false;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return false;
+    }
+    ssize_t n = read(fd, head, sizeof head - 1);
+    close(fd);
+    if (n < 3 || head[0] != '#' || head[1] != '!')
+        return false;
+    head[n] = '\0';
+    char *p = head + 2;
+    p += strspn(p, " \t");
+    size_t len = strcspn(p, " \t\n");
+    if (len == 0)
+        return false;
+    p[len] = '\0';
+    return realpath(p, out) != NULL;
+}

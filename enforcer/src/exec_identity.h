@@ -15,5 +15,7 @@ bool is_loader(const char *exe);
 /* `ld.so [OPTIONS] PROGRAM ARGS`: PROGRAM resolved against the process's cwd. */
 bool loader_program(pid_t pid, const char *args, size_t len, char *out);
 bool execs_directly(const char *exe);
+/* The canonical path of the interpreter a `#!` file names; false if it is not one. */
+bool script_interpreter(const char *path, char *out);
 
 #endif

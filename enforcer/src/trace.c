@@ -270,6 +270,8 @@ static void report_refused_exec(struct tracer *t, pid_t pid, struct follow *f, l
     char joined[PATH_MAX + 64], real[PATH_MAX];
     if (f->path[0] == '/')
         snprintf(joined, sizeof joined, "/proc/%d/root%s", (int)pid, f->path);
+    else if (f->execveat && f->path[0] == '\0' && (f->flags & AT_EMPTY_PATH))
+        snprintf(joined, sizeof joined, "/proc/%d/fd/%d", (int)pid, f->dirfd); /* fexecve */
     else if (f->execveat && f->dirfd != AT_FDCWD)
         snprintf(joined, sizeof joined, "/proc/%d/fd/%d/%s", (int)pid, f->dirfd, f->path);
     else
@@ -279,6 +281,18 @@ static void report_refused_exec(struct tracer *t, pid_t pid, struct follow *f, l
         return;
     struct verdict v;
     rules_decide(t->rules, real, true, st.st_dev, st.st_ino, &v);
+    char interp[PATH_MAX];
+    struct stat ist;
+    struct verdict iv;
+    if (script_interpreter(real, interp) && stat(interp, &ist) == 0) {
+        /* a #! script: the interpreter is judged first, as at PTRACE_EVENT_EXEC */
+        rules_decide(t->rules, interp, true, ist.st_dev, ist.st_ino, &iv);
+        if (!iv.allowed) {
+            v = iv;
+            snprintf(real, sizeof real, "%s", interp);
+            st = ist;
+        }
+    }
     if (v.allowed)
         return; /* refused for another reason (e.g. not executable): not ours to report */
     if (f->reported_dev == st.st_dev && f->reported_ino == st.st_ino)

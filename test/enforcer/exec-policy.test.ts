@@ -51,11 +51,6 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
    * the gap is closed these tests start passing and vitest reports them: make them plain tests.
    */
   const directExecEventTest = use === "landlock" ? test.fails : test;
-  /**
-   * Documented behaviour the enforcer does not meet yet with landlock (an enforcer bug, reported; not
-   * the Known gap: the process calling execve here is a new one). Flip to a plain test once fixed.
-   */
-  const landlockBugTest = use === "landlock" ? test.fails : test;
 
   const run = (command: string[], extra: { policy?: string; cwd?: string; env?: Record<string, string>; options?: string[] } = {}) =>
     runEnforcer({ mechanism, command, ...extra, policy: extra.policy ?? fx.allowlist });
@@ -435,7 +430,7 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
   // A new process (python3's forked child) that has not exec'd yet runs the denied file by descriptor:
   // documented as reported with landlock too. Enforcer bug with landlock: execveat(fd, "",
   // AT_EMPTY_PATH) is refused without an event (the refused path is resolved as /proc/PID/fd/N/ + "").
-  landlockBugTest.each([
+  test.each([
     { open: "O_RDONLY", flag: "os.O_RDONLY" },
     { open: "O_PATH", flag: "os.O_PATH" },
   ])("exec by descriptor ($open fd) from a forked child: blocked, one blocked event", async ({ flag }) => {
@@ -518,7 +513,7 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
 
   // Enforcer bug with landlock: the kernel refuses the denied interpreter, but the refusal is judged
   // on the script path only (allowed), so no event. Expected: one blocked event (rule exec.deny[0]).
-  landlockBugTest("an allowed #! script whose interpreter is denied, run by a forked child: one blocked event", async () => {
+  test("an allowed #! script whose interpreter is denied, run by a forked child: one blocked event", async () => {
     const m = fx.markerPath("script-interp-forked-event");
     const r = await run(forkedByShell([fx.scriptDeniedInterpreter]), { env: { VIGIL_MARKER: m } });
     expectExit(r, 126);
