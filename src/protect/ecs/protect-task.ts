@@ -11,7 +11,7 @@ import { ENFORCER_PATH, encodeRecord, MOUNT_PATH, RECORD_LABEL, SIDECAR_NAME, VO
 import type { SelectedContainer } from "./select.js";
 import { selectContainers } from "./select.js";
 import type { TaskContext } from "./task-context.js";
-import { addDiagnostic, containerMaps, containerName, containerPath, key, taskLabel } from "./task-context.js";
+import { addDiagnostic, containerMaps, containerName, containerPath, imageOf, key, taskLabel } from "./task-context.js";
 import type { UnprotectOutcome } from "./unprotect-task.js";
 import type { DeliveryMode, ImageRunConfig, ProtectOptions } from "./types.js";
 
@@ -96,7 +96,7 @@ export function planTask(ctx: TaskContext, options: TaskOptions, previous: Unpro
     const needsEntrypoint = argv.sources.entrypoint === "image";
     const needsCmd = argv.sources.command === "image";
     if (needsEntrypoint || needsCmd) {
-      const literal = stringAt(map, key(ctx, "image"));
+      const literal = imageOf(ctx, map);
       const imageNode = mapGet(map, key(ctx, "image"));
       const recovered = previous.recovered.get(name);
       const given = options.imageConfigs?.get(lookupKey(literal, name));
@@ -137,7 +137,7 @@ export function planTask(ctx: TaskContext, options: TaskOptions, previous: Unpro
 }
 
 function checkContainer(ctx: TaskContext, map: YAMLMap, index: number, options: TaskOptions): void {
-  const image = stringAt(map, key(ctx, "image"));
+  const image = imageOf(ctx, map);
   if (image !== null && WINDOWS_IMAGE.test(image)) {
     addDiagnostic(ctx, "error", containerPath(ctx, index, "image"), mapGet(map, key(ctx, "image")), `"${image}" is a Windows image: Windows containers are not supported`, "the enforcer is a Linux program that uses ptrace");
   }

@@ -11,7 +11,7 @@ import { applyTask, planTask, validateTask } from "./protect-task.js";
 import { SIDECAR_NAME } from "./record.js";
 import { selectContainers } from "./select.js";
 import type { TaskContext } from "./task-context.js";
-import { addDiagnostic, containerMaps, isOurSidecar, key, taskLabel } from "./task-context.js";
+import { addDiagnostic, containerMaps, imageOf, isOurSidecar, key, taskLabel } from "./task-context.js";
 import type { UnprotectOutcome } from "./unprotect-task.js";
 import { isProtectedContainer, unprotectTask } from "./unprotect-task.js";
 import type {
@@ -39,7 +39,7 @@ interface Loaded {
   report: ContainerReport[];
 }
 
-function load(text: string): Loaded | ProtectResult {
+function load(text: string, parameters: Readonly<Record<string, string>> = {}): Loaded | ProtectResult {
   let parsed: ParsedInput;
   try {
     parsed = finishDescribe(parseInput(text));
@@ -49,7 +49,7 @@ function load(text: string): Loaded | ProtectResult {
   }
   const diagnostics: ProtectDiagnostic[] = [];
   const report: ContainerReport[] = [];
-  const contexts = parsed.views.map((view: TaskView) => ({ doc: parsed.doc, parsed, view, diagnostics, report }));
+  const contexts = parsed.views.map((view: TaskView) => ({ doc: parsed.doc, parsed, view, diagnostics, report, parameters }));
   return { parsed, contexts, diagnostics, report };
 }
 
@@ -60,7 +60,7 @@ function result(loaded: Loaded, text: string | null): ProtectResult {
 const hasErrors = (diagnostics: readonly ProtectDiagnostic[]): boolean => diagnostics.some((d) => d.severity === "error");
 
 export function protectEcs(text: string, options: ProtectOptions): ProtectResult {
-  const loaded = load(text);
+  const loaded = load(text, options.parameters);
   if (!("contexts" in loaded)) return loaded;
   const { contexts, diagnostics, parsed } = loaded;
   if (contexts.length === 0) {
@@ -168,8 +168,8 @@ export function checkEcs(text: string, options: Pick<ProtectOptions, "containers
 }
 
 /** The image configs protect will need for `text` under `options` (none for containers that set entryPoint). */
-export function planImageLookups(text: string, options: Pick<ProtectOptions, "containers">): ImageLookup[] {
-  const loaded = load(text);
+export function planImageLookups(text: string, options: Pick<ProtectOptions, "containers" | "parameters">): ImageLookup[] {
+  const loaded = load(text, options.parameters);
   if (!("contexts" in loaded)) return [];
   const lookups = new Map<string, ImageLookup>();
   for (const ctx of loaded.contexts) {
@@ -182,7 +182,7 @@ export function planImageLookups(text: string, options: Pick<ProtectOptions, "co
       const needEntrypoint = argv.sources.entrypoint === "image" && recovered?.entrypoint === undefined;
       const needCmd = argv.sources.command === "image" && recovered?.cmd === undefined;
       if (!needEntrypoint && !needCmd) continue;
-      const image = stringAt(map, key(ctx, "image"));
+      const image = imageOf(ctx, map);
       const lookupId = `${lookupKey(image, name)}\u0000${platform.os}/${platform.architecture}`;
       const path = `${taskLabel(ctx)}/${name}`;
       const existing = lookups.get(lookupId);

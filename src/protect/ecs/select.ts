@@ -4,7 +4,7 @@
 import { knownAgent } from "./agents.js";
 import { boolAt, isMap, mapGet, stringAt, type YAMLMap } from "./nodes.js";
 import type { TaskContext } from "./task-context.js";
-import { addDiagnostic, containerMaps, containerName, containerPath, isOurSidecar, key, taskLabel } from "./task-context.js";
+import { addDiagnostic, containerMaps, containerName, containerPath, imageOf, isOurSidecar, key, taskLabel } from "./task-context.js";
 
 export interface SelectedContainer {
   map: YAMLMap;
@@ -35,7 +35,7 @@ export function selectContainers(ctx: TaskContext, names: readonly string[] | un
     const agent =
       name === proxyName
         ? "App Mesh proxy (proxyConfiguration)"
-        : knownAgent(stringAt(map, key(ctx, "image")), name, mapGet(map, key(ctx, "firelensConfiguration")) !== undefined);
+        : knownAgent(imageOf(ctx, map), name, mapGet(map, key(ctx, "firelensConfiguration")) !== undefined);
     if (agent !== null) {
       if (reportSkipped) ctx.report.push({ task, container: name, outcome: "skipped-agent", agent });
       continue;

@@ -14,6 +14,8 @@ export interface TaskContext {
   view: TaskView;
   diagnostics: ProtectDiagnostic[];
   report: ContainerReport[];
+  /** CloudFormation parameter values known to the caller (a macro knows them), for `Ref` images. */
+  parameters: Readonly<Record<string, string>>;
 }
 
 /** The document's spelling of an ECS API key (`entryPoint`, or `EntryPoint` in CloudFormation). */
@@ -32,6 +34,17 @@ export function containerMaps(ctx: TaskContext): { map: YAMLMap; index: number }
 export function containerPath(ctx: TaskContext, index: number, field?: string): string {
   const base = joinPath(joinPath(ctx.view.path, key(ctx, "containerDefinitions")), index);
   return field === undefined ? base : joinPath(base, key(ctx, field));
+}
+
+/** The image reference: a literal, or a `Ref` to a parameter whose value is known. */
+export function imageOf(ctx: TaskContext, container: YAMLMap): string | null {
+  const node = mapGet(container, key(ctx, "image"));
+  const literal = stringAt(container, key(ctx, "image"));
+  if (literal !== null) return literal;
+  let ref: unknown;
+  if (isScalar(node) && node.tag === "!Ref") ref = node.value;
+  else if (isMap(node) && node.items.length === 1 && scalarValue(node.items[0]?.key) === "Ref") ref = scalarValue(node.items[0]?.value);
+  return typeof ref === "string" && Object.hasOwn(ctx.parameters, ref) ? (ctx.parameters[ref] ?? null) : null;
 }
 
 export function containerName(ctx: TaskContext, container: YAMLMap): string | null {

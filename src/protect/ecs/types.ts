@@ -51,6 +51,8 @@ export interface ProtectOptions {
   imageConfigs?: ReadonlyMap<string, ImageRunConfig>;
   /** Accept pidMode "task" (warning instead of error). */
   allowSharedPid?: boolean;
+  /** CloudFormation parameter values, so an image given as `Ref: Param` can be read (the macro knows them). */
+  parameters?: Readonly<Record<string, string>>;
 }
 
 export type Severity = "error" | "warning";
