@@ -42,6 +42,8 @@ export interface RunTaskOptions {
   pull?: PullPolicy;
   /** Called once the pause container runs, with its id (tests use it to reach the task). */
   onPauseStarted?: (id: string) => void;
+  /** Called once a container started, with its name and id. */
+  onContainerStarted?: (name: string, id: string) => void;
 }
 
 export type ContainerStatus = "exited" | "not-started" | "failed";
@@ -272,6 +274,7 @@ class TaskRun {
     r.result.status = "exited";
     r.started.resolve(true);
     this.say(`${c.name}: started (${c.image})`);
+    this.options.onContainerStarted?.(c.name, id);
     r.logs = this.followLogs(r, id);
     const health = c.healthCheck === null ? Promise.resolve() : this.checkHealth(r, id);
     const stopper = this.stopping.promise.then(() => this.stopContainer(r, id));
