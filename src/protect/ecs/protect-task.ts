@@ -111,7 +111,7 @@ export function planTask(ctx: TaskContext, options: TaskOptions, previous: Unpro
           containerPath(ctx, index, "image"),
           imageNode,
           literal !== null
-            ? `the task definition does not set ${needsEntrypoint ? "entryPoint" : "command"}, so the image's ${needs} is needed and was not read (${platform.os}/${platform.architecture})`
+            ? `the task definition does not set ${key(ctx, needsEntrypoint ? "entryPoint" : "command")}, so the image's ${needs} is needed and was not read (${platform.os}/${platform.architecture})`
             : `is given through ${fn ?? "a non-string value"}, so vigil cannot read the image's ${needs}`,
           literal !== null
             ? `pass --image-config ${literal}=FILE (a JSON image config with Entrypoint and Cmd), or set ${key(ctx, "entryPoint")} and ${key(ctx, "command")} in the task definition`
