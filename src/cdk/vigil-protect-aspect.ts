@@ -50,6 +50,7 @@ export class VigilProtect implements IAspect {
     this.options = {
       sidecarImage: props.sidecarImage,
       imageConfigs,
+      surface: "cdk",
       ...(props.mode === undefined ? {} : { mode: props.mode }),
       ...(policy === undefined ? {} : { policy }),
       ...(props.containers === undefined ? {} : { containers: props.containers }),

@@ -73,7 +73,7 @@ describe("CloudFormation macro", () => {
       requestId: "req-1",
       status: "failure",
       errorMessage:
-        "vigil: Resources.Task.Properties.ContainerDefinitions[0].Image: is given through Ref, so vigil cannot read the image's ENTRYPOINT and CMD (pass --image-config app=FILE (a JSON image config with Entrypoint and Cmd), or set EntryPoint and Command in the template)",
+        "vigil: Resources.Task.Properties.ContainerDefinitions[0].Image: is given through Ref, so vigil cannot read the image's ENTRYPOINT and CMD (give the image as a literal or a template parameter, or set EntryPoint and Command in the template)",
     });
     expect((await handler(event({ params: { Mode: "inline" } }))).errorMessage).toBe('vigil: Mode must be copy or volumes-from; received "inline"');
   });

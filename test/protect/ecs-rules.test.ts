@@ -325,6 +325,22 @@ describe("validation", () => {
   });
 });
 
+describe("formats", () => {
+  test("one-line JSON (Terraform's jsonencode) stays on one line and round-trips", () => {
+    const input = JSON.stringify([{ name: "app", image: "a", entryPoint: ["/a"], essential: true }]);
+    const out = ok(protect(input, { mode: "volumes-from" }));
+    expect(out.includes("\n")).toBe(false);
+    expect(ok(unprotectEcs(out))).toBe(input);
+  });
+
+  test("tab-indented JSON keeps its tabs", () => {
+    const input = `${JSON.stringify({ family: "f", memory: "512", containerDefinitions: [{ name: "app", image: "a", entryPoint: ["/a"] }] }, null, "\t")}\n`;
+    const out = ok(protect(input));
+    expect(out).toContain('\t\t\t"entryPoint": [\n\t\t\t\t"/vigil/enforcer",');
+    expect(ok(unprotectEcs(out))).toBe(input);
+  });
+});
+
 describe("describe-task-definition output", () => {
   test("read-only fields go, tags stay", () => {
     const describe = JSON.stringify({

@@ -66,6 +66,7 @@ export function macroOptions(event: MacroEvent, env: MacroDependencies["env"]): 
     ...(containers === undefined ? {} : { containers }),
     ...(params["AllowSharedPid"] === true || params["AllowSharedPid"] === "true" ? { allowSharedPid: true } : {}),
     parameters,
+    surface: "macro",
   };
 }
 

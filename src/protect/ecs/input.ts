@@ -178,6 +178,8 @@ function detectStyle(text: string, format: "json" | "yaml"): OutputStyle {
     const tight = (text.match(/[[{][^\s\]}]/g) ?? []).length;
     return { indent: typeof indent === "number" ? indent : 2, indentSeq: !unindented, finalNewline, flowPadding: padded >= tight };
   }
+  // One line of JSON (Terraform's jsonencode, `jq -c`): stay on one line.
+  if (!text.trim().includes("\n")) indent = 0;
   return { indent, indentSeq: true, finalNewline, flowPadding: true };
 }
 
@@ -197,7 +199,7 @@ export function renderOutput(parsed: ParsedInput): string {
 
 function render(parsed: ParsedInput, doc: Document): string {
   if (parsed.format === "json") {
-    const body = JSON.stringify(doc.toJS(), null, parsed.style.indent);
+    const body = parsed.style.indent === 0 ? JSON.stringify(doc.toJS()) : JSON.stringify(doc.toJS(), null, parsed.style.indent);
     return parsed.style.finalNewline ? `${body}\n` : body;
   }
   return doc.toString({

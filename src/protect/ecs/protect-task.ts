@@ -113,9 +113,7 @@ export function planTask(ctx: TaskContext, options: TaskOptions, previous: Unpro
           literal !== null
             ? `the task definition does not set ${key(ctx, needsEntrypoint ? "entryPoint" : "command")}, so the image's ${needs} is needed and was not read (${platform.os}/${platform.architecture})`
             : `is given through ${fn ?? "a non-string value"}, so vigil cannot read the image's ${needs}`,
-          literal !== null
-            ? `pass --image-config ${literal}=FILE (a JSON image config with Entrypoint and Cmd), or set ${key(ctx, "entryPoint")} and ${key(ctx, "command")} in the task definition`
-            : `pass --image-config ${name}=FILE (a JSON image config with Entrypoint and Cmd), or set ${key(ctx, "entryPoint")} and ${key(ctx, "command")} in the template`,
+          imageConfigHint(ctx, options, literal, name),
         );
         continue;
       }
@@ -317,4 +315,16 @@ function appendItem(ctx: TaskContext, map: YAMLMap, field: CreatedKey, value: Re
     if (!created.includes(field)) created.push(field);
   }
   list.items.push(newMapOf(ctx.doc, value) as never);
+}
+
+function imageConfigHint(ctx: TaskContext, options: TaskOptions, literal: string | null, name: string): string {
+  const set = `set ${key(ctx, "entryPoint")} and ${key(ctx, "command")} in the ${ctx.view.casing === "pascal" ? "template" : "task definition"}`;
+  switch (options.surface ?? "cli") {
+    case "macro":
+      return literal !== null ? `the macro could not read ${literal}; ${set}` : `give the image as a literal or a template parameter, or ${set}`;
+    case "cdk":
+      return `pass imageConfigs: { "${literal ?? name}": { entrypoint: [...], cmd: [...] } } to VigilProtect, or set entryPoint and command on the container`;
+    case "cli":
+      return `pass --image-config ${literal ?? name}=FILE (a JSON image config with Entrypoint and Cmd), or ${set}`;
+  }
 }

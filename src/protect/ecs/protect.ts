@@ -210,7 +210,10 @@ export async function protectEcsWithResolver(text: string, options: ProtectOptio
         severity: "error",
         path: "",
         message: `cannot read the image config of ${lookup.image} (${lookup.platform.os}/${lookup.platform.architecture}) for ${lookup.containers.join(", ")}: ${(error as Error).message}`,
-        hint: `pass --image-config ${lookup.image}=FILE, or set entryPoint and command in the task definition`,
+        hint:
+          options.surface === "macro"
+            ? "give the macro's function access to the registry (its role, for ECR), or set EntryPoint and Command in the template"
+            : `pass --image-config ${lookup.image}=FILE, or set entryPoint and command in the task definition`,
       });
     }
   }

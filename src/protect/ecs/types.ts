@@ -51,6 +51,8 @@ export interface ProtectOptions {
   imageConfigs?: ReadonlyMap<string, ImageRunConfig>;
   /** Accept pidMode "task" (warning instead of error). */
   allowSharedPid?: boolean;
+  /** Where the user gives missing image configs, for hints: the CLI (default), the macro, or the CDK aspect. */
+  surface?: "cli" | "macro" | "cdk";
   /** CloudFormation parameter values, so an image given as `Ref: Param` can be read (the macro knows them). */
   parameters?: Readonly<Record<string, string>>;
 }
