@@ -62,7 +62,9 @@ async function serveOnce(dir: string, command: string[], url: string, mechanism:
   child.stdout.resume();
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   try {
-    const body = await fetchWithRetry(url, Date.now() + 15_000);
+    const body = await fetchWithRetry(url, Date.now() + 15_000).catch((error: unknown) => {
+      throw new Error(`${String(error)}: ${command.join(" ")} did not serve ${url}\nits stderr:\n${stderr}`);
+    });
     child.kill("SIGTERM");
     await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
     const parsed = parseEventLines(readFileSync(events, "utf8"));
