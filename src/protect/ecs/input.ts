@@ -4,6 +4,7 @@
 import type { Node } from "yaml";
 import { Document, LineCounter, parseDocument } from "yaml";
 import { mergeLines, splitLines } from "../../text/line-diff.js";
+import { detectJsonStyle, printJson } from "./json-printer.js";
 import type { Casing } from "./nodes.js";
 import { intrinsicName, isMap, isSeq, mapDelete, mapGet, scalarValue, stringAt, YAMLMap, YAMLSeq } from "./nodes.js";
 import type { InputKind, ProtectDiagnostic } from "./types.js";
@@ -77,8 +78,7 @@ export function parseInput(text: string): ParsedInput {
     } catch (error) {
       throw new InputError([{ severity: "error", path: "", message: `not valid JSON: ${(error as Error).message}` }]);
     }
-    // Built from the parsed value (not parsed as YAML): JSON allows what YAML flow style does not.
-    doc = new Document(value);
+    doc = parseJson(text, value, lineCounter);
   } else {
     doc = parseDocument(text, { lineCounter, uniqueKeys: true });
   }
@@ -197,9 +197,24 @@ export function renderOutput(parsed: ParsedInput): string {
   return readsAs(parsed, text, rendered) ? text : rendered;
 }
 
-function render(parsed: ParsedInput, doc: Document): string {
+/**
+ * JSON as yaml nodes. Parsed as YAML (JSON is YAML) so nodes keep their source ranges and the
+ * printer can keep one-line collections on one line; built from the plain value instead when the
+ * YAML reading differs from JSON's in any way.
+ */
+function parseJson(text: string, value: unknown, lineCounter?: LineCounter): Document {
+  try {
+    const doc = parseDocument(text, { uniqueKeys: true, ...(lineCounter === undefined ? {} : { lineCounter }) });
+    if (doc.errors.length === 0 && JSON.stringify(doc.toJS()) === JSON.stringify(value)) return doc;
+  } catch {
+    // fall through
+  }
+  return new Document(value);
+}
+
+function render(parsed: ParsedInput, doc: Document, source: string = parsed.source): string {
   if (parsed.format === "json") {
-    const body = parsed.style.indent === 0 ? JSON.stringify(doc.toJS()) : JSON.stringify(doc.toJS(), null, parsed.style.indent);
+    const body = parsed.style.indent === 0 ? JSON.stringify(doc.toJS()) : printJson(doc, source, detectJsonStyle(source, parsed.style.indent));
     return parsed.style.finalNewline ? `${body}\n` : body;
   }
   return doc.toString({
@@ -213,15 +228,16 @@ function render(parsed: ParsedInput, doc: Document): string {
 /** The input as this module would render it unchanged, or null when it cannot be read again. */
 function renderSource(parsed: ParsedInput): string | null {
   if (parsed.kind === "describe") return null;
-  return render(parsed, reparse(parsed, parsed.source));
+  return render(parsed, reparse(parsed, parsed.source), parsed.source);
 }
 
 function reparse(parsed: ParsedInput, text: string): Document {
-  return parsed.format === "json" ? new Document(JSON.parse(text)) : parseDocument(text, { uniqueKeys: true });
+  return parsed.format === "json" ? parseJson(text, JSON.parse(text)) : parseDocument(text, { uniqueKeys: true });
 }
 
 function readsAs(parsed: ParsedInput, text: string, rendered: string): boolean {
   try {
+    if (parsed.format === "json") return JSON.stringify(JSON.parse(text)) === JSON.stringify(JSON.parse(rendered));
     return render(parsed, reparse(parsed, text)) === rendered;
   } catch {
     return false;
