@@ -21,24 +21,6 @@ const struct arch_abi arch_abis[] = {
 };
 const size_t arch_abi_count = sizeof arch_abis / sizeof arch_abis[0];
 
-bool arch_is_exec_syscall(uint32_t audit_arch, uint64_t nr, bool *is_execveat)
-{
-    for (size_t i = 0; i < arch_abi_count; i++) {
-        const struct arch_abi *a = &arch_abis[i];
-        if (a->audit_arch != audit_arch)
-            continue;
-        if (nr == (uint64_t)a->nr_execve + a->nr_bias) {
-            *is_execveat = false;
-            return true;
-        }
-        if (nr == (uint64_t)a->nr_execveat + a->nr_bias) {
-            *is_execveat = true;
-            return true;
-        }
-    }
-    return false;
-}
-
 static int poke_bytes(pid_t pid, unsigned long addr, const unsigned char *bytes, size_t n)
 {
     for (size_t off = 0; off < n; off += sizeof(long)) {

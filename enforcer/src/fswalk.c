@@ -68,8 +68,7 @@ struct walk {
     bool complete;
 };
 
-/* d_type when the file system gives it, else lstat; fills st only when it stats. */
-static unsigned char entry_type(const char *path, const struct dirent *ent, struct stat *st, bool *have_st)
+unsigned char fs_entry_type(const char *path, const struct dirent *ent, struct stat *st, bool *have_st)
 {
     *have_st = false;
     if (ent->d_type != DT_UNKNOWN)
@@ -102,7 +101,7 @@ static void walk_dir(struct walk *w, const char *dir, int depth)
         bool have_st;
         if (!fs_join(dir, ent->d_name, path))
             continue;
-        unsigned char type = entry_type(path, ent, &st, &have_st);
+        unsigned char type = fs_entry_type(path, ent, &st, &have_st);
         if (glob_match(w->glob, path) && (have_st || lstat(path, &st) == 0))
             w->fn(path, &st, w->ctx);
         if (type == DT_DIR && !fs_is_virtual(path) && glob_may_match_below(w->glob, path))

@@ -23,6 +23,10 @@ typedef void (*fswalk_fn)(const char *path, const struct stat *st, void *ctx);
 bool fs_walk_glob(const char *glob, fswalk_fn fn, void *ctx);
 
 bool fs_is_virtual(const char *path);
+/* The type of a readdir entry (DT_*): d_type when the file system gives it, else
+ * lstat, whose result then goes to st (*have_st says so). DT_UNKNOWN if neither. */
+struct dirent;
+unsigned char fs_entry_type(const char *path, const struct dirent *ent, struct stat *st, bool *have_st);
 /* dir + "/" + name into out (PATH_MAX); false if too long. */
 bool fs_join(const char *dir, const char *name, char *out);
 

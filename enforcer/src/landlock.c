@@ -120,17 +120,6 @@ static bool deny_may_below(const struct build *b, const char *dir)
     return false;
 }
 
-/* The entry's type, from readdir or lstat; DT_UNKNOWN if it cannot be told. */
-static unsigned char type_of(const char *path, const struct dirent *ent)
-{
-    struct stat st;
-    if (ent->d_type != DT_UNKNOWN)
-        return ent->d_type;
-    if (lstat(path, &st) < 0)
-        return DT_UNKNOWN;
-    return S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_LNK;
-}
-
 static bool is_dot(const char *name)
 {
     return !strcmp(name, ".") || !strcmp(name, "..");
@@ -169,7 +158,9 @@ static void walk(struct build *b, const char *dir, int depth)
                 b->failed = true;
                 break;
             }
-            unsigned char type = type_of(path, ent);
+            struct stat st;
+            bool have_st;
+            unsigned char type = fs_entry_type(path, ent, &st, &have_st);
             /* Symlinks are skipped: a rule on one would grant its target, which is
              * judged under its own (canonical) path instead. */
             bool ok = type == DT_REG &&
