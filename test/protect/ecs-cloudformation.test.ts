@@ -100,6 +100,13 @@ describe("CloudFormation", () => {
     expect(ok(unprotectEcs(out))).toBe(json);
   });
 
+  test("--container naming containers of one task removes protection from the others, with a warning", () => {
+    const all = ok(protect(template, { images: { "container:worker": { entrypoint: ["/w"], cmd: ["run"] } } }));
+    const result = protect(all, { containers: ["web"] });
+    expect(result.diagnostics).toEqual([expect.objectContaining({ severity: "warning", message: "Worker was protected and no container of it is selected now, so its protection was removed" })]);
+    expect(result.text).not.toContain("/w\n");
+  });
+
   test("a template without task definitions", () => {
     expect(errors(protect("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n"))).toEqual(["Resources: the template has no AWS::ECS::TaskDefinition resource"]);
   });

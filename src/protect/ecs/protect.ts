@@ -95,6 +95,9 @@ export function protectEcs(text: string, options: ProtectOptions): ProtectResult
     });
   }
   for (const p of planned) {
+    if (p.plans.length === 0 && p.previous.wasProtected.size > 0) {
+      addDiagnostic(p.ctx, "warning", "", undefined, `${taskLabel(p.ctx)} was protected and no container of it is selected now, so its protection was removed`, "name its containers with --container to keep it protected");
+    }
     if (p.plans.length > 0 && p.sidecarImage === null) {
       addDiagnostic(p.ctx, "error", "", undefined, `${taskLabel(p.ctx)}: which sidecar image? none was given and the task has no vigil sidecar yet`, "build and push it with `vigil sidecar build --push REF`, then pass --sidecar-image REF");
     }
