@@ -28,6 +28,8 @@ export interface RequestOptions {
   raw?: { data: Buffer; contentType: string };
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Extra request headers (e.g. X-Registry-Auth). */
+  headers?: Record<string, string>;
 }
 
 export interface ImageInspect {
@@ -97,7 +99,7 @@ export class DockerClient {
   /** Opens a request and resolves with the response as soon as its headers arrive (for streams). */
   open(method: string, path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
     const fullPath = `/v${DOCKER_API_VERSION}${path}${queryString(options.query)}`;
-    const headers: Record<string, string> = { Host: "docker" };
+    const headers: Record<string, string> = { ...options.headers, Host: "docker" };
     let payload: Buffer | undefined;
     if (options.raw !== undefined) {
       payload = options.raw.data;
@@ -144,11 +146,16 @@ export class DockerClient {
     }
   }
 
-  /** Pulls an image; the engine reports failures inside its JSON progress stream. */
-  async imagePull(ref: string, signal?: AbortSignal): Promise<void> {
+  /**
+   * Pulls an image; the engine reports failures inside its JSON progress stream. `registryAuth`
+   * is the X-Registry-Auth value (see `registryAuthHeader`): the engine does not read the
+   * client's credentials itself.
+   */
+  async imagePull(ref: string, signal?: AbortSignal, registryAuth?: string): Promise<void> {
     const { name, tag, digest } = splitReference(ref);
     const query = { fromImage: name, tag: digest ?? tag ?? "latest" };
-    const res = await this.open("POST", "/images/create", { query, signal });
+    const headers = registryAuth === undefined ? undefined : { "X-Registry-Auth": registryAuth };
+    const res = await this.open("POST", "/images/create", { query, signal, ...(headers === undefined ? {} : { headers }) });
     let text = "";
     for await (const chunk of res) text += (chunk as Buffer).toString("utf8");
     if ((res.statusCode ?? 0) >= 400) throw new DockerApiError(res.statusCode ?? 0, "POST", "/images/create", errorMessage(Buffer.from(text)));
@@ -300,6 +307,15 @@ export class DockerClient {
     });
     return r.Volumes ?? [];
   }
+}
+
+/**
+ * The X-Registry-Auth header for a pull: base64 (URL alphabet, padded, as the engine decodes it)
+ * of the JSON auth config.
+ */
+export function registryAuthHeader(auth: { username: string; password: string } | { identitytoken: string } | { registrytoken: string }, serveraddress: string): string {
+  const json = JSON.stringify("registrytoken" in auth ? auth : { ...auth, serveraddress });
+  return Buffer.from(json, "utf8").toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
 }
 
 /** `name[:tag][@digest]`, where a registry host may carry a port. */

@@ -40,6 +40,11 @@ export interface RunTaskOptions {
   kill?: AbortSignal;
   timeoutMs?: number;
   pull?: PullPolicy;
+  /**
+   * The X-Registry-Auth value to pull `ref` with, or null for an anonymous pull (the CLI finds
+   * credentials as `src/registry/credentials.ts` does: VIGIL_REGISTRY_*, Docker's config, ECR).
+   */
+  registryAuth?: (ref: string) => Promise<string | null>;
   /** Called once the pause container runs, with its id (tests use it to reach the task). */
   onPauseStarted?: (id: string) => void;
   /** Called once a container started, with its name and id. */
@@ -369,7 +374,8 @@ class TaskRun {
     }
     this.say(`pulling ${ref}`);
     try {
-      await this.docker.imagePull(ref);
+      const auth = (await this.options.registryAuth?.(ref)) ?? undefined;
+      await this.docker.imagePull(ref, undefined, auth);
     } catch (error) {
       throw new Error(`image ${ref} is not on this Docker Engine and could not be pulled: ${messageOf(error)}`);
     }

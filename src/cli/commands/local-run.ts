@@ -15,6 +15,7 @@ import { DockerHostError, dockerEndpoint } from "../../local/docker-host.js";
 import { formatLocalDiagnostic } from "../../local/diagnostics.js";
 import { planTask, type EnvFileText, type TaskNetwork } from "../../local/plan.js";
 import { runTask, type OutputLine, type PullPolicy, type TaskResult } from "../../local/run-task.js";
+import { pullAuth } from "../../local/registry-auth.js";
 import { parseTaskDefinition } from "../../local/task-definition.js";
 import { UserError } from "../errors.js";
 import type { CliIo, CliResult } from "../io.js";
@@ -191,6 +192,7 @@ export async function localRunCommand(argv: readonly string[], io: CliIo): Promi
       stop: stop.signal,
       kill: kill.signal,
       pull: args.pull,
+      registryAuth: (ref) => pullAuth(ref, io.env),
       ...(args.timeoutSeconds === null ? {} : { timeoutMs: args.timeoutSeconds * 1000 }),
     });
   } finally {
