@@ -21,6 +21,8 @@ export interface VigilProtectProps {
   mode?: DeliveryMode;
   /** Policy YAML/JSON source, or an already compiled policy; passed inline in VIGIL_POLICY. */
   policy?: string;
+  /** SSM parameter / Secrets Manager ARN holding the compiled policy (VIGIL_POLICY through secrets). */
+  policySecret?: string;
   /** Protect exactly these containers; default: essential containers except known agents. */
   containers?: string[];
   /** Image ENTRYPOINT/CMD by image reference or container name, for containers that set no entryPoint. */
@@ -53,6 +55,7 @@ export class VigilProtect implements IAspect {
       surface: "cdk",
       ...(props.mode === undefined ? {} : { mode: props.mode }),
       ...(policy === undefined ? {} : { policy }),
+      ...(props.policySecret === undefined ? {} : { policySecret: props.policySecret }),
       ...(props.containers === undefined ? {} : { containers: props.containers }),
       ...(props.allowSharedPid === true ? { allowSharedPid: true } : {}),
     };

@@ -24,6 +24,7 @@ Usage:
       --mode M             copy (default: init container fills a task volume) or volumes-from
       --sidecar-image REF  the vigil sidecar image (kept from the input when it is already protected)
       --policy FILE        policy passed inline in VIGIL_POLICY
+      --policy-from ARN    compiled policy kept in SSM Parameter Store or Secrets Manager (VIGIL_POLICY via secrets)
       --container NAME     protect this container (repeatable); default: essential containers except known agents
       --image-config IMAGE=FILE  image config (JSON, e.g. docker inspect) when the task omits entryPoint/command
       --offline            never read image configs from registries

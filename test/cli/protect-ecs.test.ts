@@ -100,5 +100,6 @@ describe("vigil protect ecs", () => {
     expect((await run(["protect", "k8s", "x"])).stderr).toContain('protect: unknown target "k8s"');
     expect((await run(["protect", "ecs", "/nonexistent/task.json"])).stderr).toContain("cannot read /nonexistent/task.json: no such file");
     expect((await run(["unprotect", "ecs", "x.json", "--policy", "p"])).stderr).toContain("unprotect ecs: unknown option --policy");
+    expect((await run(["protect", "ecs", "x.json", "--policy", "p", "--policy-from", "arn"])).stderr).toContain("give --policy or --policy-from, not both");
   });
 });

@@ -43,6 +43,7 @@ const container = fc.record(
     mountPoints: fc.option(fc.constant([{ sourceVolume: "data", containerPath: "/data", readOnly: false }]), { nil: undefined }),
     volumesFrom: fc.option(fc.constant([] as Json[]), { nil: undefined }),
     dependsOn: fc.option(fc.constant([{ containerName: "c0", condition: "START" }]), { nil: undefined }),
+    secrets: fc.option(fc.constant([{ name: "TOKEN", valueFrom: "arn:aws:secretsmanager:us-east-1:1:secret:t" }] as Json[]), { nil: undefined }),
     dockerLabels: fc.option(fc.dictionary(fc.constantFrom("team", "app"), fc.string({ maxLength: 4 })), { nil: undefined }),
   },
   { requiredKeys: ["image"] },
@@ -54,7 +55,7 @@ const taskDefinition = fc.record({
   arm: fc.boolean(),
   images: fc.record({ "app:1": imageConfig, "app:2": imageConfig, "registry.example/team/worker@sha256:0123": imageConfig }),
   mode: fc.constantFrom("copy" as const, "volumes-from" as const),
-  policy: fc.option(fc.constant("vigil-policy 1\nmode enforce\n"), { nil: undefined }),
+  policy: fc.constantFrom<{ policy?: string; policySecret?: string }>({}, { policy: "vigil-policy 1\nmode enforce\n" }, { policySecret: "arn:aws:ssm:us-east-1:1:parameter/p" }),
   indent: fc.constantFrom(2, 4),
   cloudFormation: fc.boolean(),
 });
@@ -93,7 +94,7 @@ describe("properties of protect/unprotect on generated task definitions", () => 
           mode: g.mode,
           sidecarImage: "registry.example/vigil/sidecar:1",
           imageConfigs: new Map(Object.entries(g.images)),
-          ...(g.policy === undefined ? {} : { policy: g.policy }),
+          ...g.policy,
         };
         const once = protectEcs(text, options);
         if (once.text === null) {

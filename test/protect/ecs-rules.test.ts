@@ -136,6 +136,28 @@ describe("the rewrite", () => {
     ]);
   });
 
+  test("the policy from SSM or Secrets Manager through secrets; unprotect and re-protect exact", () => {
+    const arn = "arn:aws:ssm:us-east-1:123456789012:parameter/vigil/web-policy";
+    const input = taskJson([{ name: "app", image: "a", entryPoint: ["/a"], secrets: [{ name: "DB_PASSWORD", valueFrom: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db" }] }], { executionRoleArn: "arn:aws:iam::123456789012:role/exec" });
+    const result = protect(input, { policySecret: arn });
+    const text = ok(result);
+    expect(result.diagnostics).toEqual([]);
+    expect(containerOf(text, "app")["secrets"]).toEqual([
+      { name: "DB_PASSWORD", valueFrom: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db" },
+      { name: "VIGIL_POLICY", valueFrom: arn },
+    ]);
+    expect(containerOf(text, "app")["environment"]).toEqual([{ name: "VIGIL_WORKLOAD", value: "web/app" }]);
+    expect(ok(unprotectEcs(text))).toBe(input);
+    expect(ok(protect(text, { policySecret: arn }))).toBe(text);
+    // Without an execution role ECS cannot read the parameter: a warning says so.
+    const noRole = protect(taskJson([{ name: "app", image: "a", entryPoint: ["/a"] }]), { policySecret: arn });
+    expect(noRole.diagnostics).toEqual([expect.objectContaining({ severity: "warning", path: "executionRoleArn" })]);
+    expect(ok(unprotectEcs(ok(noRole)))).toBe(taskJson([{ name: "app", image: "a", entryPoint: ["/a"] }]));
+    // A secret VIGIL_POLICY of the user's own conflicts.
+    const own = protect(taskJson([{ name: "app", image: "a", entryPoint: ["/a"], secrets: [{ name: "VIGIL_POLICY", valueFrom: "x" }] }]), { policy: "vigil-policy 1\n" });
+    expect(errors(own)).toEqual([expect.stringContaining("containerDefinitions[0].secrets[0]: already sets VIGIL_POLICY")]);
+  });
+
   test("a user's own VIGIL_WORKLOAD is kept; a VIGIL_POLICY conflicting with --policy is an error", () => {
     const text = ok(protect(taskJson([{ name: "app", image: "a", entryPoint: ["/a"], environment: [{ name: "VIGIL_WORKLOAD", value: "mine" }] }])));
     expect(containerOf(text, "app")["environment"]).toEqual([{ name: "VIGIL_WORKLOAD", value: "mine" }]);

@@ -15,7 +15,7 @@ import { EXIT_FINDINGS, EXIT_USER_ERROR, UserError } from "../errors.js";
 import type { CliIo, CliResult } from "../io.js";
 import { loadCompiledPolicy } from "../load-policy.js";
 
-const PROTECT_USAGE = `usage: vigil protect ecs INPUT [-o OUT] [--mode copy|volumes-from] [--sidecar-image REF] [--policy FILE]
+const PROTECT_USAGE = `usage: vigil protect ecs INPUT [-o OUT] [--mode copy|volumes-from] [--sidecar-image REF] [--policy FILE | --policy-from ARN]
                          [--container NAME]... [--image-config IMAGE=FILE]... [--offline] [--check] [--diff]
                          [--registry-ca FILE] [--insecure-registry] [--allow-shared-pid]
        vigil protect ecs --from FAMILY[:REVISION] [--register] [--region R] [--endpoint-url URL] [...]`;
@@ -27,6 +27,7 @@ interface Args {
   mode?: DeliveryMode;
   sidecarImage?: string;
   policy?: string;
+  policyFrom?: string;
   containers: string[];
   imageConfigs: string[];
   check: boolean;
@@ -44,7 +45,7 @@ interface Args {
 function parseArgs(argv: readonly string[], command: "protect" | "unprotect"): Args {
   const usage = command === "protect" ? PROTECT_USAGE : UNPROTECT_USAGE;
   const args: Args = { input: null, output: "-", containers: [], imageConfigs: [], check: false, diff: false, offline: false, allowSharedPid: false, insecureRegistry: false, register: false };
-  const valueFlags = command === "protect" ? ["-o", "--output", "--mode", "--sidecar-image", "--policy", "--container", "--image-config", "--registry-ca", "--from", "--region", "--endpoint-url"] : ["-o", "--output"];
+  const valueFlags = command === "protect" ? ["-o", "--output", "--mode", "--sidecar-image", "--policy", "--policy-from", "--container", "--image-config", "--registry-ca", "--from", "--region", "--endpoint-url"] : ["-o", "--output"];
   const switches = command === "protect" ? ["--check", "--diff", "--offline", "--allow-shared-pid", "--insecure-registry", "--register"] : ["--diff"];
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i] ?? "";
@@ -71,6 +72,9 @@ function parseArgs(argv: readonly string[], command: "protect" | "unprotect"): A
           break;
         case "--policy":
           args.policy = value;
+          break;
+        case "--policy-from":
+          args.policyFrom = value;
           break;
         case "--container":
           args.containers.push(value);
@@ -115,6 +119,7 @@ function parseArgs(argv: readonly string[], command: "protect" | "unprotect"): A
   if (args.input !== null && args.from !== undefined) throw new UserError(`${command} ecs: give INPUT or --from, not both`, usage);
   if (args.register && args.from === undefined) throw new UserError(`${command} ecs: --register needs --from FAMILY[:REVISION]`, usage);
   if (args.register && (args.check || args.diff || args.output !== "-")) throw new UserError(`${command} ecs: --register does not go with --check, --diff or -o`, usage);
+  if (args.policy !== undefined && args.policyFrom !== undefined) throw new UserError(`${command} ecs: give --policy or --policy-from, not both`, usage);
   if (args.check && args.diff) throw new UserError(`${command} ecs: --check and --diff do not go together`, usage);
   return args;
 }
@@ -247,6 +252,7 @@ export async function protectEcsCommand(argv: readonly string[], io: CliIo): Pro
     imageConfigs: await readImageConfigs(args.imageConfigs, io),
     ...(args.sidecarImage === undefined ? {} : { sidecarImage: args.sidecarImage }),
     ...(args.policy === undefined ? {} : { policy: await loadCompiledPolicy(args.policy, io) }),
+    ...(args.policyFrom === undefined ? {} : { policySecret: args.policyFrom }),
     ...(args.containers.length > 0 ? { containers: args.containers } : {}),
     ...(args.allowSharedPid ? { allowSharedPid: true } : {}),
   };

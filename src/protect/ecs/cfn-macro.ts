@@ -57,12 +57,15 @@ export function macroOptions(event: MacroEvent, env: MacroDependencies["env"]): 
     if (compiled.text === null) return `the policy does not compile:\n${compiled.errors.map(formatDiagnostic).join("\n")}`;
     policy = compiled.text;
   }
+  const policySecret = text(params["PolicyParameter"]) ?? text(env["VIGIL_POLICY_PARAMETER"]);
+  if (policy !== undefined && policySecret !== undefined) return "give Policy or PolicyParameter, not both";
   const parameters: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.templateParameterValues ?? {})) if (typeof value === "string") parameters[name] = value;
   return {
     ...(mode === undefined ? {} : { mode: mode as DeliveryMode }),
     ...(sidecarImage === undefined ? {} : { sidecarImage }),
     ...(policy === undefined ? {} : { policy }),
+    ...(policySecret === undefined ? {} : { policySecret }),
     ...(containers === undefined ? {} : { containers }),
     ...(params["AllowSharedPid"] === true || params["AllowSharedPid"] === "true" ? { allowSharedPid: true } : {}),
     parameters,

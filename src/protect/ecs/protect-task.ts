@@ -72,6 +72,9 @@ export function validateTask(ctx: TaskContext, options: TaskOptions): void {
       }
     }
   }
+  if (options.policySecret !== undefined && task !== null && mapGet(task, key(ctx, "executionRoleArn")) === undefined) {
+    addDiagnostic(ctx, "warning", path("executionRoleArn"), undefined, "is not set: ECS needs a task execution role to read the policy from SSM or Secrets Manager", "add an execution role allowed ssm:GetParameters (or secretsmanager:GetSecretValue) on the policy");
+  }
   for (const { map, index } of containerMaps(ctx)) {
     if (containerName(ctx, map) === SIDECAR_NAME) {
       addDiagnostic(ctx, "error", containerPath(ctx, index, "name"), mapGet(map, key(ctx, "name")), `a container named "${SIDECAR_NAME}" exists and is not vigil's sidecar`, "rename that container; vigil needs the name for its sidecar");
@@ -162,14 +165,21 @@ function checkContainer(ctx: TaskContext, map: YAMLMap, index: number, options: 
       }
     });
   }
-  const env = mapGet(map, key(ctx, "environment"));
-  if (isSeq(env) && options.policy !== undefined) {
-    env.items.forEach((item, i) => {
-      const name = isMap(item) ? scalarValue(mapGet(item, key(ctx, "name"))) : undefined;
-      if (name === "VIGIL_POLICY" || name === "VIGIL_POLICY_FILE") {
-        addDiagnostic(ctx, "error", `${containerPath(ctx, index, "environment")}[${i}]`, item as Node, `already sets ${name}, and --policy gives another policy`, `remove ${name} from the container, or protect without --policy`);
-      }
-    });
+  if (options.policy !== undefined || options.policySecret !== undefined) {
+    for (const field of ["environment", "secrets"]) {
+      const list = mapGet(map, key(ctx, field));
+      if (!isSeq(list)) continue;
+      list.items.forEach((item, i) => {
+        const name = isMap(item) ? scalarValue(mapGet(item, key(ctx, "name"))) : undefined;
+        if (name === "VIGIL_POLICY" || name === "VIGIL_POLICY_FILE") {
+          addDiagnostic(ctx, "error", `${containerPath(ctx, index, field)}[${i}]`, item as Node, `already sets ${name}, and --policy gives another policy`, `remove ${name} from the container, or protect without --policy`);
+        }
+      });
+    }
+  }
+  const secrets = mapGet(map, key(ctx, "secrets"));
+  if (options.policySecret !== undefined && secrets !== undefined && !isSeq(secrets)) {
+    addDiagnostic(ctx, "error", containerPath(ctx, index, "secrets"), secrets, `is given through ${intrinsicName(secrets) ?? "an unexpected value"}; vigil adds the policy to it and needs it literal`, `write ${key(ctx, "secrets")} literally`);
   }
 }
 
@@ -296,8 +306,13 @@ function rewriteContainer(ctx: TaskContext, plan: TaskPlan, options: TaskOptions
     appendItem(ctx, map, "environment", { [key(ctx, "name")]: "VIGIL_POLICY", [key(ctx, "value")]: options.policy }, created);
     env.push("VIGIL_POLICY");
   }
+  const secrets: string[] = [];
+  if (options.policySecret !== undefined) {
+    appendItem(ctx, map, "secrets", { [key(ctx, "name")]: "VIGIL_POLICY", [key(ctx, "valueFrom")]: options.policySecret }, created);
+    secrets.push("VIGIL_POLICY");
+  }
 
-  const record: AppRecord = { role: "app", entryPoint, command, ptrace: !hasPtrace, env, created: [] };
+  const record: AppRecord = { role: "app", entryPoint, command, ptrace: !hasPtrace, env, secrets, created: [] };
   if (mapGet(map, key(ctx, "dockerLabels")) === undefined) {
     mapSet(doc, map, key(ctx, "dockerLabels"), newMapOf(doc, {}));
     created.push("dockerLabels");

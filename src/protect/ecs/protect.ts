@@ -74,7 +74,7 @@ export function protectEcs(text: string, options: ProtectOptions): ProtectResult
     validateTask(ctx, taskOptions);
     const plans = planTask(ctx, taskOptions, previous);
     for (const name of previous.hadPolicy) {
-      if (options.policy === undefined && plans.some((p) => p.container.name === name)) {
+      if (options.policy === undefined && options.policySecret === undefined && plans.some((p) => p.container.name === name)) {
         addDiagnostic(ctx, "warning", "", undefined, `container ${name} had a policy from an earlier vigil protect; this run gives none (--policy), so it was removed`);
       }
     }

@@ -26,6 +26,7 @@ export type CreatedKey =
   | "mountPoints"
   | "dependsOn"
   | "environment"
+  | "secrets"
   | "dockerLabels";
 
 export interface AppRecord {
@@ -36,6 +37,8 @@ export interface AppRecord {
   ptrace: boolean;
   /** Environment variables appended, by name. */
   env: string[];
+  /** Secrets appended, by name (VIGIL_POLICY from SSM / Secrets Manager). Written only when non-empty. */
+  secrets: string[];
   created: CreatedKey[];
 }
 
@@ -58,6 +61,7 @@ export function encodeRecord(record: ProtectRecord): string {
           command: record.command,
           ptrace: record.ptrace,
           env: record.env,
+          ...(record.secrets.length > 0 ? { secrets: record.secrets } : {}),
           created: record.created,
         }
       : { v: 1, role: record.role, mode: record.mode, volumes: record.volumes };
@@ -72,6 +76,7 @@ const CREATED_KEYS: readonly string[] = [
   "mountPoints",
   "dependsOn",
   "environment",
+  "secrets",
   "dockerLabels",
 ];
 
@@ -103,8 +108,10 @@ export function decodeRecord(text: string): ProtectRecord | string {
   if (command !== "kept" && command !== "added" && command !== "empty") return "has an unknown command value";
   if (typeof ptrace !== "boolean") return "has no ptrace flag";
   if (!Array.isArray(env) || !env.every((e): e is string => typeof e === "string")) return "has a bad env list";
+  const secrets = r["secrets"] ?? [];
+  if (!Array.isArray(secrets) || !secrets.every((e): e is string => typeof e === "string")) return "has a bad secrets list";
   if (!Array.isArray(created) || !created.every((c): c is CreatedKey => typeof c === "string" && CREATED_KEYS.includes(c))) {
     return "has a bad created list";
   }
-  return { role: "app", entryPoint, command, ptrace, env, created };
+  return { role: "app", entryPoint, command, ptrace, env, secrets, created };
 }

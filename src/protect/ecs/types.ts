@@ -45,6 +45,11 @@ export interface ProtectOptions {
   sidecarImage?: string;
   /** Compiled policy text, passed inline in VIGIL_POLICY. */
   policy?: string;
+  /**
+   * An SSM parameter or Secrets Manager secret (ARN or name) holding the compiled policy: ECS puts
+   * it in VIGIL_POLICY through `secrets`. Exclusive with `policy`.
+   */
+  policySecret?: string;
   /** Protect exactly these containers (by name); otherwise every essential non-agent container. */
   containers?: readonly string[];
   /** Image configs by lookup key (see ImageLookup.key). */

@@ -115,6 +115,12 @@ function unprotectContainer(ctx: TaskContext, container: YAMLMap, index: number,
     if (at >= 0 && isSeq(env)) env.items.splice(at, 1);
     if (variable === "VIGIL_POLICY") outcome.hadPolicy.add(name);
   }
+  const secrets = mapGet(container, key(ctx, "secrets"));
+  for (const secret of record.secrets) {
+    const at = indexOfItem(secrets, key(ctx, "name"), secret);
+    if (at >= 0 && isSeq(secrets)) secrets.items.splice(at, 1);
+    if (secret === "VIGIL_POLICY") outcome.hadPolicy.add(name);
+  }
   removeItem(mapGet(container, key(ctx, "dependsOn")), key(ctx, "containerName"), SIDECAR_NAME);
   removeItem(mapGet(container, key(ctx, "volumesFrom")), key(ctx, "sourceContainer"), SIDECAR_NAME);
   removeItem(mapGet(container, key(ctx, "mountPoints")), key(ctx, "sourceVolume"), VOLUME_NAME);
@@ -134,7 +140,7 @@ function unprotectContainer(ctx: TaskContext, container: YAMLMap, index: number,
   if (created.has("add") && isMap(caps) && isEmpty(add)) mapDelete(caps, key(ctx, "add"));
   if (created.has("capabilities") && isMap(linux) && isEmpty(caps)) mapDelete(linux, key(ctx, "capabilities"));
   if (created.has("linuxParameters") && isEmpty(linux)) mapDelete(container, key(ctx, "linuxParameters"));
-  for (const simple of ["volumesFrom", "mountPoints", "dependsOn", "environment", "dockerLabels"] as const) {
+  for (const simple of ["volumesFrom", "mountPoints", "dependsOn", "environment", "secrets", "dockerLabels"] as const) {
     if (created.has(simple) && isEmpty(mapGet(container, key(ctx, simple)))) mapDelete(container, key(ctx, simple));
   }
 }
