@@ -373,11 +373,13 @@ class TaskRun {
       throw new Error(`image ${ref} is not on this Docker Engine (--pull never)`);
     }
     this.say(`pulling ${ref}`);
+    let auth: string | null = null;
     try {
-      const auth = (await this.options.registryAuth?.(ref)) ?? undefined;
-      await this.docker.imagePull(ref, undefined, auth);
+      auth = (await this.options.registryAuth?.(ref)) ?? null;
+      await this.docker.imagePull(ref, undefined, auth ?? undefined);
     } catch (error) {
-      throw new Error(`image ${ref} is not on this Docker Engine and could not be pulled: ${messageOf(error)}`);
+      const hint = auth === null && this.options.registryAuth !== undefined ? " (pulled without credentials: none found in VIGIL_REGISTRY_USERNAME/PASSWORD or Docker's config for this registry)" : "";
+      throw new Error(`image ${ref} is not on this Docker Engine and could not be pulled: ${messageOf(error)}${hint}`);
     }
     image = await this.docker.imageInspect(ref);
     if (image === null) throw new Error(`image ${ref} was pulled but the engine does not show it`);
