@@ -34,6 +34,8 @@ export interface PlanInput {
   secrets: ReadonlyMap<string, string>;
   /** `--volume NAME=DIR`: a task volume replaced by a bind mount of this machine's directory. */
   volumeOverrides: ReadonlyMap<string, string>;
+  /** Labels naming the vigil process that runs the task (`stale-runs.ts`), on everything it creates. */
+  ownerLabels?: Readonly<Record<string, string>>;
 }
 
 export interface HealthCheckPlan {
@@ -190,7 +192,7 @@ export function planTask(input: PlanInput): { plan: TaskPlan | null; diagnostics
       runId: input.runId,
       family: td.family,
       network: input.network,
-      labels: { [LABEL_RUN]: input.runId, [LABEL_FAMILY]: td.family },
+      labels: { ...input.ownerLabels, [LABEL_RUN]: input.runId, [LABEL_FAMILY]: td.family },
       pause: { dockerName: dockerNameFor(td.family, input.runId, "pause"), sharePid: td.pidMode === "task", shareIpc: td.ipcMode === "task" },
       volumes,
       containers,

@@ -8,6 +8,7 @@ import { DockerClient } from "../../src/local/docker-client.js";
 import { dockerEndpoint } from "../../src/local/docker-host.js";
 import { LABEL_RUN, planTask, type PlanInput, type TaskNetwork } from "../../src/local/plan.js";
 import { runTask, type OutputLine, type RunTaskOptions, type TaskResult } from "../../src/local/run-task.js";
+import { currentOwner, ownerLabels } from "../../src/local/stale-runs.js";
 import { parseTaskDefinition } from "../../src/local/task-definition.js";
 import { REPO, ensureDockerEngine, runCommand } from "../helpers/docker.js";
 
@@ -76,6 +77,8 @@ export function startLocal(
     extraEnvFiles: options.extraEnvFiles ?? [],
     secrets: options.secrets ?? new Map(),
     volumeOverrides: options.volumeOverrides ?? new Map(),
+    // So that a later `vigil local run` removes what a killed test process left behind.
+    ownerLabels: ownerLabels(currentOwner()),
   });
   if (plan === null) throw new Error(`plan failed: ${JSON.stringify(diagnostics, null, 1)}`);
   const lines: OutputLine[] = [];

@@ -16,6 +16,7 @@ import { formatLocalDiagnostic } from "../../local/diagnostics.js";
 import { planTask, type EnvFileText, type TaskNetwork } from "../../local/plan.js";
 import { runTask, type OutputLine, type PullPolicy, type TaskResult } from "../../local/run-task.js";
 import { pullAuth } from "../../local/registry-auth.js";
+import { currentOwner, describeStaleRun, ownerLabels, removeStaleRuns } from "../../local/stale-runs.js";
 import { parseTaskDefinition } from "../../local/task-definition.js";
 import { UserError } from "../errors.js";
 import type { CliIo, CliResult } from "../io.js";
@@ -140,6 +141,7 @@ export async function localRunCommand(argv: readonly string[], io: CliIo): Promi
   }
 
   const runId = randomBytes(4).toString("hex");
+  const owner = currentOwner();
   const { plan, diagnostics } = parsed.value === null
     ? { plan: null, diagnostics: parsed.diagnostics.list }
     : planTask({
@@ -150,6 +152,7 @@ export async function localRunCommand(argv: readonly string[], io: CliIo): Promi
         extraEnvFiles,
         secrets,
         volumeOverrides: new Map(args.volumes.map((v) => [v.name, v.dir])),
+        ownerLabels: ownerLabels(owner),
       });
   const allDiagnostics = [...parsed.diagnostics.list, ...diagnostics.filter((d) => !parsed.diagnostics.list.includes(d))];
   const report = allDiagnostics.map((d) => formatLocalDiagnostic(d, file)).join("\n");
@@ -172,6 +175,12 @@ export async function localRunCommand(argv: readonly string[], io: CliIo): Promi
   }
 
   const out = new OutputSink(io, plan.containers.map((c) => c.name));
+  // Leftovers of runs whose vigil was killed (SIGKILL, a crash, a reboot) go first.
+  try {
+    for (const stale of await removeStaleRuns(docker, owner)) out.vigil(describeStaleRun(stale));
+  } catch (error) {
+    out.vigil(`warning: could not look for leftovers of earlier runs: ${error instanceof Error ? error.message : String(error)}`);
+  }
   if (report !== "") out.vigil(report);
   out.vigil(`task ${plan.family} (run ${runId}): ${plan.containers.length} container${plan.containers.length === 1 ? "" : "s"}, network ${plan.network === "none" ? "the task's own localhost" : "this machine's (host)"}`);
 
@@ -182,7 +191,17 @@ export async function localRunCommand(argv: readonly string[], io: CliIo): Promi
     if (!stop.signal.aborted) stop.abort(signal);
     else if (!kill.signal.aborted) kill.abort(signal);
   };
-  if (io.stdio === "inherit") for (const s of signals) process.on(s, onSignal);
+  // Nobody reads our output any more (`vigil local run | head`, a closed terminal): stop the task
+  // like a signal would, instead of dying of EPIPE with the containers still running.
+  const onOutputError = (error: NodeJS.ErrnoException): void => {
+    out.closed = true;
+    if (!stop.signal.aborted) stop.abort(`output closed (${error.code ?? error.message})`);
+  };
+  if (io.stdio === "inherit") {
+    for (const s of signals) process.on(s, onSignal);
+    process.stdout.on("error", onOutputError);
+    process.stderr.on("error", onOutputError);
+  }
   let result: TaskResult;
   try {
     result = await runTask({
@@ -197,6 +216,7 @@ export async function localRunCommand(argv: readonly string[], io: CliIo): Promi
     });
   } finally {
     if (io.stdio === "inherit") for (const s of signals) process.off(s, onSignal);
+    // The error listeners stay: a write of the summary may still fail.
   }
   out.vigil(summary(result));
   return { code: result.exitCode, stdout: out.stdout, stderr: out.stderr };
@@ -215,6 +235,8 @@ async function readUserFile(path: string, what: string): Promise<string> {
 class OutputSink {
   stdout = "";
   stderr = "";
+  /** Set once writing failed (EPIPE): later output is dropped. */
+  closed = false;
   private readonly width: number;
 
   constructor(
@@ -234,6 +256,7 @@ class OutputSink {
   }
 
   private write(stream: "stdout" | "stderr", text: string): void {
+    if (this.closed) return;
     if (this.io.stdio === "inherit") (stream === "stdout" ? process.stdout : process.stderr).write(text);
     else if (stream === "stdout") this.stdout += text;
     else this.stderr += text;
