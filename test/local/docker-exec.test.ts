@@ -1,0 +1,109 @@
+// `docker exec` (what ECS Exec does) into a task container run by vigil local run: the exec'd
+// process is not a descendant of the enforcer, which adopts it within 200 ms (docs/enforcer-cli.md,
+// "Processes entered from outside"). A shell entered this way that then runs a denied program is
+// blocked with an event; a denied program exec'd directly is killed once adopted; allowed commands
+// work as before; the task itself is unaffected.
+
+import { beforeAll, expect, it, onTestFinished } from "vitest";
+import { runProgram } from "./e2e-helpers.js";
+import { setupEngine, leftovers, startLocal, type LocalImage, type LocalRun } from "./helpers.js";
+
+let client: string;
+let img: Record<LocalImage, string>;
+
+beforeAll(async () => {
+  ({ client, images: img } = await setupEngine());
+}, 1_200_000);
+
+const POLICY = ["vigil-policy 1", "name docker-exec", "mode enforce", "exec.deny /usr/bin/wget", "exec.deny /usr/bin/nc*", "end", ""].join("\n");
+
+function startProtectedNginx(): LocalRun {
+  const run = startLocal(
+    {
+      family: "docker-exec",
+      containerDefinitions: [
+        { name: "vigil", image: img.sidecar, essential: false },
+        {
+          name: "app",
+          image: img.nginx,
+          dependsOn: [{ containerName: "vigil", condition: "SUCCESS" }],
+          volumesFrom: [{ sourceContainer: "vigil", readOnly: true }],
+          entryPoint: ["/vigil/enforcer", "--", "/docker-entrypoint.sh"],
+          command: ["nginx", "-g", "daemon off;"],
+          linuxParameters: { capabilities: { add: ["SYS_PTRACE"] } },
+          environment: [{ name: "VIGIL_POLICY", value: POLICY }],
+        },
+      ],
+    },
+    { network: "none", timeoutMs: 120_000 },
+  );
+  onTestFinished(async () => {
+    run.stop();
+    await run.result;
+  });
+  return run;
+}
+
+function events(run: LocalRun): Record<string, unknown>[] {
+  return run.lines.filter((l) => l.container === "app" && l.text.startsWith("{")).map((l) => JSON.parse(l.text) as Record<string, unknown>);
+}
+
+async function waitForEvent(run: LocalRun, predicate: (e: Record<string, unknown>) => boolean, ms = 10_000): Promise<Record<string, unknown>> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const e = events(run).find(predicate);
+    if (e !== undefined) return e;
+    if (Date.now() > until) throw new Error(`no such event:\n${run.text("app")}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+it("docker exec sh -c '…': the entered shell is adopted, the denied program it runs fails with 126 and is reported blocked; allowed commands still work", async () => {
+  const run = startProtectedNginx();
+  await run.waitFor("app", /start worker process/);
+  const id = run.started.get("app") ?? "";
+  expect(id).not.toBe("");
+
+  // An allowed command through docker exec behaves as without the enforcer.
+  const ok = await runProgram(client, ["exec", id, "sh", "-c", "sleep 1; cat /usr/share/nginx/html/index.html"]);
+  expect(ok.code, ok.stderr).toBe(0);
+  expect(ok.stdout).toContain("hello from nginx");
+
+  // The shell sleeps first: the enforcer looks every 200 ms, and adopts it before it runs wget.
+  const denied = await runProgram(client, ["exec", id, "sh", "-c", "sleep 1; /usr/bin/wget -q -O /dev/null http://127.0.0.1:1/; echo wget-status=$?"]);
+  expect(denied.code, denied.stderr).toBe(0);
+  expect(denied.stdout).toBe("wget-status=126\n");
+  expect(denied.stderr).toContain("vigil: blocked exec of /usr/bin/wget");
+
+  const adopted = await waitForEvent(run, (e) => e["kind"] === "exec" && e["mechanism"] === "attach" && Array.isArray(e["argv"]) && (e["argv"] as string[]).includes("sleep 1; /usr/bin/wget -q -O /dev/null http://127.0.0.1:1/; echo wget-status=$?"));
+  expect(adopted).toMatchObject({ verdict: "allowed", exe: "/bin/busybox" });
+  const blocked = await waitForEvent(run, (e) => e["kind"] === "exec" && e["verdict"] === "blocked");
+  expect(blocked).toMatchObject({ exe: "/usr/bin/wget", rule: "exec.deny[0]", ppid: adopted["pid"] });
+
+  // The task is unaffected: nginx still runs, and stops cleanly.
+  const alive = await runProgram(client, ["exec", id, "sh", "-c", "sleep 0.3; kill -0 $(cat /run/nginx.pid) && echo nginx-alive"]);
+  expect(alive.stdout).toBe("nginx-alive\n");
+  run.stop();
+  const result = await run.result;
+  expect(result.exitCode, run.text()).toBe(0);
+  expect(await leftovers(run.runId)).toEqual([]);
+}, 120_000);
+
+it("docker exec of a denied program itself: killed once adopted, and reported blocked", async () => {
+  const run = startProtectedNginx();
+  await run.waitFor("app", /start worker process/);
+  const id = run.started.get("app") ?? "";
+  // busybox nc listening: would run forever; the enforcer finds it within 200 ms and kills it.
+  const started = Date.now();
+  const r = await runProgram(client, ["exec", id, "/usr/bin/nc", "-l", "-p", "9999"], { killAfterMs: 30_000 });
+  const took = Date.now() - started;
+  expect(r.code, `${r.stdout}
+${r.stderr}`).toBe(137); // SIGKILL
+  expect(r.stderr).toBe("vigil: blocked exec of /usr/bin/nc (exec.deny[1]: /usr/bin/nc*)
+");
+  expect(took).toBeLessThan(5_000);
+  const blocked = await waitForEvent(run, (e) => e["kind"] === "exec" && e["verdict"] === "blocked" && e["exe"] === "/usr/bin/nc");
+  expect(blocked).toMatchObject({ mechanism: "attach", rule: "exec.deny[1]" });
+  run.stop();
+  expect((await run.result).exitCode, run.text()).toBe(0);
+}, 120_000);
