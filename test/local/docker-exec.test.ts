@@ -97,10 +97,8 @@ it("docker exec of a denied program itself: killed once adopted, and reported bl
   const started = Date.now();
   const r = await runProgram(client, ["exec", id, "/usr/bin/nc", "-l", "-p", "9999"], { killAfterMs: 30_000 });
   const took = Date.now() - started;
-  expect(r.code, `${r.stdout}
-${r.stderr}`).toBe(137); // SIGKILL
-  expect(r.stderr).toBe("vigil: blocked exec of /usr/bin/nc (exec.deny[1]: /usr/bin/nc*)
-");
+  expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(137); // SIGKILL
+  expect(r.stderr).toBe("vigil: blocked exec of /usr/bin/nc (exec.deny[1]: /usr/bin/nc*)\n");
   expect(took).toBeLessThan(5_000);
   const blocked = await waitForEvent(run, (e) => e["kind"] === "exec" && e["verdict"] === "blocked" && e["exe"] === "/usr/bin/nc");
   expect(blocked).toMatchObject({ mechanism: "attach", rule: "exec.deny[1]" });
