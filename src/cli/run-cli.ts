@@ -8,6 +8,8 @@ import { policyCheckCommand } from "./commands/policy-check.js";
 import { policyCompileCommand } from "./commands/policy-compile.js";
 import { policyDefaultCommand } from "./commands/policy-default.js";
 import { protectEcsCommand, unprotectEcsCommand } from "./commands/protect-ecs.js";
+import { protectDockerfileCommand } from "./commands/protect-dockerfile.js";
+import { protectImageCommand, unprotectImageCommand } from "./commands/protect-image.js";
 import { sidecarBuildCommand } from "./commands/sidecar-build.js";
 import { policyExplainCommand } from "./commands/policy-explain.js";
 import { policyLearnCommand } from "./commands/policy-learn.js";
@@ -70,9 +72,11 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<CliResult> 
     case "unprotect": {
       const [target, ...targetRest] = rest;
       if (target === "ecs") return command === "protect" ? protectEcsCommand(targetRest, io) : unprotectEcsCommand(targetRest, io);
+      if (target === "image") return command === "protect" ? protectImageCommand(targetRest, io) : unprotectImageCommand(targetRest, io);
+      if (target === "dockerfile" && command === "protect") return protectDockerfileCommand(targetRest, io);
       throw new UserError(
-        target === undefined ? `${command}: what? (ecs)` : `${command}: unknown target "${target}"`,
-        `available now: vigil ${command} ecs INPUT [-o OUT] (see vigil help)`,
+        target === undefined ? `${command}: what? (ecs, image${command === "protect" ? ", dockerfile" : ""})` : `${command}: unknown target "${target}"`,
+        `available: vigil ${command} ecs INPUT | ${command} image SOURCE DEST${command === "protect" ? " | protect dockerfile [FILE]" : ""} (see vigil help)`,
       );
     }
     default:

@@ -29,7 +29,7 @@ export function writeTar(entries: readonly TarEntry[]): Buffer {
   return Buffer.concat(parts);
 }
 
-function tarName(entry: TarEntry): string {
+export function tarName(entry: TarEntry): string {
   const clean = entry.path.replace(/^\.?\/+/, "").replace(/\/+$/, "");
   if (clean === "" || clean.split("/").some((c) => c === ".." || c === "." || c === "")) {
     throw new Error(`tar: bad path "${entry.path}"`);
@@ -37,7 +37,8 @@ function tarName(entry: TarEntry): string {
   return entry.type === "dir" ? `${clean}/` : clean;
 }
 
-function header(entry: TarEntry, name: string, size: number): Buffer {
+/** The 512-byte ustar header of an entry (`size` bytes of content follow, padded to 512). */
+export function header(entry: TarEntry, name: string, size: number): Buffer {
   const h = Buffer.alloc(BLOCK);
   let prefix = "";
   let base = name;
@@ -144,18 +145,18 @@ export function readTar(data: Uint8Array): ReadEntry[] {
   return out;
 }
 
-function cstring(b: Uint8Array): string {
+export function cstring(b: Uint8Array): string {
   const buf = Buffer.from(b);
   const end = buf.indexOf(0);
   return buf.subarray(0, end < 0 ? buf.length : end).toString("utf8");
 }
 
-function parseOctal(b: Uint8Array): number {
+export function parseOctal(b: Uint8Array): number {
   const s = cstring(b).trim();
   return s === "" ? 0 : parseInt(s, 8);
 }
 
-function parsePax(content: Buffer): Record<string, string> {
+export function parsePax(content: Buffer): Record<string, string> {
   const out: Record<string, string> = {};
   let i = 0;
   while (i < content.length) {

@@ -3,8 +3,9 @@
 // redirected to object storage), and bounded retries with exponential backoff on 429, 5xx and
 // connection failures, honouring Retry-After.
 
-import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
+import type { Readable } from "node:stream";
 import { rootCertificates } from "node:tls";
 import { RegistryError } from "./errors.js";
 
@@ -36,6 +37,10 @@ export interface HttpRequest {
   /** false: never repeat this request (a PATCH of an upload chunk). */
   retry?: boolean;
   maxBodyBytes?: number;
+  /** A body sent as a stream (large blobs); `open` is called once per attempt. */
+  bodyStream?: { open: () => Readable; length: number };
+  /** Hand a 2xx response's body over unread, as `stream` (large blobs). */
+  streamResponse?: boolean;
 }
 
 export interface HttpResponse {
@@ -44,6 +49,8 @@ export interface HttpResponse {
   body: Buffer;
   /** The URL that answered, after redirects. */
   url: string;
+  /** With `streamResponse`: the unread body of a 2xx response (`body` is then empty). */
+  stream?: IncomingMessage;
 }
 
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
@@ -131,11 +138,18 @@ export class Transport {
     return new Promise<HttpResponse>((resolve, reject) => {
       const headers: Record<string, string> = { "user-agent": "vigil-registry-client", ...req.headers };
       if (req.body !== undefined) headers["content-length"] = String(req.body.length);
+      else if (req.bodyStream !== undefined) headers["content-length"] = String(req.bodyStream.length);
       else if (req.method === "PUT" || req.method === "POST" || req.method === "PATCH") headers["content-length"] = "0";
       const r = send(
         url,
         { method: req.method, headers, ...(this.ca !== undefined && url.protocol === "https:" ? { ca: this.ca } : {}) },
         (res) => {
+          const status = res.statusCode ?? 0;
+          if (req.streamResponse === true && status >= 200 && status < 300) {
+            res.pause();
+            resolve({ status, headers: res.headers, body: Buffer.alloc(0), url: req.url, stream: res });
+            return;
+          }
           const chunks: Buffer[] = [];
           let size = 0;
           res.on("data", (chunk: Buffer) => {
@@ -158,6 +172,12 @@ export class Transport {
         r.destroy(error);
       });
       r.on("error", reject);
+      if (req.bodyStream !== undefined && req.body === undefined) {
+        const source = req.bodyStream.open();
+        source.on("error", (error) => r.destroy(error));
+        source.pipe(r);
+        return;
+      }
       r.end(req.body === undefined ? undefined : Buffer.from(req.body.buffer, req.body.byteOffset, req.body.length));
     });
   }

@@ -1,0 +1,41 @@
+// Where images are read from and written to: a registry, an OCI image layout folder, or a
+// `docker save` archive. The protect/unprotect walk only speaks these two interfaces.
+
+import type { Readable } from "node:stream";
+import type { RegistryClient } from "../../registry/client.js";
+import type { Descriptor } from "../../registry/manifest.js";
+
+export interface ManifestBytes {
+  bytes: Buffer;
+  mediaType: string;
+  digest: string;
+}
+
+export interface ImageSource {
+  /** For messages: the reference, folder or file. */
+  readonly name: string;
+  /** The top manifest: an image manifest or an index. */
+  root(): Promise<ManifestBytes>;
+  manifest(desc: Descriptor): Promise<ManifestBytes>;
+  /** A small blob (a config), checked against its digest. */
+  blob(desc: Descriptor): Promise<Buffer>;
+  /** A blob of any size as a stream, checked against its digest as it is read. */
+  openBlob(desc: Descriptor): Promise<Readable>;
+  /** Set when the blobs live in a registry, so a destination in the same registry can mount them. */
+  readonly registry?: { client: RegistryClient; host: string; repository: string };
+}
+
+/** How a blob reached the destination. Values are the report's wire format. */
+export type BlobCopy = "exists" | "mounted" | "copied" | "written";
+
+export interface ImageDestination {
+  readonly name: string;
+  /** Makes a blob of `source` available here, reading it only when it cannot be mounted or found. */
+  copyBlob(source: ImageSource, desc: Descriptor): Promise<BlobCopy>;
+  /** A blob made here (the enforcer layer, a config). */
+  putBlob(bytes: Buffer, desc: Descriptor): Promise<BlobCopy>;
+  /** A manifest that the root refers to (stored by digest). */
+  putManifest(manifest: ManifestBytes): Promise<void>;
+  /** Stores the root under the destination's tag; returns what to print. */
+  finish(root: ManifestBytes): Promise<string>;
+}
