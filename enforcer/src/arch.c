@@ -18,3 +18,13 @@ bool arch_is_exec_syscall(uint32_t audit_arch, uint64_t nr, bool *is_execveat)
     }
     return false;
 }
+
+int arch_sc_of(uint32_t audit_arch, uint64_t nr)
+{
+    if (audit_arch != arch_abis[0].audit_arch)
+        return -1;
+    for (int sc = 0; sc < SC_COUNT; sc++)
+        if (arch_native_nr[sc] >= 0 && (uint64_t)arch_native_nr[sc] == nr)
+            return sc;
+    return -1;
+}

@@ -26,6 +26,38 @@ extern const size_t arch_abi_count;
 /* Is (audit arch, nr) an execve or execveat of one of this machine's ABIs? */
 bool arch_is_exec_syscall(uint32_t audit_arch, uint64_t nr, bool *is_execveat);
 
+/* The system calls the file and network checks look at. Their native numbers are
+ * in arch_native_nr (-1 where the architecture has no such call, as arm64 has
+ * no open/unlink/rename...). Only the native ABI is checked: while such checks
+ * are active the seccomp filter refuses every call of the other ABIs. */
+enum sc {
+    SC_OPEN, SC_CREAT, SC_OPENAT, SC_OPENAT2, SC_OPEN_BY_HANDLE_AT,
+    SC_TRUNCATE, SC_FTRUNCATE,
+    SC_UNLINK, SC_UNLINKAT, SC_RMDIR,
+    SC_RENAME, SC_RENAMEAT, SC_RENAMEAT2,
+    SC_LINK, SC_LINKAT, SC_SYMLINK, SC_SYMLINKAT,
+    SC_CHMOD, SC_FCHMOD, SC_FCHMODAT, SC_FCHMODAT2,
+    SC_CHOWN, SC_FCHOWN, SC_LCHOWN, SC_FCHOWNAT,
+    SC_UTIME, SC_UTIMES, SC_UTIMENSAT, SC_FUTIMESAT,
+    SC_MKNOD, SC_MKNODAT, SC_MKDIR, SC_MKDIRAT,
+    SC_SETXATTR, SC_LSETXATTR, SC_FSETXATTR, SC_REMOVEXATTR, SC_LREMOVEXATTR, SC_FREMOVEXATTR,
+    SC_SETXATTRAT, SC_REMOVEXATTRAT,
+    SC_IO_URING_SETUP,
+    SC_CONNECT, SC_SENDTO, SC_SENDMSG, SC_SENDMMSG, SC_BIND, SC_LISTEN,
+    SC_SECCOMP,
+    SC_COUNT
+};
+extern const int arch_native_nr[SC_COUNT];
+
+/* SC_* of a native system call, or -1. */
+int arch_sc_of(uint32_t audit_arch, uint64_t nr);
+
+/* At a seccomp stop: skip the system call and make it return -err. 0 or -errno. */
+int arch_deny_syscall(pid_t pid, int err);
+
+/* At a syscall-exit stop: make the system call return rval. 0 or -errno. */
+int arch_set_return(pid_t pid, long rval);
+
 /* Make the stopped tracee `pid`, sitting at its first instruction after exec,
  * run exit_group(status) instead of its own code. Returns 0 or -errno. */
 int arch_plant_exit_stub(pid_t pid, int status);

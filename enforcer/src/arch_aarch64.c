@@ -18,6 +18,58 @@ const struct arch_abi arch_abis[] = {
 };
 const size_t arch_abi_count = sizeof arch_abis / sizeof arch_abis[0];
 
+/* asm-generic numbers: no open, creat, unlink, rename, link, symlink, chmod,
+ * chown, lchown, utime(s), futimesat, mknod, mkdir or rmdir (only the *at forms). */
+const int arch_native_nr[SC_COUNT] = {
+    [SC_OPEN] = -1, [SC_CREAT] = -1, [SC_OPENAT] = 56, [SC_OPENAT2] = 437, [SC_OPEN_BY_HANDLE_AT] = 265,
+    [SC_TRUNCATE] = 45, [SC_FTRUNCATE] = 46,
+    [SC_UNLINK] = -1, [SC_UNLINKAT] = 35, [SC_RMDIR] = -1,
+    [SC_RENAME] = -1, [SC_RENAMEAT] = 38, [SC_RENAMEAT2] = 276,
+    [SC_LINK] = -1, [SC_LINKAT] = 37, [SC_SYMLINK] = -1, [SC_SYMLINKAT] = 36,
+    [SC_CHMOD] = -1, [SC_FCHMOD] = 52, [SC_FCHMODAT] = 53, [SC_FCHMODAT2] = 452,
+    [SC_CHOWN] = -1, [SC_FCHOWN] = 55, [SC_LCHOWN] = -1, [SC_FCHOWNAT] = 54,
+    [SC_UTIME] = -1, [SC_UTIMES] = -1, [SC_UTIMENSAT] = 88, [SC_FUTIMESAT] = -1,
+    [SC_MKNOD] = -1, [SC_MKNODAT] = 33, [SC_MKDIR] = -1, [SC_MKDIRAT] = 34,
+    [SC_SETXATTR] = 5, [SC_LSETXATTR] = 6, [SC_FSETXATTR] = 7,
+    [SC_REMOVEXATTR] = 14, [SC_LREMOVEXATTR] = 15, [SC_FREMOVEXATTR] = 16,
+    [SC_SETXATTRAT] = 463, [SC_REMOVEXATTRAT] = 466,
+    [SC_IO_URING_SETUP] = 425,
+    [SC_CONNECT] = 203, [SC_SENDTO] = 206, [SC_SENDMSG] = 211, [SC_SENDMMSG] = 269, [SC_BIND] = 200, [SC_LISTEN] = 201,
+    [SC_SECCOMP] = 277,
+};
+
+#ifndef NT_ARM_SYSTEM_CALL
+#define NT_ARM_SYSTEM_CALL 0x404
+#endif
+
+static int set_x0(pid_t pid, long value)
+{
+    struct user_pt_regs regs;
+    struct iovec iov = {&regs, sizeof regs};
+    if (ptrace(PTRACE_GETREGSET, pid, (void *)NT_PRSTATUS, &iov) < 0)
+        return -errno;
+    regs.regs[0] = (unsigned long long)value;
+    if (ptrace(PTRACE_SETREGSET, pid, (void *)NT_PRSTATUS, &iov) < 0)
+        return -errno;
+    return 0;
+}
+
+/* The syscall number lives outside the GPRs (NT_ARM_SYSTEM_CALL); -1 skips the
+ * call and x0 is then its result (arch/arm64/kernel/syscall.c). */
+int arch_deny_syscall(pid_t pid, int err)
+{
+    int nr = -1;
+    struct iovec iov = {&nr, sizeof nr};
+    if (ptrace(PTRACE_SETREGSET, pid, (void *)NT_ARM_SYSTEM_CALL, &iov) < 0)
+        return -errno;
+    return set_x0(pid, -err);
+}
+
+int arch_set_return(pid_t pid, long rval)
+{
+    return set_x0(pid, rval);
+}
+
 int arch_plant_exit_stub(pid_t pid, int status)
 {
     struct user_pt_regs regs;

@@ -21,6 +21,58 @@ const struct arch_abi arch_abis[] = {
 };
 const size_t arch_abi_count = sizeof arch_abis / sizeof arch_abis[0];
 
+const int arch_native_nr[SC_COUNT] = {
+    [SC_OPEN] = 2, [SC_CREAT] = 85, [SC_OPENAT] = 257, [SC_OPENAT2] = 437, [SC_OPEN_BY_HANDLE_AT] = 304,
+    [SC_TRUNCATE] = 76, [SC_FTRUNCATE] = 77,
+    [SC_UNLINK] = 87, [SC_UNLINKAT] = 263, [SC_RMDIR] = 84,
+    [SC_RENAME] = 82, [SC_RENAMEAT] = 264, [SC_RENAMEAT2] = 316,
+    [SC_LINK] = 86, [SC_LINKAT] = 265, [SC_SYMLINK] = 88, [SC_SYMLINKAT] = 266,
+    [SC_CHMOD] = 90, [SC_FCHMOD] = 91, [SC_FCHMODAT] = 268, [SC_FCHMODAT2] = 452,
+    [SC_CHOWN] = 92, [SC_FCHOWN] = 93, [SC_LCHOWN] = 94, [SC_FCHOWNAT] = 260,
+    [SC_UTIME] = 132, [SC_UTIMES] = 235, [SC_UTIMENSAT] = 280, [SC_FUTIMESAT] = 261,
+    [SC_MKNOD] = 133, [SC_MKNODAT] = 259, [SC_MKDIR] = 83, [SC_MKDIRAT] = 258,
+    [SC_SETXATTR] = 188, [SC_LSETXATTR] = 189, [SC_FSETXATTR] = 190,
+    [SC_REMOVEXATTR] = 197, [SC_LREMOVEXATTR] = 198, [SC_FREMOVEXATTR] = 199,
+    [SC_SETXATTRAT] = 463, [SC_REMOVEXATTRAT] = 466,
+    [SC_IO_URING_SETUP] = 425,
+    [SC_CONNECT] = 42, [SC_SENDTO] = 44, [SC_SENDMSG] = 46, [SC_SENDMMSG] = 307, [SC_BIND] = 49, [SC_LISTEN] = 50,
+    [SC_SECCOMP] = 317,
+};
+
+static int get_regs(pid_t pid, struct user_regs_struct *regs)
+{
+    struct iovec iov = {regs, sizeof *regs};
+    return ptrace(PTRACE_GETREGSET, pid, (void *)NT_PRSTATUS, &iov) < 0 ? -errno : 0;
+}
+
+static int set_regs(pid_t pid, struct user_regs_struct *regs)
+{
+    struct iovec iov = {regs, sizeof *regs};
+    return ptrace(PTRACE_SETREGSET, pid, (void *)NT_PRSTATUS, &iov) < 0 ? -errno : 0;
+}
+
+/* orig_rax = -1 skips the call; rax, left alone by a skipped call, is its result. */
+int arch_deny_syscall(pid_t pid, int err)
+{
+    struct user_regs_struct regs;
+    int rc = get_regs(pid, &regs);
+    if (rc < 0)
+        return rc;
+    regs.orig_rax = (unsigned long long)-1;
+    regs.rax = (unsigned long long)(long long)-err;
+    return set_regs(pid, &regs);
+}
+
+int arch_set_return(pid_t pid, long rval)
+{
+    struct user_regs_struct regs;
+    int rc = get_regs(pid, &regs);
+    if (rc < 0)
+        return rc;
+    regs.rax = (unsigned long long)rval;
+    return set_regs(pid, &regs);
+}
+
 static int poke_bytes(pid_t pid, unsigned long addr, const unsigned char *bytes, size_t n)
 {
     for (size_t off = 0; off < n; off += sizeof(long)) {

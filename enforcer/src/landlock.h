@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "filerules.h"
 #include "rules.h"
 
 #define LANDLOCK_MAX_RULES 50000
@@ -15,6 +16,12 @@ int landlock_abi(void);
 /* Build a ruleset granting EXECUTE only on allowed, non-denied files (plus the
  * ELF interpreters they need). Returns the ruleset fd, or -1 after logging why. */
 int landlock_build(const struct exec_rules *r, size_t *n_rules);
+
+/* The files.readOnly layer (ABI >= 3, for TRUNCATE): a ruleset that handles
+ * every write right and grants it everywhere except beneath read-only paths.
+ * Returns the ruleset fd, or -1 after logging why (ptrace alone then). */
+#define LANDLOCK_FILES_MIN_ABI 3
+int landlock_files_build(const struct file_rules *r, size_t *n_rules);
 
 /* In the child, after PR_SET_NO_NEW_PRIVS: enter the ruleset. 0 or -errno. */
 int landlock_enter(int ruleset_fd);

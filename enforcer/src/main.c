@@ -16,8 +16,10 @@
 
 #include "arch.h"
 #include "events.h"
+#include "filerules.h"
 #include "landlock.h"
 #include "log.h"
+#include "netrules.h"
 #include "options.h"
 #include "policy.h"
 #include "protections.h"
@@ -35,6 +37,17 @@ struct mechanisms {
     size_t landlock_rules;
     bool seccomp;
     bool follow_forks;
+    struct filter_needs needs;  /* file and network checks the filter traces */
+    int files_landlock_fd;      /* -1 when files.readOnly has no Landlock layer */
+    size_t files_landlock_rules;
+    const char *files;          /* who covers files.*: "landlock+ptrace", "ptrace", NULL (no rules) */
+};
+
+/* The policy made ready for decisions. */
+struct ready_rules {
+    struct exec_rules exec;
+    struct file_rules files;
+    struct net_rules net;
 };
 
 static int read_file(const char *path, char **out, size_t *len)
@@ -118,12 +131,28 @@ static void block_signals(sigset_t *forward, sigset_t *original)
  * default) is the seccomp filter: with it every exec, refused or not, is decided
  * and reported by the tracer, the same way on every kernel (Fargate's have no
  * Landlock). `landlock` trades that for no per-syscall cost (docs/enforcer-cli.md).
- * Neither is installed when nothing is to be blocked (audit mode, no exec rules). */
-static int choose_mechanisms(const struct options *o, const struct exec_rules *rules, bool enforce,
+ * Neither is installed for exec when nothing is to be blocked (audit mode, no exec
+ * rules). File and network rules add their checks to the seccomp filter (in audit
+ * mode too: they report), and files.readOnly a Landlock layer where the kernel
+ * has one with TRUNCATE (ABI 3). */
+static int choose_mechanisms(const struct options *o, const struct ready_rules *rules, bool enforce, bool audit,
                              struct mechanisms *m)
 {
-    *m = (struct mechanisms){.landlock_fd = -1, .landlock_abi = landlock_abi()};
-    if (!enforce || rules_empty(rules))
+    *m = (struct mechanisms){.landlock_fd = -1, .files_landlock_fd = -1, .landlock_abi = landlock_abi()};
+    m->needs = (struct filter_needs){!file_rules_empty(&rules->files), net_rules_connect(&rules->net),
+                                     net_rules_listen(&rules->net)};
+    m->seccomp = filter_traces(&m->needs);
+    if (m->needs.files) {
+        m->files = "ptrace";
+        if (!audit && rules->files.n_read_only && m->landlock_abi >= LANDLOCK_FILES_MIN_ABI) {
+            m->files_landlock_fd = landlock_files_build(&rules->files, &m->files_landlock_rules);
+            if (m->files_landlock_fd >= 0)
+                m->files = "landlock+ptrace";
+            else
+                log_msg("files.readOnly: no Landlock layer, ptrace checks only");
+        }
+    }
+    if (!enforce || rules_empty(&rules->exec))
         return 0;
     if (o->mechanism != MECH_LANDLOCK) {
         m->seccomp = true;
@@ -133,7 +162,7 @@ static int choose_mechanisms(const struct options *o, const struct exec_rules *r
         log_msg("--mechanism landlock: this kernel has no Landlock (use auto or seccomp)");
         return -1;
     }
-    m->landlock_fd = landlock_build(rules, &m->landlock_rules);
+    m->landlock_fd = landlock_build(&rules->exec, &m->landlock_rules);
     if (m->landlock_fd < 0)
         return -1;
     m->follow_forks = true;
@@ -199,7 +228,7 @@ static void emit_start(const struct policy *p, const char *digest, const struct 
                        pid_t app, char *const *argv)
 {
     struct event e;
-    char cwd[PATH_MAX], mech[160], args[EVENT_ARGV_MAX_BYTES];
+    char cwd[PATH_MAX], mech[224], args[EVENT_ARGV_MAX_BYTES];
     size_t len = 0;
     for (size_t i = 0; argv[i]; i++) {
         size_t n = strlen(argv[i]) + 1;
@@ -218,9 +247,14 @@ static void emit_start(const struct policy *p, const char *digest, const struct 
     event_str(&e, "mode", p->mode == POLICY_AUDIT ? "audit" : "enforce");
     event_bool(&e, "pid1", getpid() == 1);
     event_bool(&e, "subreaper", getpid() != 1);
-    snprintf(mech, sizeof mech, "{\"ptrace\":%s,\"landlock\":%d,\"landlockRules\":%zu,\"seccomp\":%s}",
-             traced ? "true" : "false", m->landlock_fd >= 0 ? m->landlock_abi : 0, m->landlock_rules,
-             m->seccomp ? "true" : "false");
+    bool landlock = m->landlock_fd >= 0 || m->files_landlock_fd >= 0;
+    int n = snprintf(mech, sizeof mech, "{\"ptrace\":%s,\"landlock\":%d,\"landlockRules\":%zu,\"seccomp\":%s",
+                     traced ? "true" : "false", landlock ? m->landlock_abi : 0,
+                     m->landlock_rules + m->files_landlock_rules, m->seccomp ? "true" : "false");
+    if (m->files && n > 0 && (size_t)n < sizeof mech)
+        n += snprintf(mech + n, sizeof mech - (size_t)n, ",\"files\":\"%s\"", m->files);
+    if (n > 0 && (size_t)n < sizeof mech - 1)
+        snprintf(mech + n, sizeof mech - (size_t)n, "}");
     event_raw(&e, "mechanisms", mech);
     event_str_array(&e, "notEnforced", p->not_enforced, p->n_not_enforced);
     event_emit(&e);
@@ -257,9 +291,11 @@ static int print_policy_summary(const struct policy *p, const char *digest)
     return 0;
 }
 
-static int finish(int code, struct exec_rules *rules, struct policy *policy)
+static int finish(int code, struct ready_rules *rules, struct policy *policy)
 {
-    rules_free(rules);
+    rules_free(&rules->exec);
+    file_rules_free(&rules->files);
+    net_rules_free(&rules->net);
     policy_free(policy);
     return code;
 }
@@ -268,7 +304,7 @@ int main(int argc, char **argv)
 {
     struct options o;
     struct policy policy;
-    struct exec_rules rules;
+    struct ready_rules rules;
     struct mechanisms mech;
     char digest[65];
     sigset_t forward, original;
@@ -297,11 +333,14 @@ int main(int argc, char **argv)
         policy_free(&policy);
         return 0;
     }
-    if (rules_build(&policy, &rules) < 0) {
-        log_msg("out of memory building the exec rules");
+    memset(&rules, 0, sizeof rules);
+    if (rules_build(&policy, &rules.exec) < 0 || file_rules_build(&policy, &rules.files) < 0 ||
+        net_rules_build(&policy, &rules.net) < 0) {
+        log_msg("out of memory building the rules");
         return finish(1, &rules, &policy);
     }
-    bool enforce = policy.mode == POLICY_ENFORCE && !rules_empty(&rules);
+    bool audit = policy.mode == POLICY_AUDIT;
+    bool enforce = !audit && !rules_empty(&rules.exec);
     protections_start_clock();
 
     /* 3. where events go */
@@ -315,21 +354,24 @@ int main(int argc, char **argv)
     block_signals(&forward, &original);
 
     /* 5. a command the policy forbids is not started at all */
-    if (enforce && precheck_blocked(&rules, o.argv)) {
+    if (enforce && precheck_blocked(&rules.exec, o.argv)) {
         events_flush(1000);
         return finish(126, &rules, &policy);
     }
 
     /* 6. kernel-side mechanisms, then the child, attached before it can exec */
-    if (choose_mechanisms(&o, &rules, enforce, &mech) < 0)
+    if (choose_mechanisms(&o, &rules, enforce, audit, &mech) < 0)
         return finish(1, &rules, &policy);
-    struct spawn_plan plan = {o.argv, mech.landlock_fd, mech.seccomp, policy.self_protection_off, original};
+    struct spawn_plan plan = {o.argv,    mech.landlock_fd, mech.files_landlock_fd, mech.seccomp,
+                              mech.needs, policy.self_protection_off, original};
     int gate;
     pid_t app = spawn_start(&plan, &gate);
     if (app < 0)
         return finish(1, &rules, &policy);
     if (mech.landlock_fd >= 0)
         close(mech.landlock_fd);
+    if (mech.files_landlock_fd >= 0)
+        close(mech.files_landlock_fd);
     bool traced = true;
     int err = trace_seize(app);
     if (err < 0) {
@@ -353,7 +395,8 @@ int main(int argc, char **argv)
     spawn_release(gate, true);
 
     /* 7. follow everything until the application's main process ends */
-    struct tracer t = {&rules, policy.mode == POLICY_AUDIT, enforce, mech.follow_forks && traced, traced, app};
+    struct tracer t = {&rules.exec, audit, enforce, mech.follow_forks && traced, traced, app,
+                       {&rules.files, &rules.net, audit}};
     int code = trace_run(&t, &forward);
 
     /* 8. exit with the application's status */

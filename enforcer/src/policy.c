@@ -25,12 +25,12 @@ static const struct key_spec keys[] = {
     {"exec.fileless", V_TRISTATE, false, true},
     {"exec.loader", V_TRISTATE, false, true},
     {"exec.reverseShell", V_TRISTATE, false, true},
-    {"files.readOnly", V_GLOB, true, false},
-    {"files.watch", V_GLOB, true, false},
-    {"network.connect.deny", V_CIDR_PORTS, true, false},
-    {"network.connect.allow", V_CIDR_PORTS, true, false},
-    {"network.connect.exception", V_EXCEPTION, true, false},
-    {"network.listen.allow", V_PORTS, true, false},
+    {"files.readOnly", V_GLOB, true, true},
+    {"files.watch", V_GLOB, true, true},
+    {"network.connect.deny", V_CIDR_PORTS, true, true},
+    {"network.connect.allow", V_CIDR_PORTS, true, true},
+    {"network.connect.exception", V_EXCEPTION, true, true},
+    {"network.listen.allow", V_PORTS, true, true},
     {"selfProtection", V_ONOFF, false, true},
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
@@ -206,6 +206,18 @@ static int apply(struct policy *p, const struct key_spec *k, const char *v)
         return add_rule(&p->allow, &p->n_allow, v);
     else if (!strcmp(k->key, "exec.deny"))
         return add_rule(&p->deny, &p->n_deny, v);
+    else if (!strcmp(k->key, "files.readOnly"))
+        return add_rule(&p->read_only, &p->n_read_only, v);
+    else if (!strcmp(k->key, "files.watch"))
+        return add_rule(&p->watch, &p->n_watch, v);
+    else if (!strcmp(k->key, "network.connect.deny"))
+        return add_rule(&p->connect_deny, &p->n_connect_deny, v);
+    else if (!strcmp(k->key, "network.connect.allow"))
+        return add_rule(&p->connect_allow, &p->n_connect_allow, v);
+    else if (!strcmp(k->key, "network.connect.exception"))
+        return add_rule(&p->connect_exception, &p->n_connect_exception, v);
+    else if (!strcmp(k->key, "network.listen.allow"))
+        return add_rule(&p->listen_allow, &p->n_listen_allow, v);
     else if (!strcmp(k->key, "selfProtection"))
         p->self_protection_off = !strcmp(v, "off");
     else if (k->kind == V_TRISTATE) {
@@ -332,14 +344,23 @@ bad:
     return -1;
 }
 
+static void free_rules(struct policy_rule *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(list[i].glob);
+    free(list);
+}
+
 void policy_free(struct policy *p)
 {
-    for (size_t i = 0; i < p->n_allow; i++)
-        free(p->allow[i].glob);
-    for (size_t i = 0; i < p->n_deny; i++)
-        free(p->deny[i].glob);
-    free(p->allow);
-    free(p->deny);
+    free_rules(p->allow, p->n_allow);
+    free_rules(p->deny, p->n_deny);
+    free_rules(p->read_only, p->n_read_only);
+    free_rules(p->watch, p->n_watch);
+    free_rules(p->connect_deny, p->n_connect_deny);
+    free_rules(p->connect_allow, p->n_connect_allow);
+    free_rules(p->connect_exception, p->n_connect_exception);
+    free_rules(p->listen_allow, p->n_listen_allow);
     free(p->name);
     memset(p, 0, sizeof *p);
 }

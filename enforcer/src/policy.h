@@ -26,6 +26,9 @@ struct policy {
     struct policy_rule *deny;
     size_t n_deny;
     enum policy_action drift, fileless, loader, reverse_shell;
+    /* files.* and network.* values as written (validated; parsed by filerules.c / netrules.c) */
+    struct policy_rule *read_only, *watch, *connect_deny, *connect_allow, *connect_exception, *listen_allow;
+    size_t n_read_only, n_watch, n_connect_deny, n_connect_allow, n_connect_exception, n_listen_allow;
     bool self_protection_off; /* selfProtection off: the application keeps CAP_SYS_PTRACE */
     /* keys present in the policy that this enforcer accepts but does not enforce yet */
     const char *not_enforced[16];

@@ -1,34 +1,64 @@
 #include "seccomp.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <stddef.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 
 #include "arch.h"
 
 #ifndef CLONE_UNTRACED
 #define CLONE_UNTRACED 0x00800000
 #endif
+#ifndef __O_TMPFILE
+#define __O_TMPFILE 020000000
+#endif
+#ifndef MSG_FASTOPEN
+#define MSG_FASTOPEN 0x20000000
+#endif
+#ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
+#define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
+#endif
 
-/* Generated program, for every syscall ABI of this architecture (native, x32, compat):
+/* Generated program:
  *
  *   switch (arch) {
- *   case ABI.audit_arch:
- *       if (nr == ABI.clone3 + bias) return ERRNO(ENOSYS);   // flags in memory: BPF cannot see them
- *       if (nr == ABI.clone + bias)
- *           return (args[flags] & CLONE_UNTRACED) ? ERRNO(EPERM) : ALLOW;
- *       ...next ABI with the same audit arch...
+ *   case native (and x32, same audit arch):
+ *       if (traces && nr >= X32 bit) return ERRNO(ENOSYS);        // x32: not checked, so refused
+ *       for each ABI of this arch:
+ *           if (nr == clone3) return ERRNO(ENOSYS);               // flags in memory
+ *           if (nr == clone) return flags & CLONE_UNTRACED ? ERRNO(EPERM) : ALLOW;
+ *       // only with file or network checks (traces):
+ *       if (nr == seccomp) return op == SET_MODE_FILTER && flags & NEW_LISTENER ? ERRNO(EPERM) : ALLOW;
+ *       if (nr == io_uring_setup) return ERRNO(ENOSYS);          // io_uring bypasses syscall checks
+ *       // files:
+ *       if (nr == openat/open) return flags & WRITE ? TRACE : ALLOW;  // read-only opens never stop
+ *       if (nr == creat) return TRACE;
+ *       if (nr == openat2 || nr == setxattrat || nr == removexattrat) return ERRNO(ENOSYS);
+ *       if (nr == open_by_handle_at) return flags & WRITE ? ERRNO(EPERM) : ALLOW;
+ *       if (nr == unlink, rename, chmod, ... every call that changes a path) return TRACE;
+ *       // connect rules:
+ *       if (nr == connect) return TRACE;
+ *       if (nr == sendto) return flags & MSG_FASTOPEN ? ERRNO(EOPNOTSUPP) : addr ? TRACE : ALLOW;
+ *       if (nr == sendmsg/sendmmsg) return flags & MSG_FASTOPEN ? ERRNO(EOPNOTSUPP) : TRACE;
+ *       // listen rules:
+ *       if (nr == listen || nr == bind) return TRACE;
  *       return ALLOW;
+ *   case other arches (i386, AArch32):
+ *       traces ? return ERRNO(ENOSYS) : the clone checks as above;
  *   }
  *   return ALLOW;
  *
- * No SECCOMP_RET_TRACE anywhere: exec is decided at PTRACE_EVENT_EXEC, so the filter
- * never stops a process; its only cost is running it on each syscall.
+ * Every TRACE carries SECCOMP_TAG | SC_*. Blocks are tested on nr before any
+ * argument is loaded, so the kernel's per-syscall cache still skips the filter
+ * for the calls that are always allowed (read, write, ...).
  */
-#define MAX_INSNS 128
+#define MAX_INSNS 512
+#define OPEN_WRITE_FLAGS (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | __O_TMPFILE)
 
 struct prog {
     struct sock_filter insn[MAX_INSNS];
@@ -41,18 +71,138 @@ static void emit(struct prog *p, struct sock_filter f)
         p->insn[p->n++] = f;
 }
 
-static unsigned short abis_of(uint32_t audit_arch)
+#define STMT(code, k) emit(p, (struct sock_filter)BPF_STMT(code, k))
+#define JUMP(code, k, jt, jf) emit(p, (struct sock_filter)BPF_JUMP(code, k, jt, jf))
+
+static uint32_t arg_lo(int i)
 {
-    unsigned short n = 0;
-    for (size_t i = 0; i < arch_abi_count; i++)
-        n += arch_abis[i].audit_arch == audit_arch;
-    return n;
+    return (uint32_t)(offsetof(struct seccomp_data, args) + 8 * (size_t)i);
 }
 
-int seccomp_install_escape_filter(void)
+static uint32_t trace(int sc)
 {
-    struct prog p = {.n = 0};
-    emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
+    return SECCOMP_RET_TRACE | SECCOMP_TAG | (uint32_t)sc;
+}
+
+static bool has(int sc)
+{
+    return arch_native_nr[sc] >= 0;
+}
+
+static uint32_t nr(int sc)
+{
+    return (uint32_t)arch_native_nr[sc];
+}
+
+/* if (nr == sc) return ret; */
+static void on_nr_return(struct prog *p, int sc, uint32_t ret)
+{
+    if (!has(sc))
+        return;
+    JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr(sc), 0, 1);
+    STMT(BPF_RET | BPF_K, ret);
+}
+
+/* if (nr == sc) return args[arg] & mask ? if_set : if_clear; (low word: the flags fit in it) */
+static void on_flags_else(struct prog *p, int sc, int arg, uint32_t mask, uint32_t if_set, uint32_t if_clear)
+{
+    if (!has(sc))
+        return;
+    JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr(sc), 0, 4);
+    STMT(BPF_LD | BPF_W | BPF_ABS, arg_lo(arg));
+    JUMP(BPF_JMP | BPF_JSET | BPF_K, mask, 0, 1);
+    STMT(BPF_RET | BPF_K, if_set);
+    STMT(BPF_RET | BPF_K, if_clear);
+}
+
+static void on_flags(struct prog *p, int sc, int arg, uint32_t mask, uint32_t ret)
+{
+    on_flags_else(p, sc, arg, mask, ret, SECCOMP_RET_ALLOW);
+}
+
+static void clone_checks(struct prog *p, const struct arch_abi *a)
+{
+    JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)a->nr_clone3 + a->nr_bias, 0, 1);
+    STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+    JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)a->nr_clone + a->nr_bias, 0, 4);
+    STMT(BPF_LD | BPF_W | BPF_ABS, arg_lo(a->clone_flags_arg)); /* low word (little endian) */
+    JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_UNTRACED, 0, 1);
+    STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+    STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+}
+
+static void file_checks(struct prog *p)
+{
+    static const int path_calls[] = {
+        SC_TRUNCATE, SC_FTRUNCATE, SC_UNLINK, SC_UNLINKAT, SC_RMDIR, SC_RENAME, SC_RENAMEAT, SC_RENAMEAT2,
+        SC_LINK, SC_LINKAT, SC_SYMLINK, SC_SYMLINKAT, SC_CHMOD, SC_FCHMOD, SC_FCHMODAT, SC_FCHMODAT2,
+        SC_CHOWN, SC_FCHOWN, SC_LCHOWN, SC_FCHOWNAT, SC_UTIME, SC_UTIMES, SC_UTIMENSAT, SC_FUTIMESAT,
+        SC_MKNOD, SC_MKNODAT, SC_MKDIR, SC_MKDIRAT, SC_SETXATTR, SC_LSETXATTR, SC_FSETXATTR,
+        SC_REMOVEXATTR, SC_LREMOVEXATTR, SC_FREMOVEXATTR,
+    };
+    on_flags(p, SC_OPENAT, 2, OPEN_WRITE_FLAGS, trace(SC_OPENAT));
+    on_flags(p, SC_OPEN, 1, OPEN_WRITE_FLAGS, trace(SC_OPEN));
+    on_nr_return(p, SC_CREAT, trace(SC_CREAT));
+    on_nr_return(p, SC_OPENAT2, SECCOMP_RET_ERRNO | ENOSYS);
+    on_nr_return(p, SC_SETXATTRAT, SECCOMP_RET_ERRNO | ENOSYS);
+    on_nr_return(p, SC_REMOVEXATTRAT, SECCOMP_RET_ERRNO | ENOSYS);
+    on_flags(p, SC_OPEN_BY_HANDLE_AT, 2, OPEN_WRITE_FLAGS, SECCOMP_RET_ERRNO | EPERM);
+    for (size_t i = 0; i < sizeof path_calls / sizeof path_calls[0]; i++)
+        on_nr_return(p, path_calls[i], trace(path_calls[i]));
+}
+
+static void connect_checks(struct prog *p)
+{
+    on_nr_return(p, SC_CONNECT, trace(SC_CONNECT));
+    /* sendto(fd, buf, len, flags, addr, addrlen): only with an address */
+    JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr(SC_SENDTO), 0, 9);
+    STMT(BPF_LD | BPF_W | BPF_ABS, arg_lo(3));
+    JUMP(BPF_JMP | BPF_JSET | BPF_K, MSG_FASTOPEN, 0, 1);
+    STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EOPNOTSUPP);
+    STMT(BPF_LD | BPF_W | BPF_ABS, arg_lo(4));
+    JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2);
+    STMT(BPF_LD | BPF_W | BPF_ABS, arg_lo(4) + 4);
+    JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
+    STMT(BPF_RET | BPF_K, trace(SC_SENDTO));
+    STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    /* sendmsg(fd, msg, flags), sendmmsg(fd, vec, vlen, flags): the address is in memory */
+    on_flags_else(p, SC_SENDMSG, 2, MSG_FASTOPEN, SECCOMP_RET_ERRNO | EOPNOTSUPP, trace(SC_SENDMSG));
+    on_flags_else(p, SC_SENDMMSG, 3, MSG_FASTOPEN, SECCOMP_RET_ERRNO | EOPNOTSUPP, trace(SC_SENDMMSG));
+}
+
+static void native_checks(struct prog *p, const struct filter_needs *n)
+{
+    /* seccomp(SECCOMP_SET_MODE_FILTER, flags & NEW_LISTENER): a USER_NOTIF filter
+     * of the application's own would outrank our RET_TRACE (anchors §2 row 9) */
+    JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr(SC_SECCOMP), 0, 6);
+    STMT(BPF_LD | BPF_W | BPF_ABS, arg_lo(0));
+    JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_SET_MODE_FILTER, 0, 3);
+    STMT(BPF_LD | BPF_W | BPF_ABS, arg_lo(1));
+    JUMP(BPF_JMP | BPF_JSET | BPF_K, SECCOMP_FILTER_FLAG_NEW_LISTENER, 0, 1);
+    STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+    STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    on_nr_return(p, SC_IO_URING_SETUP, SECCOMP_RET_ERRNO | ENOSYS);
+    if (n->files)
+        file_checks(p);
+    if (n->connect)
+        connect_checks(p);
+    if (n->listen) {
+        on_nr_return(p, SC_LISTEN, trace(SC_LISTEN));
+        on_nr_return(p, SC_BIND, trace(SC_BIND));
+    }
+}
+
+bool filter_traces(const struct filter_needs *n)
+{
+    return n->files || n->connect || n->listen;
+}
+
+int seccomp_install_filter(const struct filter_needs *n)
+{
+    struct prog prog_buf = {.n = 0};
+    struct prog *p = &prog_buf;
+    bool traces = filter_traces(n);
+    STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
     for (size_t i = 0; i < arch_abi_count; i++) {
         uint32_t arch = arch_abis[i].audit_arch;
         bool first = true;
@@ -60,30 +210,41 @@ int seccomp_install_escape_filter(void)
             first &= arch_abis[k].audit_arch != arch;
         if (!first)
             continue;
-        /* block: LD nr, 7 per ABI, RET ALLOW */
-        unsigned short block = (unsigned short)(1 + 7 * abis_of(arch) + 1);
-        emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 0, (unsigned char)block));
-        emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
+        bool native = arch == arch_abis[0].audit_arch;
+        if (!native && traces) {
+            /* another ABI's numbers are not checked: refuse all of its calls */
+            JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 0, 1);
+            STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+            continue;
+        }
+        /* the block's length is known only once emitted: patch the jump after */
+        unsigned short jump_at = p->n;
+        JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 0, 0);
+        STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
         for (size_t k = 0; k < arch_abi_count; k++) {
             const struct arch_abi *a = &arch_abis[k];
             if (a->audit_arch != arch)
                 continue;
-            uint32_t flags_off = (uint32_t)(offsetof(struct seccomp_data, args) + 8 * (size_t)a->clone_flags_arg);
-            emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)a->nr_clone3 + a->nr_bias, 0, 1));
-            emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS));
-            emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)a->nr_clone + a->nr_bias, 0, 4));
-            emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, flags_off)); /* low word (little endian) */
-            emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_UNTRACED, 0, 1));
-            emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
-            emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+            if (a->nr_bias && traces) {
+                JUMP(BPF_JMP | BPF_JGE | BPF_K, a->nr_bias, 0, 1);
+                STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+            } else {
+                clone_checks(p, a);
+            }
         }
-        emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+        if (native && traces)
+            native_checks(p, n);
+        STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        unsigned block = (unsigned)(p->n - jump_at - 1);
+        if (block > 255)
+            return -E2BIG;
+        p->insn[jump_at].jf = (unsigned char)block;
     }
-    emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
-    if (p.n >= MAX_INSNS)
+    STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    if (p->n >= MAX_INSNS)
         return -E2BIG;
-    struct sock_fprog prog = {p.n, p.insn};
-    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+    struct sock_fprog fprog = {p->n, p->insn};
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog) < 0)
         return -errno;
     return 0;
 }

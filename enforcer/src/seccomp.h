@@ -1,9 +1,25 @@
-/* The seccomp filter used where Landlock is missing: it closes the routes out
- * of the traced tree without any trace stop (errno returns only). */
+/* The seccomp filter, generated from what the policy needs: the escape routes
+ * out of the traced tree are closed with errno returns (no trace stop), and only
+ * the file and network checks the policy has add SECCOMP_RET_TRACE, narrowed in
+ * BPF to the calls whose register arguments cannot settle the question. */
 #ifndef VIGIL_SECCOMP_H
 #define VIGIL_SECCOMP_H
 
+#include <stdbool.h>
+
+/* RET_TRACE data: SECCOMP_TAG | SC_* (arch.h). */
+#define SECCOMP_TAG 0x5600u
+#define SECCOMP_TAG_MASK 0xff00u
+
+struct filter_needs {
+    bool files;   /* files.readOnly / files.watch: writes to paths */
+    bool connect; /* network.connect.*: destinations */
+    bool listen;  /* network.listen.allow: ports */
+};
+
+bool filter_traces(const struct filter_needs *n);
+
 /* In the child, after PR_SET_NO_NEW_PRIVS. 0 or -errno. */
-int seccomp_install_escape_filter(void);
+int seccomp_install_filter(const struct filter_needs *n);
 
 #endif

@@ -57,7 +57,7 @@ static void child(const struct spawn_plan *plan, int gate_rd, pid_t parent)
         prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE, 0, 0, 0);
     }
 
-    if (plan->landlock_fd >= 0 || plan->seccomp) {
+    if (plan->landlock_fd >= 0 || plan->files_landlock_fd >= 0 || plan->seccomp) {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
             child_fail("prctl(PR_SET_NO_NEW_PRIVS)", errno);
     }
@@ -67,8 +67,14 @@ static void child(const struct spawn_plan *plan, int gate_rd, pid_t parent)
             child_fail("landlock_restrict_self", -err);
         close(plan->landlock_fd);
     }
+    if (plan->files_landlock_fd >= 0) {
+        int err = landlock_enter(plan->files_landlock_fd);
+        if (err < 0)
+            child_fail("landlock_restrict_self (files)", -err);
+        close(plan->files_landlock_fd);
+    }
     if (plan->seccomp) {
-        int err = seccomp_install_escape_filter();
+        int err = seccomp_install_filter(&plan->needs);
         if (err < 0)
             child_fail("installing the seccomp filter", -err);
     }

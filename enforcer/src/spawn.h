@@ -7,10 +7,14 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "seccomp.h"
+
 struct spawn_plan {
     char *const *argv;      /* the command, argv[0] looked up in PATH */
-    int landlock_fd;        /* -1: no Landlock */
-    bool seccomp;           /* install the escape-route filter */
+    int landlock_fd;        /* -1: no Landlock exec layer */
+    int files_landlock_fd;  /* -1: no Landlock files.readOnly layer */
+    bool seccomp;           /* install the seccomp filter */
+    struct filter_needs needs; /* what the filter must trace */
     bool keep_ptrace_cap;   /* selfProtection off: leave CAP_SYS_PTRACE to the application */
     sigset_t child_mask;    /* the signal mask the application starts with */
 };

@@ -23,6 +23,7 @@
 #include "foreign.h"
 #include "fswalk.h"
 #include "log.h"
+#include "pending.h"
 #include "procinfo.h"
 #include "protections.h"
 
@@ -37,6 +38,7 @@
  * because libc headers disagree on whether they provide it. */
 #define SYSCALL_INFO_ENTRY 1
 #define SYSCALL_INFO_EXIT 2
+#define SYSCALL_INFO_SECCOMP 3
 struct syscall_info {
     uint8_t op;
     uint8_t pad[3];
@@ -62,7 +64,7 @@ struct syscall_info {
 
 #define SEIZE_OPTIONS                                                                                          \
     (PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |                 \
-     PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC)
+     PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESECCOMP)
 
 int trace_seize(pid_t pid)
 {
@@ -327,11 +329,59 @@ static void report_refused_exec(struct tracer *t, pid_t pid, struct follow *f, l
     event_emit(&e);
 }
 
+/* A seccomp stop (SECCOMP_RET_TRACE): one of the file or network checks the
+ * filter asked for. The call is judged by its number, not by the RET_TRACE
+ * data: a filter of the application's own, installed later, would win a tie
+ * between two RET_TRACE and could hide our tag. Any other call (a RET_TRACE of
+ * the application's filter) is simply resumed. */
+static void on_seccomp(struct tracer *t, pid_t pid)
+{
+    struct syscall_info info;
+    if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof info, &info) <= 0 || info.op != SYSCALL_INFO_SECCOMP) {
+        resume(pid, 0);
+        return;
+    }
+    int sc = arch_sc_of(info.arch, info.seccomp.nr);
+    struct check_outcome out = {0};
+    if (sc >= 0 && t->checks.files && !file_rules_empty(t->checks.files))
+        file_check_entry(&t->checks, pid, sc, info.seccomp.args, &out);
+    if (sc >= 0 && !out.deny && t->checks.net)
+        net_check_entry(&t->checks, pid, sc, info.seccomp.args, &out);
+    if (!out.deny && !out.verify) {
+        resume(pid, 0);
+        return;
+    }
+    struct pending p = {pid, out.deny ? PENDING_DENY : out.kind, out.deny, out.fd, sc};
+    if (!pending_put(&p) && !out.deny)
+        p.err = out.deny = EPERM; /* no room to verify the result: refuse */
+    if (out.deny && arch_deny_syscall(pid, out.deny) < 0 && errno != ESRCH) {
+        log_errno("cannot refuse a system call of process %d", (int)pid);
+        kill(pid, SIGKILL);
+    }
+    if (ptrace(PTRACE_SYSCALL, pid, 0, 0) < 0 && errno != ESRCH)
+        log_errno("cannot resume process %d", (int)pid);
+}
+
+/* The exit stop of a call on_seccomp kept an eye on. */
+static void on_checked_exit(struct tracer *t, pid_t pid, const struct pending *p, long rval)
+{
+    long set = rval;
+    bool change = p->kind == PENDING_DENY ? (set = -p->err, true) : net_check_exit(&t->checks, pid, p, rval, &set);
+    if (change && arch_set_return(pid, set) < 0 && errno != ESRCH) {
+        log_errno("cannot set the result of a system call of process %d", (int)pid);
+        kill(pid, SIGKILL);
+    }
+}
+
 static void on_syscall_stop(struct tracer *t, pid_t pid)
 {
-    struct follow *f = follow_find(pid, false);
     struct syscall_info info;
-    if (!f || ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof info, &info) <= 0) {
+    bool have_info = ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof info, &info) > 0;
+    struct pending p;
+    if (have_info && info.op == SYSCALL_INFO_EXIT && pending_take(pid, &p))
+        on_checked_exit(t, pid, &p, (long)info.exit.rval);
+    struct follow *f = follow_find(pid, false);
+    if (!f || !have_info) {
         follow_drop(pid);
         resume(pid, 0);
         return;
@@ -387,6 +437,9 @@ static void on_stop(struct tracer *t, pid_t pid, int status)
     case PTRACE_EVENT_EXEC:
         on_exec(t, pid);
         return;
+    case PTRACE_EVENT_SECCOMP:
+        on_seccomp(t, pid);
+        return;
     case PTRACE_EVENT_STOP:
         if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
             /* group-stop: stay stopped (job control works) but keep listening */
@@ -396,7 +449,7 @@ static void on_stop(struct tracer *t, pid_t pid, int status)
             on_new_task(t, pid);
         }
         return;
-    default: /* fork/vfork/clone events, foreign seccomp stops: nothing to decide */
+    default: /* fork/vfork/clone events: nothing to decide */
         resume(pid, 0);
         return;
     }
@@ -488,6 +541,7 @@ int trace_run(struct tracer *t, const sigset_t *forward)
             on_stop(t, pid, status);
         } else if (WIFEXITED(status) || WIFSIGNALED(status)) {
             follow_drop(pid);
+            pending_drop(pid);
             if (pid == t->main_pid) {
                 arm_timer(0);
                 return exit_code(status);

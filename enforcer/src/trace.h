@@ -7,9 +7,10 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "checks.h"
 #include "rules.h"
 
-#define TRACE_OPTIONS_DESC "exitkill|tracesysgood|tracefork|tracevfork|traceclone|traceexec"
+#define TRACE_OPTIONS_DESC "exitkill|tracesysgood|tracefork|tracevfork|traceclone|traceexec|traceseccomp"
 
 struct tracer {
     const struct exec_rules *rules;
@@ -18,6 +19,7 @@ struct tracer {
     bool follow_forks;    /* report exec refusals taken by the kernel (Landlock) */
     bool traced;          /* false in fail-open mode: plain init, no ptrace */
     pid_t main_pid;
+    struct checks checks; /* file and network rules, judged at seccomp stops */
 };
 
 /* PTRACE_SEIZE the (not yet started) main process with our options. 0 or -errno. */

@@ -1,0 +1,35 @@
+/* The file and network checks taken at seccomp stops (filecheck.c, netcheck.c):
+ * what the tracer must do with the stopped system call. */
+#ifndef VIGIL_CHECKS_H
+#define VIGIL_CHECKS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "filerules.h"
+#include "netrules.h"
+#include "pending.h"
+
+struct checks {
+    const struct file_rules *files;
+    const struct net_rules *net;
+    bool audit;
+};
+
+struct check_outcome {
+    int deny;               /* errno the call must return without running; 0: let it run */
+    bool verify;            /* stop at its exit too (kind, fd) */
+    enum pending_kind kind;
+    int fd;
+};
+
+/* At the seccomp stop of call sc (SC_*) of task tid. */
+void file_check_entry(const struct checks *c, pid_t tid, int sc, const uint64_t args[6], struct check_outcome *out);
+void net_check_entry(const struct checks *c, pid_t tid, int sc, const uint64_t args[6], struct check_outcome *out);
+
+/* At the exit stop of a call net_check_entry asked to verify: returns true and
+ * sets *rval when the call must return something else (-EPERM). */
+bool net_check_exit(const struct checks *c, pid_t tid, const struct pending *p, long rval_in, long *rval);
+
+#endif

@@ -1,0 +1,122 @@
+/* The Landlock layer of files.readOnly: write access (write, truncate, create,
+ * remove, rename, link) is granted everywhere except beneath read-only paths, so
+ * the kernel refuses those writes for every process, with no race on a path
+ * string. Rules attach to inodes: renaming a parent does not escape them. */
+#include "landlock.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/landlock.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fswalk.h"
+#include "log.h"
+
+/* ABI 3 (Linux 6.2); older headers lack it */
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
+#endif
+#ifndef __NR_landlock_create_ruleset
+#define __NR_landlock_create_ruleset 444
+#define __NR_landlock_add_rule 445
+#endif
+
+#define FILE_RIGHTS (LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE)
+#define DIR_RIGHTS                                                                                             \
+    (FILE_RIGHTS | LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_MAKE_CHAR | \
+     LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |                  \
+     LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM |                 \
+     LANDLOCK_ACCESS_FS_REFER)
+
+struct files_build {
+    const struct file_rules *r;
+    int ruleset;
+    size_t rules, entries;
+    bool failed;
+};
+
+static void grant(struct files_build *b, int dirfd, const char *name, uint64_t rights)
+{
+    if (b->failed)
+        return;
+    if (b->rules >= LANDLOCK_MAX_RULES) {
+        log_msg("Landlock: files.readOnly needs more than %d rules", LANDLOCK_MAX_RULES);
+        b->failed = true;
+        return;
+    }
+    int fd = openat(dirfd, name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return;
+    struct landlock_path_beneath_attr attr = {.allowed_access = rights, .parent_fd = fd};
+    if (syscall(__NR_landlock_add_rule, b->ruleset, LANDLOCK_RULE_PATH_BENEATH, &attr, 0) < 0) {
+        log_errno("Landlock: cannot add a rule for %s", name);
+        b->failed = true;
+    } else {
+        b->rules++;
+    }
+    close(fd);
+}
+
+/* A directory no read-only glob reaches is granted whole; one that is read-only
+ * throughout gets nothing; in between, its other files are granted one by one
+ * and its subdirectories examined in turn. Such a directory keeps no right of
+ * its own (a grant on it would cover what is read-only below it): entries
+ * cannot be created, removed or renamed directly in it. */
+static void walk(struct files_build *b, const char *dir, int depth)
+{
+    if (b->failed || file_rules_all_below(b->r, dir))
+        return;
+    if (!file_rules_any_below(b->r, dir)) {
+        grant(b, AT_FDCWD, dir, DIR_RIGHTS);
+        return;
+    }
+    if (depth > FSWALK_MAX_DEPTH)
+        return;
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *ent;
+    char path[PATH_MAX];
+    while (!b->failed && (ent = readdir(d))) {
+        if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, "..") || !fs_join(dir, ent->d_name, path))
+            continue;
+        if (++b->entries > FSWALK_MAX_ENTRIES) {
+            log_msg("Landlock: files.readOnly needs more than %d directory entries examined", FSWALK_MAX_ENTRIES);
+            b->failed = true;
+            break;
+        }
+        struct stat st;
+        bool have_st;
+        unsigned char type = fs_entry_type(path, ent, &st, &have_st);
+        if (type == DT_DIR)
+            walk(b, path, depth + 1);
+        else if (type != DT_LNK && type != DT_UNKNOWN && !file_rules_read_only(b->r, path))
+            grant(b, dirfd(d), ent->d_name, FILE_RIGHTS);
+    }
+    closedir(d);
+}
+
+int landlock_files_build(const struct file_rules *r, size_t *n_rules)
+{
+    struct {
+        uint64_t handled_access_fs;
+    } attr = {DIR_RIGHTS};
+    int fd = (int)syscall(__NR_landlock_create_ruleset, &attr, sizeof attr, 0);
+    if (fd < 0) {
+        log_errno("Landlock: cannot create the files ruleset");
+        return -1;
+    }
+    struct files_build b = {.r = r, .ruleset = fd};
+    walk(&b, "/", 0);
+    if (b.failed) {
+        close(fd);
+        return -1;
+    }
+    *n_rules = b.rules;
+    return fd;
+}
