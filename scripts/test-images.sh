@@ -11,6 +11,12 @@
 #                               "daemon off;"]; serves /usr/share/nginx/html on 127.0.0.1:$NGINX_PORT (8080);
 #                               $APP_BACKGROUND, if set, is a shell command the app runs in the background;
 #                               /usr/bin/wget and /usr/bin/nc are busybox copies (deniable by path)
+#   vigil-test/python           the debian image + Debian's python3 (interpreter, standard library, the
+#                               libraries its modules load): a small web app, CMD ["python3", "/app/app.py"],
+#                               on 127.0.0.1:$PORT (8000): GET / says hello; GET /run?cmd=ARGV runs ARGV
+#                               (split like a shell, no shell) and answers status=N and its output — a
+#                               command-injection hole on purpose, the way an attacker makes an app exec;
+#                               SIGTERM: stops serving, exits 0
 #
 # The images hold NO enforcer: tests bind-mount dist/enforcer/linux-amd64/vigil-enforcer read-only
 # at /vigil/enforcer, as the ECS sidecar volume does.
@@ -22,7 +28,7 @@
 # script, the program sources, the Debian package versions it copies from, the debootstrap
 # tarball) and :latest. An image whose hash tag exists is not rebuilt.
 #
-# Usage: scripts/test-images.sh [--force] [NAME...]      (default: all four)
+# Usage: scripts/test-images.sh [--force] [NAME...]      (default: all)
 # Prints one line per image on stdout: NAME REF   e.g. "scratch vigil-test/scratch:h-0123456789ab"
 #
 # Environment:
@@ -36,7 +42,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SELF="$ROOT/scripts/test-images.sh"
 PROGRAMS_DIR="$ROOT/test/images/programs"
 PROGRAMS=(hello forbidden try-exec waiter)
-ALL_IMAGES=(scratch alpine-like distroless-like debian nginx)
+ALL_IMAGES=(scratch alpine-like distroless-like debian nginx python)
 
 if [[ $(id -u) -eq 0 ]]; then
   CACHE_DIR=${VIGIL_CACHE_DIR:-/var/cache/vigil}
@@ -55,18 +61,21 @@ wanted=()
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
-    -h|--help) sed -n '2,28p' "$SELF"; exit 0 ;;
-    scratch|alpine-like|distroless-like|debian|nginx) wanted+=("$arg") ;;
+    -h|--help) sed -n '2,34p' "$SELF"; exit 0 ;;
+    scratch|alpine-like|distroless-like|debian|nginx|python) wanted+=("$arg") ;;
     *) die "unknown argument: $arg (images: ${ALL_IMAGES[*]})" ;;
   esac
 done
 ((${#wanted[@]} > 0)) || wanted=("${ALL_IMAGES[@]}")
 
 # --- prerequisites -----------------------------------------------------------------------------
+# Debian's python3 as the python image copies it (the packages' files, then any library missing).
+PYTHON_PKGS=(python3-minimal python3.11-minimal libpython3.11-minimal libpython3-stdlib libpython3.11-stdlib python3)
 need_pkgs=(busybox-static musl musl-tools gcc libc6-dev)
 for img in "${wanted[@]}"; do
   [[ $img == debian ]] && need_pkgs+=(debootstrap)
   [[ $img == nginx ]] && need_pkgs+=(nginx)
+  [[ $img == python ]] && need_pkgs+=(debootstrap "${PYTHON_PKGS[@]}")
 done
 missing=()
 for pkg in "${need_pkgs[@]}"; do
@@ -320,8 +329,82 @@ SCRIPT
   finish nginx "$ref"
 }
 
+# The debian image plus Debian's python3 and a small web app (see the header).
+build_python() {
+  local tarball h ref dir f lib
+  tarball=$(debian_tarball)
+  h=$({ echo python; cat "$SELF"; cat "$tarball.sha256"; pkg_versions "${PYTHON_PKGS[@]}"; } | hash_of)
+  ref="vigil-test/python:h-$h"
+  if ((force == 0)) && image_exists "$ref"; then finish python "$ref"; return; fi
+  say "building $ref"
+  dir="$WORK/python"
+  mkdir -p "$dir"
+  tar --numeric-owner -C "$dir" -xf "$tarball"
+  # every file of the packages (documentation aside), as the packages install them
+  dpkg -L "${PYTHON_PKGS[@]}" | sort -u | while read -r f; do
+    [[ "$f" == /usr/share/doc/* || "$f" == /usr/share/man/* ]] && continue
+    if [[ -L "$f" || -f "$f" ]]; then printf '%s\n' "${f#/}"; fi
+  done | tar -C / --no-recursion -T - -cf - | tar --numeric-owner -C "$dir" -xf -
+  # libraries the interpreter and its extension modules need that minbase lacks
+  while read -r lib; do
+    [[ -e "$dir$lib" ]] || install -D -m 0644 "$(readlink -f "$lib")" "$dir$lib"
+  done < <({ ldd /usr/bin/python3.11; find /usr/lib/python3.11/lib-dynload -name '*.so' -exec ldd {} \;; } |
+    awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u)
+  chroot "$dir" /usr/bin/python3 -c 'import http.server, subprocess, shlex, ssl, sqlite3, json' ||
+    die "python3 does not start in the image"
+  mkdir -p "$dir/app"
+  cat >"$dir/app/app.py" <<'APP'
+# A small web app for Vigil's tests. GET / says hello. GET /run?cmd=ARGV runs ARGV (split like a
+# shell, but no shell) and answers "status=N" and its output: a command-injection hole on purpose,
+# the way an attacker makes an application exec something. PORT (default 8000) on 127.0.0.1.
+# SIGTERM: stop serving, exit 0.
+import http.server, os, shlex, signal, subprocess, sys, threading, urllib.parse
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        url = urllib.parse.urlparse(self.path)
+        if url.path == "/run":
+            argv = shlex.split(urllib.parse.parse_qs(url.query).get("cmd", [""])[0])
+            try:
+                r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=10)
+                body = ("status=%d\n" % r.returncode).encode() + r.stdout
+            except OSError as e:
+                body = ("error=%s\n" % e).encode()
+        elif url.path == "/":
+            body = b"hello from python\n"
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, fmt, *args):
+        print("%s %s" % (self.address_string(), fmt % args), flush=True)
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ.get("PORT", "8000"))), Handler)
+
+def stop(signum, frame):
+    print("python app: signal %d, stopping" % signum, flush=True)
+    threading.Thread(target=server.shutdown).start()
+
+signal.signal(signal.SIGTERM, stop)
+print("python app: serving on 127.0.0.1:%d" % server.server_address[1], flush=True)
+server.serve_forever()
+server.server_close()
+print("python app: stopped", flush=True)
+sys.exit(0)
+APP
+  import_dir "$dir" "$ref" --change "ENV PATH=$DEFAULT_PATH" --change "ENV PYTHONUNBUFFERED=1" \
+    --change 'WORKDIR /app' --change 'CMD ["python3", "/app/app.py"]'
+  finish python "$ref"
+}
+
 for img in "${wanted[@]}"; do
   case "$img" in
+    python) build_python ;;
     nginx) build_nginx ;;
     scratch) build_scratch ;;
     alpine-like) build_alpine_like ;;
