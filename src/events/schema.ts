@@ -1,7 +1,7 @@
 // Events written by the enforcer, schema version 1 (docs/events.md). This schema is the source of
 // truth: tests validate the enforcer's real output against it. Objects are strict for the kinds the
-// enforcer emits today (exec, lifecycle, dropped) so a misspelt field fails a test; the kinds whose
-// fields are not specified yet (file, connect, listen, self) accept extra fields.
+// enforcer emits today (exec, file, connect, listen, lifecycle, dropped) so a misspelt field fails a
+// test; the kind whose fields are not specified yet (self) accepts extra fields.
 
 import { z } from "zod";
 
@@ -64,6 +64,8 @@ export const mechanismsSchema = z.strictObject({
   seccomp: z.boolean(),
   /** How many Landlock rules (file grants) the ruleset holds, when Landlock is used. */
   landlockRules: z.number().int().nonnegative().optional(),
+  /** With files.* rules: what enforces them (a Landlock write layer where the kernel has ABI >= 3, plus the ptrace checks). */
+  files: z.enum(["landlock+ptrace", "ptrace"]).optional(),
 });
 
 export const lifecycleStartEventSchema = z.strictObject({
@@ -111,18 +113,53 @@ export const droppedEventSchema = z.strictObject({
   count: z.number().int().positive(),
 });
 
-export const fileEventSchema = z.looseObject({ ...commonFields, kind: z.literal("file"), path: z.string() });
-export const connectEventSchema = z.looseObject({
+export const fileOperationSchema = z.enum([
+  "open-write",
+  "truncate",
+  "unlink",
+  "rename",
+  "link",
+  "symlink",
+  "chmod",
+  "chown",
+  "utimes",
+  "mknod",
+  "mkdir",
+  "rmdir",
+  "xattr",
+]);
+
+/** A change to a path a files.readOnly (blocked/alert) or files.watch (allowed) rule is about. */
+export const fileEventSchema = z.strictObject({
+  ...commonFields,
+  kind: z.literal("file"),
+  /** Canonical path, resolved as the kernel resolves it for the process. */
+  path: z.string(),
+  operation: fileOperationSchema,
+  /** The glob of `rule`. */
+  pattern: z.string().nullable(),
+});
+
+/** A destination refused by network.connect.* (or let through by an exception that overrode them). */
+export const connectEventSchema = z.strictObject({
   ...commonFields,
   kind: z.literal("connect"),
   address: z.string(),
   port: z.number().int().min(0).max(65535),
+  family: z.enum(["ipv4", "ipv6"]),
+  protocol: z.enum(["tcp", "udp", "other"]),
+  syscall: z.enum(["connect", "sendto", "sendmsg", "sendmmsg"]),
+  /** The CIDR of `rule`, or null (no allow rule matched). */
+  pattern: z.string().nullable(),
 });
-export const listenEventSchema = z.looseObject({
+
+/** A port refused by network.listen.allow: listen(2), or bind(2) of a UDP socket. */
+export const listenEventSchema = z.strictObject({
   ...commonFields,
   kind: z.literal("listen"),
   address: z.string(),
   port: z.number().int().min(0).max(65535),
+  protocol: z.enum(["tcp", "udp", "other"]),
 });
 export const selfEventSchema = z.looseObject({ ...commonFields, kind: z.literal("self") });
 
@@ -138,6 +175,9 @@ export const eventSchema = z.discriminatedUnion("kind", [
 
 export type VigilEvent = z.infer<typeof eventSchema>;
 export type ExecEvent = z.infer<typeof execEventSchema>;
+export type FileEvent = z.infer<typeof fileEventSchema>;
+export type ConnectEvent = z.infer<typeof connectEventSchema>;
+export type ListenEvent = z.infer<typeof listenEventSchema>;
 export type LifecycleEvent = z.infer<typeof lifecycleEventSchema>;
 export type EventKind = z.infer<typeof eventKindSchema>;
 export type Verdict = z.infer<typeof verdictSchema>;

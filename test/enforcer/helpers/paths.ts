@@ -42,7 +42,9 @@ export type ProbeName =
   | "exit-with"
   | "kill-self"
   | "marker"
-  | "fd-exec";
+  | "fd-exec"
+  | "file-ops"
+  | "net-ops";
 
 export function probe(name: ProbeName): string {
   return path.join(PROBES_DIR, name);
