@@ -18,9 +18,8 @@
 #ifndef AT_EMPTY_PATH
 #define AT_EMPTY_PATH 0x1000
 #endif
-#ifndef __O_TMPFILE
-#define __O_TMPFILE 020000000
-#endif
+/* The kernel's __O_TMPFILE bit alone (glibc's __O_TMPFILE includes O_DIRECTORY) */
+#define O_TMPFILE_BIT 020000000
 
 /* One name a call changes: a path (relative to dirfd), or an open descriptor. */
 struct target {
@@ -71,7 +70,7 @@ static struct target with_flags(struct target t, uint64_t flags)
  * O_CREAT|O_EXCL (which fails on any existing name). O_TMPFILE creates no name. */
 static bool open_call(struct call *c, struct target t, uint64_t flags)
 {
-    if ((flags & __O_TMPFILE) == __O_TMPFILE)
+    if (flags & O_TMPFILE_BIT)
         return false;
     t.follow = !(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL));
     c->op = "open-write";
