@@ -161,7 +161,8 @@ describe.each(SCENARIOS)("seed scenario: $title", (s) => {
       const page = await httpGetWithRetry(port, () => alive);
       expect(page.status).toBe(200);
       expect(page.body).toContain("hello from nginx");
-      await vigil.waitFor((out) => containerLines(out, "app").includes("wget-status=126"), 30_000);
+      // stdout and stderr are separate streams: wait for the status line and the event both.
+      await vigil.waitFor((out, err) => containerLines(out, "app").includes("wget-status=126") && eventsOf(err, "app").some((e) => e["verdict"] === "blocked"), 30_000);
       if (s.logRouter) await vigil.waitFor((out) => containerLines(out, "log_router").includes("log router up"), 30_000);
     } catch (error) {
       vigil.child.kill("SIGTERM");
