@@ -34,6 +34,13 @@ Usage:
   vigil protect ecs --from FAMILY[:REV] [--register] [--region R] [--endpoint-url URL] [options above]
                                               read the task definition from ECS; --register registers the protected revision
   vigil unprotect ecs INPUT [-o OUT] [--diff]  undo vigil protect exactly
+  vigil protect image SOURCE DEST             the image plus one layer with the enforcer, its entry point wrapped; prints the digest
+      --policy FILE, --ca FILE   build a policy (/vigil/policy) or CA bundle (/vigil/ca.pem) in
+      --strict             refuse an index with platforms that have no enforcer (default: kept unprotected, warned)
+                           SOURCE/DEST: REGISTRY/REPO:TAG, oci:DIR[:NAME], docker-archive:FILE[:NAME:TAG]
+  vigil unprotect image SOURCE DEST           give back the original image (same digests)
+  vigil protect dockerfile [FILE] [-o OUT]    the final stage copies /vigil from --sidecar-image REF and starts the enforcer first
+                                              (vigil protect dockerfile --help for its options)
   vigil sidecar build (-o FILE | --push REF)  the sidecar image (linux/amd64 + arm64, FROM scratch), no Docker needed
                                               (vigil sidecar build --help for its options)
   vigil local run TASKDEF                     run an ECS task definition on the local Docker Engine, like Fargate
