@@ -12,6 +12,7 @@ APT_PACKAGES=(
   nginx python3
   docker.io debootstrap qemu-user
   docker-registry apache2-utils openssl curl
+  chromium postgresql
 )
 
 say() { printf 'setup: %s\n' "$*"; }
