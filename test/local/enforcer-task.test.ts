@@ -66,6 +66,8 @@ it("nginx under the enforcer (volumes-from sidecar): serves on loopback, a denie
   expect(page.status).toBe(200);
   expect(page.body).toContain("hello from nginx");
   await run.waitFor("app", /wget-status=126/);
+  // the event comes on stderr, a stream of its own: it may arrive after the status line
+  await run.waitFor("app", /"verdict":"blocked"/);
   const events = run.lines.filter((l) => l.container === "app" && l.text.startsWith("{")).map((l) => JSON.parse(l.text) as Record<string, unknown>);
   expect(events.some((e) => e["kind"] === "exec" && e["verdict"] === "blocked" && e["exe"] === "/usr/bin/wget"), run.text("app")).toBe(true);
   // the task keeps serving after the blocked exec
