@@ -17,10 +17,10 @@ int landlock_abi(void);
  * ELF interpreters they need). Returns the ruleset fd, or -1 after logging why. */
 int landlock_build(const struct exec_rules *r, size_t *n_rules);
 
-/* The files.readOnly layer (ABI >= 3, for TRUNCATE): a ruleset that handles
+/* The files.readOnly layer (ABI >= 2, for REFER): a ruleset that handles
  * every write right and grants it everywhere except beneath read-only paths.
  * Returns the ruleset fd, or -1 after logging why (ptrace alone then). */
-#define LANDLOCK_FILES_MIN_ABI 3
+#define LANDLOCK_FILES_MIN_ABI 2
 int landlock_files_build(const struct file_rules *r, size_t *n_rules);
 
 /* In the child, after PR_SET_NO_NEW_PRIVS: enter the ruleset. 0 or -errno. */

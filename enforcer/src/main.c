@@ -134,7 +134,7 @@ static void block_signals(sigset_t *forward, sigset_t *original)
  * Neither is installed for exec when nothing is to be blocked (audit mode, no exec
  * rules). File and network rules add their checks to the seccomp filter (in audit
  * mode too: they report), and files.readOnly a Landlock layer where the kernel
- * has one with TRUNCATE (ABI 3). */
+ * has one with REFER (ABI 2). */
 static int choose_mechanisms(const struct options *o, const struct ready_rules *rules, bool enforce, bool audit,
                              struct mechanisms *m)
 {
