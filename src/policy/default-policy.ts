@@ -9,8 +9,7 @@ export const DEFAULT_POLICY = `# Vigil default policy (vigil policy default).
 # exec allow list, so an application nobody fully knows still starts: for a tight policy, run the
 # application in audit mode and let \`vigil policy learn\` write its allow list (see README.md).
 #
-# Enforced today: mode, every exec rule and selfProtection. files and network are compiled and
-# accepted; the enforcer lists them as not yet enforced (\`vigil policy check\` says so too).
+# Every section is enforced (docs/compiled-policy.md says how).
 apiVersion: vigil/v1
 kind: Policy
 metadata: { name: vigil-default }

@@ -54,15 +54,15 @@ export const switchSchema = oneOf(["on", "off"] as const);
 export const execSchema = z.strictObject({
   allow: globList.optional().meta({ description: "Programs that may run. Present => allowlist: anything else is blocked." }),
   deny: globList.optional().meta({ description: "Programs that may not run (and hard links to them). Wins over allow." }),
-  drift: actionSchema.optional().meta({ description: "Executables not from the image (not yet enforced)." }),
-  fileless: actionSchema.optional().meta({ description: "memfd, /proc/self/fd/N, deleted files (not yet enforced)." }),
-  loader: actionSchema.optional().meta({ description: "Running a program through ld-linux*.so directly (not yet enforced)." }),
-  reverseShell: actionSchema.optional().meta({ description: "A shell whose stdio is a network socket (not yet enforced)." }),
+  drift: actionSchema.optional().meta({ description: "Executables not from the image." }),
+  fileless: actionSchema.optional().meta({ description: "memfd, /proc/self/fd/N, deleted files." }),
+  loader: actionSchema.optional().meta({ description: "Running a program through ld-linux*.so directly." }),
+  reverseShell: actionSchema.optional().meta({ description: "A shell whose stdio is a network socket." }),
 });
 
 export const filesSchema = z.strictObject({
-  readOnly: globList.optional().meta({ description: "Paths no process may write (not yet enforced)." }),
-  watch: globList.optional().meta({ description: "Paths whose writes are allowed and reported (not yet enforced)." }),
+  readOnly: globList.optional().meta({ description: "Paths no process may write." }),
+  watch: globList.optional().meta({ description: "Paths whose writes are allowed and reported." }),
 });
 
 export const connectExceptionSchema = z.strictObject({
@@ -86,7 +86,7 @@ export const specSchema = z.strictObject({
   exec: execSchema.optional(),
   files: filesSchema.optional(),
   network: networkSchema.optional(),
-  selfProtection: switchSchema.optional().meta({ description: "Protect the enforcer itself (not yet enforced)." }),
+  selfProtection: switchSchema.optional().meta({ description: "Protect the enforcer itself." }),
 });
 
 export const policyNameSchema = z

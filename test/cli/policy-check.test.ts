@@ -16,21 +16,16 @@ describe("vigil policy check", () => {
     expect(await run(["policy", "check", file], { cwd: broken })).toEqual({ code: 2, stdout: expected, stderr: "" });
   });
 
-  test("a valid policy: warnings for what the enforcer does not enforce yet, exit 0", async () => {
+  test("a valid policy using every section: no problem, exit 0 (the enforcer enforces them all)", async () => {
     const result = await run(["policy", "check", "web.yaml"], { cwd: fixtures });
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain(
-      "web.yaml:15:5: warning: spec.files.readOnly: not yet enforced: the enforcer accepts this rule and lists it in its start event (notEnforced), but does not act on it yet\n        readOnly: [\"/etc/**\", \"/usr/**\"]\n        ^~~~~~~~\n",
-    );
-    expect(result.stdout.endsWith("5 warnings in web.yaml\n")).toBe(true);
-    expect(result.stdout).not.toContain("exec.drift");
+    expect(result).toEqual({ code: 0, stdout: "no problems in web.yaml\n", stderr: "" });
   });
 
   test("several files at once; any error makes exit 2", async () => {
     const result = await run(["policy", "check", join(fixtures, "web.yaml"), join(broken, "typos.json")]);
     expect(result.code).toBe(2);
-    expect(result.stdout).toContain("5 warnings in");
-    expect(result.stdout).toContain("9 errors and 2 warnings in");
+    expect(result.stdout).toContain("no problems in");
+    expect(result.stdout).toContain("9 errors in");
   });
 
   test("usage errors", async () => {
@@ -52,10 +47,10 @@ describe("vigil policy explain", () => {
     expect(notListed.stdout.split("\n")[0]).toBe("exec /usr/sbin/nologin: blocked by exec.allow (not in the allow list)");
   });
 
-  test("write and connect: what the policy says, marked not yet enforced", async () => {
+  test("write and connect: what the policy says, and when the enforcer checks it", async () => {
     const write = await run(["policy", "explain", policy, "--write", "/etc/hosts"]);
     expect(write.stdout).toBe(
-      'write /etc/hosts: blocked by files.readOnly[0] "/etc/**"\n  files.readOnly[0] "/etc/**" matches /etc/hosts: the path is read-only\nnot yet enforced: the enforcer accepts files.* rules but does not act on them yet; this is what the policy says\n',
+      'write /etc/hosts: blocked by files.readOnly[0] "/etc/**"\n  files.readOnly[0] "/etc/**" matches /etc/hosts: the path is read-only\nthe enforcer checks files.* rules when the system call is made (docs/compiled-policy.md)\n',
     );
     const connect = await run(["policy", "explain", policy, "--connect", "169.254.170.2:80", "--exe", "/app/server"]);
     expect(connect.stdout.split("\n")[0]).toBe('connect 169.254.170.2 port 80 from /app/server: allowed by network.connect.exceptions[0] "/app/server"');

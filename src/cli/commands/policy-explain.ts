@@ -111,6 +111,6 @@ function otherText(subject: string, a: RuleAnswer, section: string): string {
   const lines = [`${subject}: ${a.outcome} by ${ruleText(a.rule, a.pattern)}`];
   for (const note of a.notes) lines.push(`  ${note}`);
   lines.push(`  ${a.reason}`);
-  lines.push(`not yet enforced: the enforcer accepts ${section}.* rules but does not act on them yet; this is what the policy says`);
+  lines.push(`the enforcer checks ${section}.* rules when the system call is made (docs/compiled-policy.md)`);
   return `${lines.join("\n")}\n`;
 }
