@@ -50,6 +50,9 @@ Usage:
       --network none|host    none (default): the task's own localhost; host: this machine's
       --pull missing|never   pull images the engine lacks (default) or never
       --timeout SECONDS      stop the task after SECONDS (exit code 124)
+  vigil console [--db DB] [--listen ADDR]     the console: fleet, events, policies (docs/console-protocol.md)
+      --db DB              sqlite:FILE (default sqlite:vigil-console.db, created on first start) or postgres://…
+      --listen ADDR        HOST:PORT (default 127.0.0.1:8080); HTTPS with VIGIL_CONSOLE_TLS_CERT and _KEY
   vigil help                                  this text
   vigil --version                             the version
 

@@ -1,6 +1,7 @@
 // The command layer: argv in, { code, stdout, stderr } out. It never prints or exits; main.ts does.
 
 import { VIGIL_VERSION } from "../version.js";
+import { consoleCommand } from "./commands/console.js";
 import { demoCommand } from "./commands/demo.js";
 import { execCommand } from "./commands/exec.js";
 import { localCommand } from "./commands/local-run.js";
@@ -47,6 +48,8 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<CliResult> 
       return demoCommand(rest, io);
     case "local":
       return localCommand(rest, io);
+    case "console":
+      return consoleCommand(rest, io);
     case "policy": {
       const [sub, ...subRest] = rest;
       if (sub === "compile") return policyCompileCommand(subRest, io);

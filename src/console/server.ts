@@ -1,0 +1,68 @@
+// Opens the database (migrating it), builds the app, listens. Nothing else lives here.
+
+import { readFileSync } from "node:fs";
+import Fastify from "fastify";
+import type { FastifyInstance } from "fastify";
+import { consoleApp } from "./app.js";
+import type { ConsoleConfig } from "./config.js";
+import { newMetrics } from "./context.js";
+import type { Db, DbLocation } from "./db/database.js";
+import { migrate } from "./db/migrations.js";
+import { openPostgres } from "./db/postgres.js";
+import { openSqlite } from "./db/sqlite.js";
+import { adminCount, setupCode } from "./repositories/admins.js";
+
+export async function openDatabase(location: DbLocation): Promise<Db> {
+  const db = location.dialect === "sqlite" ? openSqlite(location.target) : openPostgres(location.target);
+  try {
+    await migrate(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  return db;
+}
+
+export interface BuildOptions {
+  secureCookies?: boolean;
+  pollSeconds?: number;
+  /** false (tests), or a pino destination stream for structured logs. */
+  logger?: false | NodeJS.WritableStream;
+  https?: { cert: string; key: string } | null;
+}
+
+/** The app over an open database (tests call this and use inject()). */
+export async function buildConsole(db: Db, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const logger = options.logger === undefined || options.logger === false ? false : { stream: options.logger };
+  const https = options.https ? { https: { cert: readFileSync(options.https.cert), key: readFileSync(options.https.key) } } : {};
+  const app = Fastify({ logger, bodyLimit: 1024 * 1024, trustProxy: false, ...https }) as unknown as FastifyInstance;
+  const ctx = { db, secureCookies: options.secureCookies ?? false, pollSeconds: options.pollSeconds ?? 30, metrics: newMetrics() };
+  await app.register(async (instance) => consoleApp(instance, ctx));
+  await app.ready();
+  return app;
+}
+
+export interface RunningConsole {
+  app: FastifyInstance;
+  url: string;
+  /** Stops accepting, finishes the requests in flight (no accepted event is lost), closes the database. */
+  close(): Promise<void>;
+  /** Present until the first admin exists: what first-run setup asks for. */
+  setupCode: string | null;
+}
+
+export async function startConsole(config: ConsoleConfig, logger: false | NodeJS.WritableStream): Promise<RunningConsole> {
+  const db = await openDatabase(config.db);
+  const app = await buildConsole(db, { secureCookies: config.secureCookies, pollSeconds: config.pollSeconds, logger, https: config.tls });
+  const code = (await adminCount(db)) === 0 ? await setupCode(db) : null;
+  const address = await app.listen({ host: config.listen.host, port: config.listen.port });
+  return {
+    app,
+    url: address,
+    setupCode: code,
+    close: async () => {
+      await app.close();
+      await db.close();
+    },
+  };
+}
