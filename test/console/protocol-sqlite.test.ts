@@ -1,0 +1,4 @@
+import { defineProtocolTests } from "./protocol-suite.js";
+import { sqliteConsole } from "./helpers.js";
+
+defineProtocolTests("SQLite", () => sqliteConsole());
