@@ -35,7 +35,9 @@ export interface BuildOptions {
 export async function buildConsole(db: Db, options: BuildOptions = {}): Promise<FastifyInstance> {
   const logger = options.logger === undefined || options.logger === false ? false : { stream: options.logger };
   const https = options.https ? { https: { cert: readFileSync(options.https.cert), key: readFileSync(options.https.key) } } : {};
-  const app = Fastify({ logger, bodyLimit: 1024 * 1024, trustProxy: false, ...https }) as unknown as FastifyInstance;
+  // Unknown fields are refused (400), not silently dropped: removeAdditional off.
+  const ajv = { customOptions: { removeAdditional: false, coerceTypes: "array" as const, useDefaults: true, allErrors: true } };
+  const app = Fastify({ logger, bodyLimit: 1024 * 1024, trustProxy: false, ajv, ...https }) as unknown as FastifyInstance;
   const ctx = { db, secureCookies: options.secureCookies ?? false, pollSeconds: options.pollSeconds ?? 30, metrics: newMetrics() };
   await app.register(async (instance) => consoleApp(instance, ctx));
   await app.ready();

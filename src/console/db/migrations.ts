@@ -130,10 +130,10 @@ const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
 
 /** Applies every migration not applied yet; returns the versions applied now. */
 export async function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
-  await db.run(MIGRATIONS_TABLE);
   return db.transaction(async (tx) => {
     // Replicas starting together: the second waits here until the first has committed.
     if (tx.dialect === "postgres") await tx.run("SELECT pg_advisory_xact_lock(7345001)");
+    await tx.run(MIGRATIONS_TABLE);
     const done = new Set((await tx.all<{ version: number }>("SELECT version FROM schema_migrations")).map((r) => Number(r.version)));
     const applied: number[] = [];
     for (const m of [...migrations].sort((a, b) => a.version - b.version)) {

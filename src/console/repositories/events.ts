@@ -198,7 +198,7 @@ export interface Bucket {
 export async function countBuckets(db: Db, filter: EventFilter, bucketMs: number): Promise<Bucket[]> {
   const w = where(filter);
   const rows = await db.all<{ b: number; verdict: string | null; n: number }>(
-    `SELECT (ev.time_ms / ?) * ? AS b, ev.verdict, COUNT(*) AS n FROM events ev JOIN enforcers e ON e.id = ev.enforcer_id ${w.sql}
+    `SELECT (ev.time_ms / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS b, ev.verdict, COUNT(*) AS n FROM events ev JOIN enforcers e ON e.id = ev.enforcer_id ${w.sql}
      GROUP BY 1, 2 ORDER BY 1`,
     [bucketMs, bucketMs, ...w.params],
   );
