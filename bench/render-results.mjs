@@ -140,6 +140,9 @@ function interpretation({ forkExec, dd300k, dd3m, startup, memory, machine }) {
     1e9;
   const peak = (name) => memory.rows.find((r) => r.contender === name && r.workload === 'sleep 1').peakKiB;
   return [
+    '- **the default**: `--mechanism auto` is the seccomp mechanism (exact and complete on every kernel, the same as on ' +
+      "Fargate, whose kernels have no Landlock); its figures are the seccomp rows. Landlock is opt-in " +
+      '(`--mechanism landlock`) for workloads where the per-system-call cost matters most (docs/enforcer-cli.md).',
     `- **fork+exec**: Landlock ${x(get(forkExec, 'vigil landlock').ratio)}, seccomp ${x(get(forkExec, 'vigil seccomp').ratio)}, ` +
       `no policy ${x(get(forkExec, 'vigil no policy').ratio)}, strace ${x(get(forkExec, 'strace').ratio)} of native. ` +
       'Every fork and exec is a ptrace stop; with Landlock the enforcer also follows each new process system call by ' +
@@ -154,7 +157,7 @@ function interpretation({ forkExec, dd300k, dd3m, startup, memory, machine }) {
       'there is no filter on the syscall path; with seccomp every system call runs the BPF filter. ' +
       `Landlock's +${ddExtra('vigil landlock')} ms over native at ${machine.ddCounts.small.toLocaleString('en-US')} is to be ` +
       `compared with its +${added('vigil landlock')} ms start-up; its steady-state cost is ${slopeNs('vigil landlock').toFixed(1)} ns ` +
-      `per system call (seccomp ${slopeNs('vigil seccomp').toFixed(1)} ns; the docs estimate ~50 ns). Slopes of a few ns are within noise.`,
+      `per system call (seccomp ${slopeNs('vigil seccomp').toFixed(1)} ns). Slopes of a few ns are within noise.`,
     `- **start-up**: +${added('vigil landlock')} ms (Landlock), +${added('vigil seccomp')} ms (seccomp), ` +
       `+${added('vigil no policy')} ms (no policy), +${added('tini')} ms (tini) on \`/bin/true\`. The policy's globs ` +
       `(\`/bin/*\`, \`/usr/bin/*\`, \`/usr/sbin/*\`) are expanded at start-up: here ${machine.landlockRules} Landlock ` +
