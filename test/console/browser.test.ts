@@ -109,7 +109,7 @@ describe.skipIf(!existsSync(CHROMIUM))("the console page in Chromium", () => {
 
     // Nothing the attacker wrote ran or became markup.
     expect(await page.locator("main img, main script").count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBeUndefined();
     expect(dialogs).toEqual([]);
 
     // Policies: a live error while typing, gone when fixed, then saved as version 2.

@@ -150,11 +150,12 @@ export const PAGE_JS = String.raw`"use strict";
         el("tbody", null, r.data.events.map(eventRow))));
     });
   }
-  function bucketFor() {
-    var from = filters.from ? new Date(filters.from).getTime() : Date.now() - 24 * 3600 * 1000;
+  function range() {
     var to = filters.to ? new Date(filters.to).getTime() : Date.now();
-    return Math.max(60000, Math.ceil((to - from) / 60 / 60000) * 60000);
+    var from = filters.from ? new Date(filters.from).getTime() : to - 24 * 3600 * 1000;
+    return { from: from, to: to };
   }
+  function bucketFor() { var r = range(); return Math.max(60000, Math.ceil((r.to - r.from) / 60 / 60000) * 60000); }
   function subject(ev) { return ev.path || (ev.address ? ev.address + ":" + ev.port : "") || ""; }
   function eventRow(s) {
     var ev = s.event;
@@ -172,9 +173,11 @@ export const PAGE_JS = String.raw`"use strict";
     var W = 1000, H = 120, buckets = data.buckets;
     var root = svg("svg", { "class": "chart", viewBox: "0 0 " + W + " " + (H + 20), preserveAspectRatio: "none", role: "img", "aria-label": "blocked and alert events over time" });
     if (buckets.length === 0) { var t = svg("text", { x: 10, y: 20 }); t.textContent = "no blocked or alert events in range"; root.appendChild(t); return root; }
-    var start = buckets[0].start, end = buckets[buckets.length - 1].start + data.bucketMs;
+    var r = range();
+    var start = Math.min(Math.floor(r.from / data.bucketMs) * data.bucketMs, buckets[0].start);
+    var end = Math.max(r.to, buckets[buckets.length - 1].start + data.bucketMs);
     var max = Math.max.apply(null, buckets.map(function (b) { return b.blocked + b.alert; }).concat([1]));
-    var bw = Math.max(2, W * data.bucketMs / Math.max(data.bucketMs, end - start) - 1);
+    var bw = Math.max(3, W * data.bucketMs / Math.max(data.bucketMs, end - start) - 1);
     buckets.forEach(function (b) {
       var x = (b.start - start) / (end - start) * W;
       var hb = b.blocked / max * H, ha = b.alert / max * H;
