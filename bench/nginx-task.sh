@@ -9,7 +9,10 @@
 # runs alternate between them (ROUNDS x DURATION each), so a slow period of the machine hits both.
 # Writes bench/RESULTS-nginx.md (overwritten). Bounded: every wait has a timeout; both tasks are
 # stopped with SIGTERM at the end (and on any failure), and must exit 0.
-# Environment: ROUNDS (3), DURATION (10s), CONNECTIONS (32), THREADS (1), PORT_PLAIN (18181), PORT_VIGIL (18182)
+# Environment: ROUNDS (3), DURATION (10s), CONNECTIONS (32), THREADS (1), PORT_PLAIN (18181), PORT_VIGIL (18182),
+# PROFILE: exec (default: an exec policy; writes RESULTS-nginx.md) or full (every protection on: exec rules,
+# drift/fileless/loader/reverse shell, files.readOnly and watch, network connect and listen rules; writes
+# RESULTS-nginx-full.md).
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,7 +25,12 @@ PORT_PLAIN=${PORT_PLAIN:-18181}
 PORT_VIGIL=${PORT_VIGIL:-18182}
 VIGIL="node $ROOT/dist/cli/main.js"
 ENFORCER=$ROOT/dist/enforcer/linux-amd64/vigil-enforcer
-OUT=$BENCH_DIR/RESULTS-nginx.md
+PROFILE=${PROFILE:-exec}
+case $PROFILE in
+  exec) OUT=$BENCH_DIR/RESULTS-nginx.md ;;
+  full) OUT=$BENCH_DIR/RESULTS-nginx-full.md ;;
+  *) echo "bench-nginx: PROFILE must be exec or full" >&2; exit 2 ;;
+esac
 
 die() { echo "bench-nginx: $*" >&2; exit 1; }
 log() { echo "bench-nginx: $*" >&2; }
@@ -54,6 +62,11 @@ fi
 
 # JSON-escaped: the compiled policy, one rule a line, ending with a newline.
 POLICY='vigil-policy 1\nname bench-nginx\nmode enforce\nexec.deny /usr/bin/wget\nexec.deny /usr/bin/nc*\nend\n'
+POLICY_TEXT="exec policy (deny /usr/bin/wget, /usr/bin/nc*; default mechanism)"
+if [[ $PROFILE == full ]]; then
+  POLICY='vigil-policy 1\nname bench-nginx-full\nmode enforce\nexec.deny /usr/bin/wget\nexec.deny /usr/bin/nc*\nexec.drift block\nexec.fileless block\nexec.loader block\nexec.reverseShell block\nfiles.readOnly /usr/**\nfiles.watch /etc/nginx/**\nnetwork.connect.deny 169.254.170.2/32\nnetwork.connect.deny 169.254.169.254/32\nnetwork.listen.allow '"$PORT_VIGIL"'\nselfProtection on\nend\n'
+  POLICY_TEXT="every protection on: exec deny rules, drift/fileless/loader/reverseShell block, files.readOnly /usr/**, files.watch /etc/nginx/**, connect deny 169.254.170.2 and 169.254.169.254, listen allow $PORT_VIGIL (default mechanism)"
+fi
 cat >"$TMP/plain.json" <<JSON
 { "family": "bench-plain", "containerDefinitions": [
   { "name": "web", "image": "$NGINX", "environment": [{ "name": "NGINX_PORT", "value": "$PORT_PLAIN" }] } ] }
@@ -136,7 +149,7 @@ VERDICT=$(awk -v r="$RATIO" 'BEGIN { print (r >= 97) ? "met" : "NOT met" }')
   echo "- machine: $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r); load average $LOAD_BEFORE before, $LOAD_AFTER after"
   echo "- engine: Docker $("$DOCKER" version --format '{{.Server.Version}}'), dockerd --bridge=none; tasks run by \`vigil local run --network host\`"
   echo "- nginx: Debian's $(dpkg-query -W -f='${Version}' nginx) in \`$NGINX\`, 1 worker, access log off, static index.html ($(curl -s "http://127.0.0.1:$PORT_PLAIN/" 2>/dev/null | wc -c || true) bytes)"
-  echo "- protected: volumes-from sidecar \`$SIDECAR\` (non-essential), entryPoint \`/vigil/enforcer -- /docker-entrypoint.sh\`, SYS_PTRACE, exec policy (deny /usr/bin/wget, /usr/bin/nc*; default mechanism)"
+  echo "- protected: volumes-from sidecar \`$SIDECAR\` (non-essential), entryPoint \`/vigil/enforcer -- /docker-entrypoint.sh\`, SYS_PTRACE, $POLICY_TEXT"
   echo "- load: \`wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency\` on 127.0.0.1, $ROUNDS rounds alternating between the two tasks; medians over rounds"
   echo
   echo "| task | requests/s (median) | p99 latency ms (median) |"
@@ -152,7 +165,13 @@ VERDICT=$(awk -v r="$RATIO" 'BEGIN { print (r >= 97) ? "met" : "NOT met" }')
   echo "|---|---|---|---|"
   awk '{ printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 }' "$TMP/results"
   echo
-  echo "Serving a static file does no exec, so after start-up the enforcer is idle: with the seccomp"
-  echo "mechanism each system call of nginx runs a small BPF filter (no trace stop), which is the whole cost."
+  if [[ $PROFILE == full ]]; then
+    echo "Serving a static file does no exec, opens no file for writing and makes no outgoing connection, so"
+    echo "no system call of nginx stops: each runs the generated BPF filter (read-only opens and accepted"
+    echo "connections are decided in BPF), which is the whole cost."
+  else
+    echo "Serving a static file does no exec, so after start-up the enforcer is idle: with the seccomp"
+    echo "mechanism each system call of nginx runs a small BPF filter (no trace stop), which is the whole cost."
+  fi
 } >"$OUT"
 log "wrote $OUT: protected $RATIO% of unprotected"
