@@ -199,6 +199,12 @@ describe("which containers", () => {
     ]);
   });
 
+  test('"firelensConfiguration": null (console JSON exports) does not make a container the FireLens router', () => {
+    const result = protect(taskJson([{ name: "app", image: "a", entryPoint: ["/a"], firelensConfiguration: null }]));
+    ok(result);
+    expect(result.report.containers.filter((c) => c.container === "app")).toEqual([{ task: "web", container: "app", outcome: "protected" }]);
+  });
+
   test("--container chooses exactly, agents included", () => {
     const result = protect(input, { containers: ["migrate"], images: { a: { entrypoint: ["/a"], cmd: null } } });
     const text = ok(result);

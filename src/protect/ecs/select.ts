@@ -35,7 +35,7 @@ export function selectContainers(ctx: TaskContext, names: readonly string[] | un
     const agent =
       name === proxyName
         ? "App Mesh proxy (proxyConfiguration)"
-        : knownAgent(imageOf(ctx, map), name, mapGet(map, key(ctx, "firelensConfiguration")) !== undefined);
+        : knownAgent(imageOf(ctx, map), name, isMap(mapGet(map, key(ctx, "firelensConfiguration"))));
     if (agent !== null) {
       if (reportSkipped) ctx.report.push({ task, container: name, outcome: "skipped-agent", agent });
       continue;
