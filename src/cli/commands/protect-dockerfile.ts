@@ -11,6 +11,7 @@ import { DockerfileError, protectDockerfile, type BaseConfig } from "../../prote
 import { RegistryError } from "../../registry/errors.js";
 import { resolveImageConfig } from "../../registry/image-config.js";
 import { UserError } from "../errors.js";
+import { argTokens } from "../options.js";
 import type { CliIo, CliResult } from "../io.js";
 
 const USAGE = `usage: vigil protect dockerfile [FILE] [-o OUT] [OPTIONS]      (FILE default ./Dockerfile; - = stdin)
@@ -39,16 +40,7 @@ interface Args {
 function parseArgs(argv: readonly string[]): Args {
   const a: Args = { file: "Dockerfile", output: null, sidecarImage: null, target: null, buildArgs: new Map(), baseConfig: null, platform: "linux/amd64", offline: false, registryCa: null, insecure: false };
   const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? "";
-    const eq = arg.indexOf("=");
-    const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = arg.startsWith("--") && eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v === "") throw new UserError(`protect dockerfile: ${name} needs a value`, USAGE);
-      return v;
-    };
+  for (const { name, arg, value } of argTokens(argv, "protect dockerfile", USAGE)) {
     switch (name) {
       case "-o":
       case "--output":

@@ -21,6 +21,7 @@ import { PACKAGE_ROOT } from "../../runner/locate-enforcer.js";
 import { readEnforcerBinary } from "../../sidecar/enforcer-binaries.js";
 import { VIGIL_VERSION } from "../../version.js";
 import { UserError } from "../errors.js";
+import { argTokens } from "../options.js";
 import type { CliIo, CliResult } from "../io.js";
 import { loadCompiledPolicy } from "../load-policy.js";
 
@@ -59,16 +60,7 @@ function parseArgs(argv: readonly string[], mode: "protect" | "unprotect"): Args
   const a: Args = { source: "", dest: "", policy: null, ca: null, strict: false, enforcerDir: null, registryCa: null, insecure: false, loadPlatform: "amd64" };
   const positional: string[] = [];
   const protectOnly = ["--policy", "--ca", "--strict", "--enforcer-dir"];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? "";
-    const eq = arg.indexOf("=");
-    const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = arg.startsWith("--") && eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v === "") throw new UserError(`${mode} image: ${name} needs a value`, usage);
-      return v;
-    };
+  for (const { name, arg, value } of argTokens(argv, `${mode} image`, usage)) {
     if (mode === "unprotect" && protectOnly.includes(name)) throw new UserError(`unprotect image: ${name} is an option of protect image`, usage);
     switch (name) {
       case "--policy":

@@ -15,6 +15,7 @@ import { readEnforcerBinary } from "../../sidecar/enforcer-binaries.js";
 import { buildSidecarImage, SIDECAR_ARCHES, type SidecarArch } from "../../sidecar/image.js";
 import { VIGIL_VERSION } from "../../version.js";
 import { UserError } from "../errors.js";
+import { argTokens } from "../options.js";
 import type { CliIo, CliResult } from "../io.js";
 
 const USAGE = `usage: vigil sidecar build (-o FILE | --push REF) [OPTIONS]
@@ -39,16 +40,7 @@ interface Options {
 
 function parseArgs(argv: readonly string[]): Options {
   const o: Options = { output: null, push: null, tag: `vigil-sidecar:${VIGIL_VERSION}`, loadPlatform: "amd64", enforcerDir: null, caFile: null, insecure: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? "";
-    const eq = arg.indexOf("=");
-    const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = arg.startsWith("--") && eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v === "") throw new UserError(`sidecar build: ${name} needs a value`, USAGE);
-      return v;
-    };
+  for (const { name, arg, value } of argTokens(argv, "sidecar build", USAGE)) {
     switch (name) {
       case "-o":
       case "--output":
