@@ -1,20 +1,8 @@
 // The command layer: argv in, { code, stdout, stderr } out. It never prints or exits; main.ts does.
+// Each command is imported when it runs, so `vigil protect image` does not load the console's
+// web server and database drivers (start-up time is part of every command's cost).
 
 import { VIGIL_VERSION } from "../version.js";
-import { consoleCommand } from "./commands/console.js";
-import { demoCommand } from "./commands/demo.js";
-import { execCommand } from "./commands/exec.js";
-import { localCommand } from "./commands/local-run.js";
-import { policyCheckCommand } from "./commands/policy-check.js";
-import { policyCompileCommand } from "./commands/policy-compile.js";
-import { policyDefaultCommand } from "./commands/policy-default.js";
-import { protectEcsCommand, unprotectEcsCommand } from "./commands/protect-ecs.js";
-import { protectDockerfileCommand } from "./commands/protect-dockerfile.js";
-import { protectImageCommand, unprotectImageCommand } from "./commands/protect-image.js";
-import { sidecarBuildCommand } from "./commands/sidecar-build.js";
-import { policyExplainCommand } from "./commands/policy-explain.js";
-import { policyLearnCommand } from "./commands/policy-learn.js";
-import { policyTestCommand } from "./commands/policy-test.js";
 import { EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, UserError } from "./errors.js";
 import { HELP } from "./help.js";
 import type { CliIo, CliResult } from "./io.js";
@@ -43,21 +31,21 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<CliResult> 
     case "version":
       return { code: 0, stdout: `${VIGIL_VERSION}\n`, stderr: "" };
     case "exec":
-      return execCommand(rest, io);
+      return (await import("./commands/exec.js")).execCommand(rest, io);
     case "demo":
-      return demoCommand(rest, io);
+      return (await import("./commands/demo.js")).demoCommand(rest, io);
     case "local":
-      return localCommand(rest, io);
+      return (await import("./commands/local-run.js")).localCommand(rest, io);
     case "console":
-      return consoleCommand(rest, io);
+      return (await import("./commands/console.js")).consoleCommand(rest, io);
     case "policy": {
       const [sub, ...subRest] = rest;
-      if (sub === "compile") return policyCompileCommand(subRest, io);
-      if (sub === "check") return policyCheckCommand(subRest, io);
-      if (sub === "explain") return policyExplainCommand(subRest, io);
-      if (sub === "default") return policyDefaultCommand(subRest, io);
-      if (sub === "learn") return policyLearnCommand(subRest, io);
-      if (sub === "test") return policyTestCommand(subRest, io);
+      if (sub === "compile") return (await import("./commands/policy-compile.js")).policyCompileCommand(subRest, io);
+      if (sub === "check") return (await import("./commands/policy-check.js")).policyCheckCommand(subRest, io);
+      if (sub === "explain") return (await import("./commands/policy-explain.js")).policyExplainCommand(subRest, io);
+      if (sub === "default") return (await import("./commands/policy-default.js")).policyDefaultCommand(subRest, io);
+      if (sub === "learn") return (await import("./commands/policy-learn.js")).policyLearnCommand(subRest, io);
+      if (sub === "test") return (await import("./commands/policy-test.js")).policyTestCommand(subRest, io);
       throw new UserError(
         sub === undefined ? "policy: which policy command?" : `policy: unknown command "${sub}"`,
         "available: vigil policy check | compile | explain | default | learn | test (see vigil help)",
@@ -65,7 +53,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<CliResult> 
     }
     case "sidecar": {
       const [sub, ...subRest] = rest;
-      if (sub === "build") return sidecarBuildCommand(subRest, io);
+      if (sub === "build") return (await import("./commands/sidecar-build.js")).sidecarBuildCommand(subRest, io);
       throw new UserError(
         sub === undefined ? "sidecar: which sidecar command?" : `sidecar: unknown command "${sub}"`,
         "available: vigil sidecar build (-o FILE | --push REF)",
@@ -74,9 +62,16 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<CliResult> 
     case "protect":
     case "unprotect": {
       const [target, ...targetRest] = rest;
-      if (target === "ecs") return command === "protect" ? protectEcsCommand(targetRest, io) : unprotectEcsCommand(targetRest, io);
-      if (target === "image") return command === "protect" ? protectImageCommand(targetRest, io) : unprotectImageCommand(targetRest, io);
-      if (target === "dockerfile" && command === "protect") return protectDockerfileCommand(targetRest, io);
+      if (target === "ecs") {
+        const ecs = await import("./commands/protect-ecs.js");
+        return command === "protect" ? ecs.protectEcsCommand(targetRest, io) : ecs.unprotectEcsCommand(targetRest, io);
+      }
+      if (target === "image") {
+        const image = await import("./commands/protect-image.js");
+        return command === "protect" ? image.protectImageCommand(targetRest, io) : image.unprotectImageCommand(targetRest, io);
+      }
+      if (target === "dockerfile" && command === "protect")
+        return (await import("./commands/protect-dockerfile.js")).protectDockerfileCommand(targetRest, io);
       throw new UserError(
         target === undefined ? `${command}: what? (ecs, image${command === "protect" ? ", dockerfile" : ""})` : `${command}: unknown target "${target}"`,
         `available: vigil ${command} ecs INPUT | ${command} image SOURCE DEST${command === "protect" ? " | protect dockerfile [FILE]" : ""} (see vigil help)`,
