@@ -171,6 +171,66 @@ describe("the rewrite", () => {
   });
 });
 
+describe("null counts as unset (ECS console exports)", () => {
+  const image: ImageRunConfig = { entrypoint: ["/docker-entrypoint.sh"], cmd: ["nginx", "-g", "daemon off;"] };
+  const nulls = {
+    name: "web",
+    image: "nginx:1",
+    entryPoint: null,
+    command: null,
+    linuxParameters: { initProcessEnabled: true, capabilities: null },
+    environment: null,
+    secrets: null,
+    mountPoints: null,
+    volumesFrom: null,
+    dependsOn: null,
+    dockerLabels: null,
+  };
+
+  test.each(["copy", "volumes-from"] as const)("every null field protect needs is filled in place, recorded, and null again after unprotect (%s)", (mode) => {
+    const input = taskJson([nulls], { volumes: null });
+    const result = protect(input, { mode, images: { "nginx:1": image }, policySecret: "arn:aws:ssm:us-east-1:1:parameter/p" });
+    const out = ok(result);
+    const web = containerOf(out, "web");
+    expect(argvOf(web, image)).toEqual([...ENFORCER, "/docker-entrypoint.sh", "nginx", "-g", "daemon off;"]);
+    expect(web["linuxParameters"]).toEqual({ initProcessEnabled: true, capabilities: { add: ["SYS_PTRACE"] } });
+    expect(Object.keys(web)).toEqual(Object.keys(nulls)); // filled where they were, nothing appended
+    const record = JSON.parse((web["dockerLabels"] as Record<string, string>)["vigil.protect"] as string) as Record<string, unknown>;
+    expect(record["created"]).toEqual(["add"]);
+    expect(record["null"]).toEqual(["entryPoint", "command", "capabilities", mode === "copy" ? "mountPoints" : "volumesFrom", "dependsOn", "environment", "secrets", "dockerLabels"]);
+    // The field the mode does not use stays null.
+    expect(web[mode === "copy" ? "volumesFrom" : "mountPoints"]).toBeNull();
+    expect(unprotectEcs(out).text).toBe(input);
+    expect(protectEcs(out, { policySecret: "arn:aws:ssm:us-east-1:1:parameter/p" }).text).toBe(out);
+  });
+
+  test("a task-level volumes: null gets vigil's volume and null back", () => {
+    const input = taskJson([{ name: "web", image: "nginx:1", command: ["nginx"] }], { volumes: null });
+    const out = ok(protect(input, { mode: "copy", images: { "nginx:1": image } }));
+    expect((JSON.parse(out) as { volumes: Json }).volumes).toEqual([{ name: "vigil" }]);
+    expect(out).toContain('\\"volumes\\":\\"null\\"');
+    expect(unprotectEcs(out).text).toBe(input);
+  });
+
+  test("a value that is neither null nor literal is still refused", () => {
+    const result = protect(taskJson([{ name: "web", image: "nginx:1", command: ["nginx"], dockerLabels: "team=a" }]), { images: { "nginx:1": image } });
+    expect(errors(result)).toEqual(["containerDefinitions[0].dockerLabels: is given through an unexpected value; vigil adds entries to it and needs it literal"]);
+  });
+
+  test("the read-only fields of a console export are removed and reported, as for a describe output", () => {
+    const input = taskJson([{ name: "web", image: "nginx:1", command: ["nginx"] }], { taskDefinitionArn: "arn:aws:ecs:us-east-1:1:task-definition/web:3", revision: 3, status: "ACTIVE", compatibilities: ["EC2", "FARGATE"] });
+    const result = protect(input, { images: { "nginx:1": image } });
+    expect(result.report.kind).toBe("register");
+    expect(result.report.removedReadOnly).toEqual(["taskDefinitionArn", "revision", "status", "compatibilities"]);
+    const value = JSON.parse(ok(result)) as Record<string, Json>;
+    for (const field of ["taskDefinitionArn", "revision", "status", "compatibilities"]) expect(value).not.toHaveProperty(field);
+    // unprotect does not bring them back (they cannot be registered): the input less those lines.
+    const expected = input.replace(/^ {2}"(?:taskDefinitionArn|revision|status)": [^\n]*\n/gm, "").replace(/^ {2}"compatibilities": \[\n(?: {4}.*\n)* {2}\],\n/m, "");
+    expect(unprotectEcs(ok(result)).text).toBe(expected);
+    expect(protect(taskJson([{ name: "web", image: "nginx:1", command: ["nginx"] }]), { images: { "nginx:1": image } }).report).not.toHaveProperty("removedReadOnly");
+  });
+});
+
 describe("which containers", () => {
   const input = taskJson(
     [

@@ -197,6 +197,9 @@ function summary(result: ProtectResult): string {
   const undone = by("unprotected");
   if (undone.length > 0) lines.push(`vigil: unprotected ${undone.join(", ")}`);
   if (result.report.kind === "describe") lines.push("vigil: read-only fields of the describe-task-definition output were removed so the result can be registered");
+  else if (result.report.removedReadOnly !== undefined) {
+    lines.push(`vigil: read-only fields removed so the result can be registered (unprotect does not bring them back): ${result.report.removedReadOnly.join(", ")}`);
+  }
   return lines.map((l) => `${l}\n`).join("");
 }
 

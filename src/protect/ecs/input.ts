@@ -5,8 +5,10 @@ import type { Node } from "yaml";
 import { Document, LineCounter, parseDocument } from "yaml";
 import { mergeLines, splitLines } from "../../text/line-diff.js";
 import { detectJsonStyle, printJson } from "./json-printer.js";
+import type { JsonSource } from "./json-source.js";
+import { captureJsonSource, detectSourceStyle, printJsonSource } from "./json-source.js";
 import type { Casing } from "./nodes.js";
-import { intrinsicName, isMap, isSeq, mapDelete, mapGet, scalarValue, stringAt, YAMLMap, YAMLSeq } from "./nodes.js";
+import { intrinsicName, isMap, isSeq, mapDelete, mapGet, mapHas, scalarValue, stringAt, YAMLMap, YAMLSeq } from "./nodes.js";
 import type { InputKind, ProtectDiagnostic } from "./types.js";
 
 /** One task definition inside the document. */
@@ -32,6 +34,10 @@ export interface ParsedInput {
   style: OutputStyle;
   /** The input text, so unchanged parts keep the user's formatting. */
   source: string;
+  /** JSON only: where each node of the input was, so output edits the input text (null: it cannot). */
+  jsonSource: JsonSource | null;
+  /** Read-only fields (of a describe output or a console export) removed so the result can be registered. */
+  removed: string[];
 }
 
 interface OutputStyle {
@@ -69,8 +75,9 @@ export function joinPath(base: string, key: string | number): string {
 export function parseInput(text: string): ParsedInput {
   const lineCounter = new LineCounter();
   const trimmed = text.trimStart();
-  const format = trimmed.startsWith("{") || trimmed.startsWith("[") ? "json" : "yaml";
+  const format: "json" | "yaml" = trimmed.startsWith("{") || trimmed.startsWith("[") ? "json" : "yaml";
   let doc: Document;
+  let jsonSource: JsonSource | null = null;
   if (format === "json") {
     let value: unknown;
     try {
@@ -79,6 +86,7 @@ export function parseInput(text: string): ParsedInput {
       throw new InputError([{ severity: "error", path: "", message: `not valid JSON: ${(error as Error).message}` }]);
     }
     doc = parseJson(text, value, lineCounter);
+    jsonSource = captureJsonSource(doc, text);
   } else {
     doc = parseDocument(text, { lineCounter, uniqueKeys: true });
   }
@@ -93,24 +101,29 @@ export function parseInput(text: string): ParsedInput {
   }
   const style = detectStyle(text, format);
   const root = doc.contents;
+  const common = { format, lineCounter, style, source: text, jsonSource, removed: [] as string[] };
   if (isSeq(root)) {
-    return { doc, kind: "container-definitions", format, views: [{ casing: "camel", task: null, containers: root, path: "", name: "", label: "containerDefinitions" }], lineCounter, style, source: text };
+    return { ...common, doc, kind: "container-definitions", views: [{ casing: "camel", task: null, containers: root, path: "", name: "", label: "containerDefinitions" }] };
   }
   if (!isMap(root)) throw new InputError([{ severity: "error", path: "", message: "expected a task definition, a describe-task-definition output, a containerDefinitions array or a CloudFormation template" }]);
 
   const inner = mapGet(root, "taskDefinition");
   if (isMap(inner) && isSeq(mapGet(inner, "containerDefinitions"))) {
-    return { doc: describeToRegister(doc, root, inner), kind: "describe", format, views: [], lineCounter, style, source: text };
+    const removed = READ_ONLY_FIELDS.filter((field) => mapHas(inner, field));
+    return { ...common, doc: describeToRegister(doc, root, inner), kind: "describe", views: [], removed };
   }
   if (mapGet(root, "containerDefinitions") !== undefined) {
     const containers = mapGet(root, "containerDefinitions");
     if (!isSeq(containers)) throw new InputError([{ severity: "error", path: "containerDefinitions", message: "must be a list of container definitions" }]);
     const family = stringAt(root, "family") ?? "";
-    return { doc, kind: "register", format, views: [{ casing: "camel", task: root, containers, path: "", name: family, label: family || "task" }], lineCounter, style, source: text };
+    // A console export ("Export JSON") is the register form with the read-only fields at the top.
+    const removed = READ_ONLY_FIELDS.filter((field) => mapHas(root, field));
+    for (const field of removed) mapDelete(root, field);
+    return { ...common, doc, kind: "register", views: [{ casing: "camel", task: root, containers, path: "", name: family, label: family || "task" }], removed };
   }
   const resources = mapGet(root, "Resources");
   if (isMap(resources)) {
-    return { doc, kind: "cloudformation", format, views: cloudFormationViews(resources), lineCounter, style, source: text };
+    return { ...common, doc, kind: "cloudformation", views: cloudFormationViews(resources) };
   }
   throw new InputError([
     {
@@ -184,11 +197,17 @@ function detectStyle(text: string, format: "json" | "yaml"): OutputStyle {
 }
 
 /**
- * The document as text in its input format. Only the regions that changed are re-rendered: the
+ * The document as text in its input format. JSON (but a describe output) is edited in place
+ * (json-source.ts), so unchanged members keep their bytes and unprotect gives back the input.
+ * Otherwise only the regions that changed are re-rendered: the
  * edits (from rendering the input as parsed to rendering the result) are merged onto the input
  * text by lines, and the merge is kept only if it reads back as exactly the result.
  */
 export function renderOutput(parsed: ParsedInput): string {
+  if (parsed.jsonSource !== null && parsed.kind !== "describe") {
+    const edited = printJsonSource(parsed.doc, parsed.jsonSource, detectSourceStyle(parsed.source, parsed.style.indent, parsed.jsonSource));
+    if (edited !== null && sameJson(edited, parsed.doc)) return edited;
+  }
   const rendered = render(parsed, parsed.doc);
   const base = renderSource(parsed);
   if (base === null || base === parsed.source) return rendered;
@@ -223,6 +242,14 @@ function render(parsed: ParsedInput, doc: Document, source: string = parsed.sour
     indentSeq: parsed.style.indentSeq,
     flowCollectionPadding: parsed.style.flowPadding,
   });
+}
+
+function sameJson(text: string, doc: Document): boolean {
+  try {
+    return JSON.stringify(JSON.parse(text)) === JSON.stringify(doc.toJS());
+  } catch {
+    return false;
+  }
 }
 
 /** The input as this module would render it unchanged, or null when it cannot be read again. */

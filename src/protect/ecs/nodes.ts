@@ -20,15 +20,38 @@ function pairIndex(map: YAMLMap, key: string): number {
   return map.items.findIndex((pair) => (isScalar(pair.key) ? pair.key.value === key : pair.key === key));
 }
 
+/**
+ * The value of `key`, or undefined when it is absent or `null` (ECS console exports write `null`
+ * for every unset field; the ECS API reads it as unset). See isNullAt for telling the two apart.
+ */
 export function mapGet(map: YAMLMap, key: string): Node | undefined {
   const index = pairIndex(map, key);
   if (index < 0) return undefined;
   const value = map.items[index]?.value;
-  return value === null || value === undefined ? undefined : (value as Node);
+  return value === null || value === undefined || isNull(value) ? undefined : (value as Node);
 }
 
 export function mapHas(map: YAMLMap, key: string): boolean {
   return pairIndex(map, key) >= 0;
+}
+
+/** A plain `null` (not an intrinsic, not a tagged node). */
+function isNull(node: unknown): boolean {
+  return isScalar(node) && node.value === null && !isTagged(node);
+}
+
+/** The key is there with the value `null` (or no value): unset, but written. */
+export function isNullAt(map: YAMLMap, key: string): boolean {
+  const index = pairIndex(map, key);
+  if (index < 0) return false;
+  const value = map.items[index]?.value;
+  return value === null || value === undefined || isNull(value);
+}
+
+/** Puts `null` back as the value of an existing key (where protect had filled a `null`). */
+export function mapSetNull(map: YAMLMap, key: string): void {
+  const pair = map.items[pairIndex(map, key)];
+  if (pair !== undefined) pair.value = new Scalar(null) as never;
 }
 
 /** Replaces the value in place (the key keeps its position) or appends a new pair at the end. */

@@ -5,8 +5,8 @@
 import type { Node } from "yaml";
 import type { ArgvAnalysis } from "./container-argv.js";
 import { analyzeArgv, lookupKey, taskPlatform } from "./container-argv.js";
-import { intrinsicName, isMap, isScalar, isSeq, mapGet, mapSet, newMapOf, newScalar, newSeqOf, scalarValue, stringAt, type YAMLMap, type YAMLSeq } from "./nodes.js";
-import type { AppRecord, CommandRecord, CreatedKey, EntryPointRecord, SidecarRecord } from "./record.js";
+import { intrinsicName, isMap, isNullAt, isScalar, isSeq, mapGet, mapSet, newMapOf, newScalar, newSeqOf, scalarValue, stringAt, type YAMLMap, type YAMLSeq } from "./nodes.js";
+import type { AppRecord, CommandRecord, CreatedKey, EntryPointRecord, NullKey, SidecarRecord } from "./record.js";
 import { ENFORCER_PATH, encodeRecord, MOUNT_PATH, RECORD_LABEL, SIDECAR_NAME, VOLUME_NAME } from "./record.js";
 import type { SelectedContainer } from "./select.js";
 import { selectContainers } from "./select.js";
@@ -205,7 +205,7 @@ export function applyTask(ctx: TaskContext, options: TaskOptions, plans: readonl
       );
     } else {
       const existing = mapGet(taskMap, key(ctx, "volumes"));
-      volumes = isSeq(existing) ? "appended" : "created";
+      volumes = isSeq(existing) ? "appended" : isNullAt(taskMap, key(ctx, "volumes")) ? "null" : "created";
       const list = isSeq(existing) ? existing : (doc.createNode([]) as YAMLSeq);
       list.items.push(newMapOf(doc, { [key(ctx, "name")]: VOLUME_NAME }) as never);
       if (!isSeq(existing)) mapSet(doc, taskMap, key(ctx, "volumes"), list);
@@ -232,6 +232,13 @@ function rewriteContainer(ctx: TaskContext, plan: TaskPlan, options: TaskOptions
   const doc = ctx.doc;
   const map = plan.container.map;
   const created: CreatedKey[] = [];
+  // Keys written as `null` (a console export's unset fields) are filled in place and recorded, so
+  // unprotect writes `null` back instead of removing them.
+  const nulls: NullKey[] = [];
+  const createdOrNull = (parent: YAMLMap, field: CreatedKey): void => {
+    if (isNullAt(parent, key(ctx, field))) nulls.push(field);
+    else created.push(field);
+  };
   const { argv, image } = plan;
 
   // entryPoint := [enforcer, "--", ...effective entry point]
@@ -245,6 +252,7 @@ function rewriteContainer(ctx: TaskContext, plan: TaskPlan, options: TaskOptions
     argv.entryPointNode.items.splice(0, argv.entryPointNode.items.length, ...(prefix as never[]));
   } else {
     entryPoint = "absent";
+    if (isNullAt(map, key(ctx, "entryPoint"))) nulls.push("entryPoint");
     const fromImage = (image?.entrypoint ?? []).filter((x, _i, a) => !(a.length === 1 && x === ""));
     mapSet(doc, map, key(ctx, "entryPoint"), newSeqOf(doc, [ENFORCER_PATH, "--", ...fromImage]));
   }
@@ -260,6 +268,7 @@ function rewriteContainer(ctx: TaskContext, plan: TaskPlan, options: TaskOptions
       }
     } else if (cmd.length > 0) {
       command = "added";
+      if (isNullAt(map, key(ctx, "command"))) nulls.push("command");
       mapSet(doc, map, key(ctx, "command"), newSeqOf(doc, cmd));
     }
   }
@@ -268,30 +277,30 @@ function rewriteContainer(ctx: TaskContext, plan: TaskPlan, options: TaskOptions
   let linux = mapGet(map, key(ctx, "linuxParameters")) as YAMLMap | undefined;
   if (linux === undefined) {
     linux = newMapOf(doc, {});
+    createdOrNull(map, "linuxParameters");
     mapSet(doc, map, key(ctx, "linuxParameters"), linux);
-    created.push("linuxParameters");
   }
   let caps = mapGet(linux, key(ctx, "capabilities")) as YAMLMap | undefined;
   if (caps === undefined) {
     caps = newMapOf(doc, {});
+    createdOrNull(linux, "capabilities");
     mapSet(doc, linux, key(ctx, "capabilities"), caps);
-    created.push("capabilities");
   }
   let add = mapGet(caps, key(ctx, "add")) as YAMLSeq | undefined;
   if (add === undefined) {
     add = doc.createNode([]) as YAMLSeq;
+    createdOrNull(caps, "add");
     mapSet(doc, caps, key(ctx, "add"), add);
-    created.push("add");
   }
   const hasPtrace = add.items.some((item) => isScalar(item) && (item.value === "SYS_PTRACE" || item.value === "ALL"));
   if (!hasPtrace) add.items.push(newScalar("SYS_PTRACE") as never);
 
   if (options.mode === "copy") {
-    appendItem(ctx, map, "mountPoints", { [key(ctx, "sourceVolume")]: VOLUME_NAME, [key(ctx, "containerPath")]: MOUNT_PATH, [key(ctx, "readOnly")]: true }, created);
+    appendItem(ctx, map, "mountPoints", { [key(ctx, "sourceVolume")]: VOLUME_NAME, [key(ctx, "containerPath")]: MOUNT_PATH, [key(ctx, "readOnly")]: true }, createdOrNull);
   } else {
-    appendItem(ctx, map, "volumesFrom", { [key(ctx, "sourceContainer")]: SIDECAR_NAME, [key(ctx, "readOnly")]: true }, created);
+    appendItem(ctx, map, "volumesFrom", { [key(ctx, "sourceContainer")]: SIDECAR_NAME, [key(ctx, "readOnly")]: true }, createdOrNull);
   }
-  appendItem(ctx, map, "dependsOn", { [key(ctx, "containerName")]: SIDECAR_NAME, [key(ctx, "condition")]: "SUCCESS" }, created);
+  appendItem(ctx, map, "dependsOn", { [key(ctx, "containerName")]: SIDECAR_NAME, [key(ctx, "condition")]: "SUCCESS" }, createdOrNull);
 
   const env: string[] = [];
   const existingEnv = mapGet(map, key(ctx, "environment"));
@@ -299,35 +308,35 @@ function rewriteContainer(ctx: TaskContext, plan: TaskPlan, options: TaskOptions
     isSeq(existingEnv) && existingEnv.items.some((item) => isMap(item) && scalarValue(mapGet(item, key(ctx, "name"))) === name);
   const workload = ctx.view.name === "" ? plan.container.name : `${ctx.view.name}/${plan.container.name}`;
   if (!hasVariable("VIGIL_WORKLOAD")) {
-    appendItem(ctx, map, "environment", { [key(ctx, "name")]: "VIGIL_WORKLOAD", [key(ctx, "value")]: workload }, created);
+    appendItem(ctx, map, "environment", { [key(ctx, "name")]: "VIGIL_WORKLOAD", [key(ctx, "value")]: workload }, createdOrNull);
     env.push("VIGIL_WORKLOAD");
   }
   if (options.policy !== undefined) {
-    appendItem(ctx, map, "environment", { [key(ctx, "name")]: "VIGIL_POLICY", [key(ctx, "value")]: options.policy }, created);
+    appendItem(ctx, map, "environment", { [key(ctx, "name")]: "VIGIL_POLICY", [key(ctx, "value")]: options.policy }, createdOrNull);
     env.push("VIGIL_POLICY");
   }
   const secrets: string[] = [];
   if (options.policySecret !== undefined) {
-    appendItem(ctx, map, "secrets", { [key(ctx, "name")]: "VIGIL_POLICY", [key(ctx, "valueFrom")]: options.policySecret }, created);
+    appendItem(ctx, map, "secrets", { [key(ctx, "name")]: "VIGIL_POLICY", [key(ctx, "valueFrom")]: options.policySecret }, createdOrNull);
     secrets.push("VIGIL_POLICY");
   }
 
-  const record: AppRecord = { role: "app", entryPoint, command, ptrace: !hasPtrace, env, secrets, created: [] };
+  const record: AppRecord = { role: "app", entryPoint, command, ptrace: !hasPtrace, env, secrets, created: [], nulls };
   if (mapGet(map, key(ctx, "dockerLabels")) === undefined) {
+    createdOrNull(map, "dockerLabels");
     mapSet(doc, map, key(ctx, "dockerLabels"), newMapOf(doc, {}));
-    created.push("dockerLabels");
   }
   record.created = created;
   const labels = mapGet(map, key(ctx, "dockerLabels")) as YAMLMap;
   mapSet(doc, labels, RECORD_LABEL, newScalar(encodeRecord(record)));
 }
 
-function appendItem(ctx: TaskContext, map: YAMLMap, field: CreatedKey, value: Record<string, unknown>, created: CreatedKey[]): void {
+function appendItem(ctx: TaskContext, map: YAMLMap, field: CreatedKey, value: Record<string, unknown>, createdOrNull: (parent: YAMLMap, field: CreatedKey) => void): void {
   let list = mapGet(map, key(ctx, field)) as YAMLSeq | undefined;
   if (list === undefined) {
     list = ctx.doc.createNode([]) as YAMLSeq;
+    createdOrNull(map, field);
     mapSet(ctx.doc, map, key(ctx, field), list);
-    if (!created.includes(field)) created.push(field);
   }
   list.items.push(newMapOf(ctx.doc, value) as never);
 }

@@ -54,7 +54,12 @@ function load(text: string, parameters: Readonly<Record<string, string>> = {}): 
 }
 
 function result(loaded: Loaded, text: string | null): ProtectResult {
-  return { text, diagnostics: loaded.diagnostics, report: { kind: loaded.parsed.kind, format: loaded.parsed.format, containers: loaded.report } };
+  const removed = loaded.parsed.removed;
+  return {
+    text,
+    diagnostics: loaded.diagnostics,
+    report: { kind: loaded.parsed.kind, format: loaded.parsed.format, containers: loaded.report, ...(removed.length > 0 ? { removedReadOnly: [...removed] } : {}) },
+  };
 }
 
 const hasErrors = (diagnostics: readonly ProtectDiagnostic[]): boolean => diagnostics.some((d) => d.severity === "error");

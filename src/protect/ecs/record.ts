@@ -29,6 +29,9 @@ export type CreatedKey =
   | "secrets"
   | "dockerLabels";
 
+/** Keys protect filled where the input had `null` (unset), so unprotect writes `null` back. */
+export type NullKey = CreatedKey | "entryPoint" | "command";
+
 export interface AppRecord {
   role: "app";
   entryPoint: EntryPointRecord;
@@ -40,13 +43,15 @@ export interface AppRecord {
   /** Secrets appended, by name (VIGIL_POLICY from SSM / Secrets Manager). Written only when non-empty. */
   secrets: string[];
   created: CreatedKey[];
+  /** Keys that were `null` and were filled. Written only when non-empty. */
+  nulls: NullKey[];
 }
 
 export interface SidecarRecord {
   role: "sidecar";
   mode: DeliveryMode;
-  /** The task's volumes list: "created" (was absent), "appended" (to an existing list), "none" (no task level). */
-  volumes: "created" | "appended" | "none";
+  /** The task's volumes list: "created" (was absent), "null" (was `null`), "appended" (to an existing list), "none" (no task level). */
+  volumes: "created" | "null" | "appended" | "none";
 }
 
 export type ProtectRecord = AppRecord | SidecarRecord;
@@ -63,6 +68,7 @@ export function encodeRecord(record: ProtectRecord): string {
           env: record.env,
           ...(record.secrets.length > 0 ? { secrets: record.secrets } : {}),
           created: record.created,
+          ...(record.nulls.length > 0 ? { null: record.nulls } : {}),
         }
       : { v: 1, role: record.role, mode: record.mode, volumes: record.volumes };
   return JSON.stringify(body);
@@ -95,7 +101,7 @@ export function decodeRecord(text: string): ProtectRecord | string {
     const mode = r["mode"];
     const volumes = r["volumes"];
     if (mode !== "copy" && mode !== "volumes-from") return "has an unknown mode";
-    if (volumes !== "created" && volumes !== "appended" && volumes !== "none") return "has an unknown volumes value";
+    if (volumes !== "created" && volumes !== "null" && volumes !== "appended" && volumes !== "none") return "has an unknown volumes value";
     return { role: "sidecar", mode, volumes };
   }
   if (r["role"] !== "app") return "has an unknown role";
@@ -113,5 +119,9 @@ export function decodeRecord(text: string): ProtectRecord | string {
   if (!Array.isArray(created) || !created.every((c): c is CreatedKey => typeof c === "string" && CREATED_KEYS.includes(c))) {
     return "has a bad created list";
   }
-  return { role: "app", entryPoint, command, ptrace, env, secrets, created };
+  const nulls = r["null"] ?? [];
+  if (!Array.isArray(nulls) || !nulls.every((c): c is NullKey => typeof c === "string" && (CREATED_KEYS.includes(c) || c === "entryPoint" || c === "command"))) {
+    return "has a bad null list";
+  }
+  return { role: "app", entryPoint, command, ptrace, env, secrets, created, nulls };
 }

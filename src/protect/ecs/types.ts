@@ -101,6 +101,12 @@ export interface ProtectReport {
   kind: InputKind;
   format: "json" | "yaml";
   containers: ContainerReport[];
+  /**
+   * Read-only fields of a describe-task-definition output or of a console export (the register
+   * form with them at the top level) that were removed so the result can be registered. Present
+   * only when some were removed; unprotect does not bring them back.
+   */
+  removedReadOnly?: string[];
 }
 
 export interface ProtectResult {

@@ -3,8 +3,8 @@
 // asked again), which containers carried a policy, and the sidecar image and mode in use.
 
 import type { Node } from "yaml";
-import { isMap, isSeq, mapDelete, mapGet, newScalar, stringAt, stringList, type YAMLMap } from "./nodes.js";
-import type { AppRecord, CreatedKey } from "./record.js";
+import { isMap, isSeq, mapDelete, mapGet, mapSetNull, newScalar, stringAt, stringList, type YAMLMap } from "./nodes.js";
+import type { AppRecord, CreatedKey, NullKey } from "./record.js";
 import { ENFORCER_PATH, RECORD_LABEL, SIDECAR_NAME, VOLUME_NAME } from "./record.js";
 import type { TaskContext } from "./task-context.js";
 import {
@@ -61,6 +61,9 @@ export function unprotectTask(ctx: TaskContext): UnprotectOutcome {
 
 function unprotectContainer(ctx: TaskContext, container: YAMLMap, index: number, record: AppRecord, outcome: UnprotectOutcome): void {
   const name = containerName(ctx, container) ?? `#${index}`;
+  // A key protect added goes away again; one that was `null` gets its `null` back.
+  const nulls = new Set<NullKey>(record.nulls);
+  const unset = (parent: YAMLMap, field: NullKey): void => (nulls.has(field) ? mapSetNull(parent, key(ctx, field)) : mapDelete(parent, key(ctx, field)));
   const epKey = key(ctx, "entryPoint");
   const cmdKey = key(ctx, "command");
   const ep = mapGet(container, epKey);
@@ -87,7 +90,7 @@ function unprotectContainer(ctx: TaskContext, container: YAMLMap, index: number,
       break;
     case "absent":
       setIf("entrypoint", stringList(ep)?.slice(2));
-      mapDelete(container, epKey);
+      unset(container, "entryPoint");
       break;
     case "blank":
       ep.items.splice(0, ep.items.length, newScalar(""));
@@ -100,7 +103,7 @@ function unprotectContainer(ctx: TaskContext, container: YAMLMap, index: number,
       break;
     case "added":
       setIf("cmd", stringList(cmd));
-      mapDelete(container, cmdKey);
+      unset(container, "command");
       break;
     case "empty":
       setIf("cmd", stringList(cmd));
@@ -137,11 +140,12 @@ function unprotectContainer(ctx: TaskContext, container: YAMLMap, index: number,
 
   // Keys protect created go away again, innermost first, if nothing else was put in them since.
   const created = new Set<CreatedKey>(record.created);
-  if (created.has("add") && isMap(caps) && isEmpty(add)) mapDelete(caps, key(ctx, "add"));
-  if (created.has("capabilities") && isMap(linux) && isEmpty(caps)) mapDelete(linux, key(ctx, "capabilities"));
-  if (created.has("linuxParameters") && isEmpty(linux)) mapDelete(container, key(ctx, "linuxParameters"));
+  const added = (field: CreatedKey): boolean => created.has(field) || nulls.has(field);
+  if (added("add") && isMap(caps) && isEmpty(add)) unset(caps, "add");
+  if (added("capabilities") && isMap(linux) && isEmpty(caps)) unset(linux, "capabilities");
+  if (added("linuxParameters") && isEmpty(linux)) unset(container, "linuxParameters");
   for (const simple of ["volumesFrom", "mountPoints", "dependsOn", "environment", "secrets", "dockerLabels"] as const) {
-    if (created.has(simple) && isEmpty(mapGet(container, key(ctx, simple)))) mapDelete(container, key(ctx, simple));
+    if (added(simple) && isEmpty(mapGet(container, key(ctx, simple)))) unset(container, simple);
   }
 }
 
@@ -175,6 +179,7 @@ function removeSidecar(ctx: TaskContext, outcome: UnprotectOutcome): void {
       const volumes = mapGet(task, key(ctx, "volumes"));
       removeItem(volumes, key(ctx, "name"), VOLUME_NAME);
       if (record.volumes === "created" && isEmpty(volumes)) mapDelete(task, key(ctx, "volumes"));
+      if (record.volumes === "null" && isEmpty(volumes)) mapSetNull(task, key(ctx, "volumes"));
     }
   }
 }
