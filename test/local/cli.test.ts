@@ -1,10 +1,10 @@
 // vigil local run through the command line: environment files, secrets, what it cannot emulate,
 // and SIGTERM to the real `vigil` process.
 
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import { REPO } from "../helpers/docker.js";
 import { run } from "../cli/helpers.js";
@@ -17,8 +17,14 @@ beforeAll(async () => {
   img = (await setupEngine()).images;
 }, 1_200_000);
 
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
 function taskDir(td: unknown, files: Record<string, string> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), "vigil-local-cli-"));
+  dirs.push(dir);
   writeFileSync(join(dir, "task.json"), JSON.stringify(td, null, 2));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;

@@ -10,6 +10,7 @@ import { LABEL_RUN, planTask, type PlanInput, type TaskNetwork } from "../../src
 import { runTask, type OutputLine, type RunTaskOptions, type TaskResult } from "../../src/local/run-task.js";
 import { currentOwner, ownerLabels } from "../../src/local/stale-runs.js";
 import { parseTaskDefinition } from "../../src/local/task-definition.js";
+import { afterEach } from "vitest";
 import { REPO, ensureDockerEngine, runCommand } from "../helpers/docker.js";
 
 export type LocalImage = "scratch" | "debian" | "nginx" | "sidecar";
@@ -61,6 +62,14 @@ export interface LocalRun {
 }
 
 let counter = 0;
+
+/** Runs still going when a test ends (it failed before stopping them) are stopped, so no task outlives its test. */
+const running = new Set<{ stop: () => void; result: Promise<unknown> }>();
+afterEach(async () => {
+  const left = [...running];
+  for (const run of left) run.stop();
+  await Promise.all(left.map((run) => Promise.race([run.result.catch(() => undefined), new Promise((r) => setTimeout(r, 60_000))])));
+}, 120_000);
 
 export function startLocal(
   taskDefinition: unknown,
@@ -119,7 +128,10 @@ export function startLocal(
       listeners.add(check);
       check();
     });
-  return { result, lines, runId, stop: () => stop.abort("test"), waitFor, started, text };
+  const handle = { result, lines, runId, stop: () => stop.abort("test"), waitFor, started, text };
+  running.add(handle);
+  void result.finally(() => running.delete(handle)).catch(() => undefined);
+  return handle;
 }
 
 export async function runLocal(taskDefinition: unknown, options: Parameters<typeof startLocal>[1] = {}): Promise<{ result: TaskResult; text: (c?: string | null) => string; run: LocalRun }> {
