@@ -3,11 +3,23 @@
 import { App, Aspects, Stack } from "aws-cdk-lib";
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import { ContainerImage, FargateTaskDefinition, CpuArchitecture, OperatingSystemFamily } from "aws-cdk-lib/aws-ecs";
-import { describe, expect, test } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, test } from "vitest";
 import { VigilProtect } from "../../src/cdk/vigil-protect-aspect.js";
 
+// Synthesis writes a cloud assembly; without an outdir CDK leaves a cdk.outXXXX folder in the
+// system temp dir for every App.
+const outdirs: string[] = [];
+afterAll(() => {
+  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
+});
+
 function stack(): { app: App; stack: Stack } {
-  const app = new App();
+  const outdir = mkdtempSync(join(tmpdir(), "vigil-cdk-"));
+  outdirs.push(outdir);
+  const app = new App({ outdir });
   const s = new Stack(app, "Web");
   const web = new FargateTaskDefinition(s, "WebTask", {
     cpu: 256,
