@@ -128,12 +128,13 @@ server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => writeFileSync(portFile, String(server.address().port)));
 JS
 
-proxy_start() { # UPSTREAM_HOST NAME -> prints 127.0.0.1:port
+# Not called through $(...): the proxy's pid must reach PROXY_PIDS in this shell for cleanup.
+proxy_start() { # UPSTREAM_HOST NAME VAR -> sets VAR to 127.0.0.1:port
   node "$TMP/proxy.mjs" "${1##*:}" "$TMP/$2.port" "${RATE:-0}" >"$TMP/$2.log" 2>&1 &
   PROXY_PIDS+=($!)
   for _ in $(seq 1 50); do [[ -s $TMP/$2.port ]] && break; sleep 0.1; done
   [[ -s $TMP/$2.port ]] || die "proxy $2 did not start"
-  echo "127.0.0.1:$(cat "$TMP/$2.port")"
+  printf -v "$3" '127.0.0.1:%s' "$(cat "$TMP/$2.port")"
 }
 counts() { curl -sf --max-time 5 "http://$1/__bench/counts"; }
 reset_counts() { curl -sf --max-time 5 -X POST "http://$1/__bench/reset" >/dev/null; }
@@ -141,8 +142,8 @@ reset_counts() { curl -sf --max-time 5 -X POST "http://$1/__bench/reset" >/dev/n
 REG_A=$(registry_start regA)
 REG_B=$(registry_start regB)
 PORT_B=${REG_B##*:}
-PX_A=$(proxy_start "$REG_A" proxyA)
-PX_B=$(proxy_start "$REG_B" proxyB)
+proxy_start "$REG_A" proxyA PX_A
+proxy_start "$REG_B" proxyB PX_B
 say "registry A $REG_A (proxy $PX_A), registry B $REG_B (proxy $PX_B)"
 
 registry_b_empty() { # stop B, delete its storage, start it again on the same port
