@@ -130,6 +130,13 @@ static void clone_checks(struct prog *p, const struct arch_abi *a)
     STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 }
 
+/* The commonest filtered calls first: a read-only open decides after a few instructions. */
+static void open_checks(struct prog *p)
+{
+    on_flags(p, SC_OPENAT, 2, OPEN_WRITE_FLAGS, trace(SC_OPENAT));
+    on_flags(p, SC_OPEN, 1, OPEN_WRITE_FLAGS, trace(SC_OPEN));
+}
+
 static void file_checks(struct prog *p)
 {
     static const int path_calls[] = {
@@ -139,8 +146,6 @@ static void file_checks(struct prog *p)
         SC_MKNOD, SC_MKNODAT, SC_MKDIR, SC_MKDIRAT, SC_SETXATTR, SC_LSETXATTR, SC_FSETXATTR,
         SC_REMOVEXATTR, SC_LREMOVEXATTR, SC_FREMOVEXATTR,
     };
-    on_flags(p, SC_OPENAT, 2, OPEN_WRITE_FLAGS, trace(SC_OPENAT));
-    on_flags(p, SC_OPEN, 1, OPEN_WRITE_FLAGS, trace(SC_OPEN));
     on_nr_return(p, SC_CREAT, trace(SC_CREAT));
     on_nr_return(p, SC_OPENAT2, SECCOMP_RET_ERRNO | ENOSYS);
     on_nr_return(p, SC_SETXATTRAT, SECCOMP_RET_ERRNO | ENOSYS);
@@ -220,6 +225,9 @@ int seccomp_install_filter(const struct filter_needs *n)
         unsigned short jump_at = p->n;
         JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 0, 0);
         STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+        /* native numbers never carry the x32 bit, so these cannot match another ABI's calls */
+        if (native && n->files)
+            open_checks(p);
         for (size_t k = 0; k < arch_abi_count; k++) {
             const struct arch_abi *a = &arch_abis[k];
             if (a->audit_arch != arch)
