@@ -26,8 +26,25 @@ let counter = 0;
 export function startPostgres(): TestPostgres {
   const parent = mkdtempSync(join(tmpdir(), "vigil-pg-"));
   const dir = join(parent, "pg");
-  const port = 20000 + (process.pid % 20000);
-  const url = execFileSync(SCRIPT, ["start", dir, String(port)], { encoding: "utf8" }).trim();
+  // A port another process holds makes pg_ctl fail: try a few random ones before giving up.
+  let url = "";
+  for (let attempt = 1; url === ""; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 40000);
+    try {
+      url = execFileSync(SCRIPT, ["start", dir, String(port)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+    } catch (error) {
+      try {
+        execFileSync(SCRIPT, ["stop", dir], { stdio: "ignore" });
+      } catch {
+        // nothing was running
+      }
+      rmSync(dir, { recursive: true, force: true });
+      if (attempt === 5) {
+        rmSync(parent, { recursive: true, force: true });
+        throw error;
+      }
+    }
+  }
   return {
     url,
     async freshDatabase() {
