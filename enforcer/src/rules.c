@@ -37,6 +37,21 @@ static int add_variants(struct rule_glob **list, size_t *n, const struct policy_
     return 0;
 }
 
+/* Denying a name that links to a multi-call binary denies every program that binary
+ * is (on Alpine /usr/bin/wget -> /bin/busybox, the shell included): say so at start. */
+static void warn_multicall(const struct policy_rule *pr)
+{
+    char real[PATH_MAX];
+    if (glob_has_wildcard(pr->glob) || !realpath(pr->glob, real) || !strcmp(real, pr->glob))
+        return;
+    const char *base = strrchr(real, '/');
+    base = base ? base + 1 : real;
+    if (!strcmp(base, "busybox") || !strcmp(base, "toybox") || !strncmp(base, "busybox.", 8))
+        log_msg("warning: exec.deny[%d] %s is a link to %s, a multi-call binary: every program it provides "
+                "(sh, ls, ...) is denied with it, since they are one file to the kernel",
+                pr->index, pr->glob, real);
+}
+
 struct inode_ctx {
     struct exec_rules *r;
     int rule;
@@ -69,9 +84,11 @@ int rules_build(const struct policy *p, struct exec_rules *r)
     for (size_t i = 0; i < p->n_allow; i++)
         if (add_variants(&r->allow, &r->n_allow, &p->allow[i]) < 0)
             return -1;
-    for (size_t i = 0; i < p->n_deny; i++)
+    for (size_t i = 0; i < p->n_deny; i++) {
         if (add_variants(&r->deny, &r->n_deny, &p->deny[i]) < 0)
             return -1;
+        warn_multicall(&p->deny[i]);
+    }
     /* Files named by deny globs, by identity: a hard link elsewhere is the same program. */
     r->deny_index_complete = true;
     for (size_t i = 0; i < r->n_deny; i++) {
