@@ -41,28 +41,33 @@ struct build {
     bool failed;
 };
 
+bool landlock_add_path(int ruleset, int dirfd, const char *name, uint64_t rights, int open_flags, size_t *rules,
+                       const char *too_many)
+{
+    if (*rules >= LANDLOCK_MAX_RULES) {
+        log_msg("Landlock: %s would need more than %d rules", too_many, LANDLOCK_MAX_RULES);
+        return false;
+    }
+    int fd = openat(dirfd, name, O_PATH | O_CLOEXEC | open_flags);
+    if (fd < 0)
+        return true; /* vanished meanwhile: nothing to grant */
+    struct landlock_path_beneath_attr attr = {.allowed_access = rights, .parent_fd = fd};
+    bool ok = syscall(__NR_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &attr, 0) == 0;
+    if (ok)
+        (*rules)++;
+    else
+        log_errno("Landlock: cannot add a rule for %s", name);
+    close(fd);
+    return ok;
+}
+
 /* Grant EXECUTE beneath `name` (relative to dirfd, or absolute with AT_FDCWD). */
 static void grant_at(struct build *b, int dirfd, const char *name)
 {
-    if (b->failed)
-        return;
-    if (b->rules >= LANDLOCK_MAX_RULES) {
-        log_msg("Landlock: the policy allows more than %d separate files; use ** globs for whole trees",
-                LANDLOCK_MAX_RULES);
+    if (!b->failed &&
+        !landlock_add_path(b->ruleset, dirfd, name, LANDLOCK_ACCESS_FS_EXECUTE, 0, &b->rules,
+                           "the exec policy (one rule per allowed file; use ** globs for whole trees)"))
         b->failed = true;
-        return;
-    }
-    int fd = openat(dirfd, name, O_PATH | O_CLOEXEC);
-    if (fd < 0)
-        return; /* vanished meanwhile: nothing to grant */
-    struct landlock_path_beneath_attr attr = {.allowed_access = LANDLOCK_ACCESS_FS_EXECUTE, .parent_fd = fd};
-    if (syscall(__NR_landlock_add_rule, b->ruleset, LANDLOCK_RULE_PATH_BENEATH, &attr, 0) < 0) {
-        log_errno("Landlock: cannot add a rule for %s", name);
-        b->failed = true;
-    } else {
-        b->rules++;
-    }
-    close(fd);
 }
 
 static void grant(struct build *b, const char *path)

@@ -43,24 +43,8 @@ struct files_build {
 
 static void grant(struct files_build *b, int dirfd, const char *name, uint64_t rights)
 {
-    if (b->failed)
-        return;
-    if (b->rules >= LANDLOCK_MAX_RULES) {
-        log_msg("Landlock: files.readOnly needs more than %d rules", LANDLOCK_MAX_RULES);
+    if (!b->failed && !landlock_add_path(b->ruleset, dirfd, name, rights, O_NOFOLLOW, &b->rules, "files.readOnly"))
         b->failed = true;
-        return;
-    }
-    int fd = openat(dirfd, name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return;
-    struct landlock_path_beneath_attr attr = {.allowed_access = rights, .parent_fd = fd};
-    if (syscall(__NR_landlock_add_rule, b->ruleset, LANDLOCK_RULE_PATH_BENEATH, &attr, 0) < 0) {
-        log_errno("Landlock: cannot add a rule for %s", name);
-        b->failed = true;
-    } else {
-        b->rules++;
-    }
-    close(fd);
 }
 
 /* A directory no read-only glob reaches is granted whole; one that is read-only
