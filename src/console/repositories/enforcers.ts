@@ -15,19 +15,11 @@ export interface Registration {
   hostname: string | null;
 }
 
-export interface Enforcer {
+/** A registered enforcer: what it said when it registered, and what the console keeps about it. */
+export interface Enforcer extends Registration {
   id: string;
   tokenId: string;
   group: string;
-  instance: string;
-  taskArn: string | null;
-  container: string | null;
-  image: string | null;
-  version: string;
-  arch: string;
-  mode: string | null;
-  policyDigest: string | null;
-  hostname: string | null;
   failopen: boolean;
   registeredAt: number;
   lastSeen: number;
