@@ -3,9 +3,8 @@
 // serves on loopback, a denied exec the app starts is blocked with an event, SIGTERM stops nginx
 // gracefully and the task exits 0.
 
-import http from "node:http";
 import { beforeAll, expect, it } from "vitest";
-import { freePort, leftovers, setupEngine, startLocal, type LocalImage } from "./helpers.js";
+import { freePort, getLocal, getLocalWithRetry, leftovers, setupEngine, startLocal, type LocalImage } from "./helpers.js";
 
 let img: Record<LocalImage, string>;
 
@@ -14,28 +13,6 @@ beforeAll(async () => {
 }, 1_200_000);
 
 const POLICY = ["vigil-policy 1", "name local-run", "mode enforce", "exec.deny /usr/bin/wget", "exec.deny /usr/bin/nc*", "end", ""].join("\n");
-
-function get(port: number): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path: "/", timeout: 5_000 }, (res) => {
-      let body = "";
-      res.setEncoding("utf8").on("data", (c: string) => (body += c)).on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("timeout", () => req.destroy(new Error("timed out")));
-    req.on("error", reject);
-  });
-}
-
-async function getWithRetry(port: number): Promise<{ status: number; body: string }> {
-  for (let i = 0; ; i++) {
-    try {
-      return await get(port);
-    } catch (error) {
-      if (i >= 40) throw error;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}
 
 it("nginx under the enforcer (volumes-from sidecar): serves on loopback, a denied exec is blocked, SIGTERM ends it with 0", async () => {
   const port = freePort();
@@ -62,7 +39,7 @@ it("nginx under the enforcer (volumes-from sidecar): serves on loopback, a denie
     },
     { network: "host", timeoutMs: 90_000 },
   );
-  const page = await getWithRetry(port);
+  const page = await getLocalWithRetry(port);
   expect(page.status).toBe(200);
   expect(page.body).toContain("hello from nginx");
   await run.waitFor("app", /wget-status=126/);
@@ -71,7 +48,7 @@ it("nginx under the enforcer (volumes-from sidecar): serves on loopback, a denie
   const events = run.lines.filter((l) => l.container === "app" && l.text.startsWith("{")).map((l) => JSON.parse(l.text) as Record<string, unknown>);
   expect(events.some((e) => e["kind"] === "exec" && e["verdict"] === "blocked" && e["exe"] === "/usr/bin/wget"), run.text("app")).toBe(true);
   // the task keeps serving after the blocked exec
-  expect((await get(port)).status).toBe(200);
+  expect((await getLocal(port)).status).toBe(200);
   run.stop();
   const result = await run.result;
   expect(result.exitCode, run.text()).toBe(0);

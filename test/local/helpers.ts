@@ -1,6 +1,7 @@
 // Runs task definitions with `vigil local run`'s library on the real Docker Engine, and checks
 // that nothing of a run is left behind.
 
+import http from "node:http";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -166,4 +167,28 @@ export function tempFile(name: string, content: string): string {
 
 export function freePort(): number {
   return 20_000 + Math.floor(Math.random() * 20_000);
+}
+
+/** GET http://127.0.0.1:PORT/ once (5 s timeout). */
+export function getLocal(port: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: "127.0.0.1", port, path: "/", timeout: 5_000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8").on("data", (c: string) => (body += c)).on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.on("error", reject);
+  });
+}
+
+/** GET until the task answers: up to 40 tries, 250 ms apart (a task's server needs a moment to start). */
+export async function getLocalWithRetry(port: number): Promise<{ status: number; body: string }> {
+  for (let i = 0; ; i++) {
+    try {
+      return await getLocal(port);
+    } catch (error) {
+      if (i >= 40) throw error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }

@@ -3,11 +3,10 @@
 // image, and run with Fargate semantics on the local Docker Engine (vigil local run's runner).
 // nginx serves, runs under the enforcer (a denied exec is blocked), and the task stops cleanly.
 
-import http from "node:http";
 import { beforeAll, describe, expect, it } from "vitest";
 import { protectEcs } from "../../src/protect/ecs/protect.js";
 import type { DeliveryMode } from "../../src/protect/ecs/types.js";
-import { docker, freePort, leftovers, setupEngine, startLocal, type LocalImage } from "../local/helpers.js";
+import { docker, freePort, getLocalWithRetry, leftovers, setupEngine, startLocal, type LocalImage } from "../local/helpers.js";
 
 let img: Record<LocalImage, string>;
 
@@ -16,27 +15,6 @@ beforeAll(async () => {
 }, 1_200_000);
 
 const POLICY = ["vigil-policy 1", "name protect-e2e", "mode enforce", "exec.deny /usr/bin/wget", "end", ""].join("\n");
-
-function get(port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path: "/", timeout: 5_000 }, (res) => {
-      res.resume().on("end", () => resolve(res.statusCode ?? 0));
-    });
-    req.on("timeout", () => req.destroy(new Error("timed out")));
-    req.on("error", reject);
-  });
-}
-
-async function getWithRetry(port: number): Promise<number> {
-  for (let i = 0; ; i++) {
-    try {
-      return await get(port);
-    } catch (error) {
-      if (i >= 40) throw error;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}
 
 describe.each(["copy", "volumes-from"] as DeliveryMode[])("a protected task in %s mode", (mode) => {
   it("runs nginx with its own argv under the enforcer", async () => {
@@ -63,7 +41,7 @@ describe.each(["copy", "volumes-from"] as DeliveryMode[])("a protected task in %
     const protectedTask = JSON.parse(result.text as string) as { containerDefinitions: Record<string, unknown>[] };
 
     const run = startLocal(protectedTask, { network: "host", timeoutMs: 90_000 });
-    expect(await getWithRetry(port)).toBe(200);
+    expect((await getLocalWithRetry(port)).status).toBe(200);
     await run.waitFor("app", /wget-status=126/);
     const events = run.lines.filter((l) => l.container === "app" && l.text.startsWith("{")).map((l) => JSON.parse(l.text) as Record<string, unknown>);
     // The enforcer ran the image's own entry point (a #! script, so the kernel runs its
