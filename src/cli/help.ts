@@ -53,6 +53,7 @@ Usage:
   vigil console [--db DB] [--listen ADDR]     the console: fleet, events, policies (docs/console-protocol.md)
       --db DB              sqlite:FILE (default sqlite:vigil-console.db, created on first start) or postgres://…
       --listen ADDR        HOST:PORT (default 127.0.0.1:8080); HTTPS with VIGIL_CONSOLE_TLS_CERT and _KEY
+      --retention-days N   delete events older than N days (default 30; 0 keeps them)
   vigil help                                  this text
   vigil --version                             the version
 

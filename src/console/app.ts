@@ -4,6 +4,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ConsoleContext } from "./context.js";
 import { installErrorHandler } from "./plugins/errors.js";
+import { apiTokenRoutes } from "./routes/api-tokens.js";
 import { authRoutes } from "./routes/auth.js";
 import { enforcerApi } from "./routes/enforcer-api.js";
 import { eventRoutes } from "./routes/events.js";
@@ -12,6 +13,7 @@ import { opsRoutes } from "./routes/ops.js";
 import { pageRoutes } from "./routes/page.js";
 import { policyRoutes } from "./routes/policies.js";
 import { tokenRoutes } from "./routes/tokens.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 
 export async function consoleApp(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   installErrorHandler(app);
@@ -30,5 +32,16 @@ export async function consoleApp(app: FastifyInstance, ctx: ConsoleContext): Pro
   await app.register(policyRoutes(ctx));
   await app.register(fleetRoutes(ctx));
   await app.register(eventRoutes(ctx));
+  await app.register(webhookRoutes(ctx));
+  await app.register(apiTokenRoutes(ctx));
   await app.register(pageRoutes);
+  // The background jobs run while the app is up; closing waits for them (before the database closes).
+  app.addHook("onReady", async () => {
+    ctx.alerts.start();
+    ctx.retention.start();
+  });
+  app.addHook("onClose", async () => {
+    await ctx.alerts.stop();
+    await ctx.retention.stop();
+  });
 }

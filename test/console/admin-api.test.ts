@@ -10,7 +10,7 @@ import type { AdminSession } from "./helpers.js";
 import { ADMIN, createToken, execEvent, register, sendEvents, sessionFrom, setupAdmin, sqliteConsole } from "./helpers.js";
 import { freshDir } from "../cli/helpers.js";
 import { join } from "node:path";
-import { parseListen } from "../../src/console/config.js";
+import { parseListen, resolveConfig } from "../../src/console/config.js";
 import { setupCode } from "../../src/console/repositories/admins.js";
 
 type C = Awaited<ReturnType<typeof sqliteConsole>>;
@@ -51,7 +51,7 @@ describe("console admin API (SQLite)", () => {
     expect(await migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(await migrate(db)).toEqual([]);
     const tables = await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
-    expect(tables.map((t) => t.name)).toContain("events");
+    expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(["events", "webhooks", "alert_events", "alert_windows", "webhook_outbox", "api_tokens"]));
     await db.close();
   });
 
@@ -256,5 +256,15 @@ describe("console settings", () => {
     expect(parseListen("[::1]:8443")).toEqual({ host: "::1", port: 8443 });
     expect(parseListen("8080")).toEqual({ host: "0.0.0.0", port: 8080 });
     expect(() => parseListen("host:99999")).toThrow(/HOST:PORT/);
+  });
+
+  it("retention days and the webhook URL: flag over environment over default, refused clearly when wrong", () => {
+    expect(resolveConfig({}, {})).toMatchObject({ retentionDays: 30, webhookUrl: null });
+    expect(resolveConfig({}, { VIGIL_CONSOLE_RETENTION_DAYS: "7" }).retentionDays).toBe(7);
+    expect(resolveConfig({ retentionDays: "0" }, { VIGIL_CONSOLE_RETENTION_DAYS: "7" }).retentionDays).toBe(0);
+    expect(() => resolveConfig({ retentionDays: "a week" }, {})).toThrow("--retention-days a week: expected a whole number of days (0 keeps events forever)");
+    expect(() => resolveConfig({}, { VIGIL_CONSOLE_RETENTION_DAYS: "-1" })).toThrow(/^VIGIL_CONSOLE_RETENTION_DAYS -1: expected a whole number/);
+    expect(resolveConfig({}, { VIGIL_CONSOLE_WEBHOOK_URL: "https://hooks.slack.com/services/T/B/x" }).webhookUrl).toBe("https://hooks.slack.com/services/T/B/x");
+    expect(() => resolveConfig({}, { VIGIL_CONSOLE_WEBHOOK_URL: "smtp://mail" })).toThrow("VIGIL_CONSOLE_WEBHOOK_URL: webhook URL: must be https:// or http://; received smtp://");
   });
 });

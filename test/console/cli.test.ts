@@ -12,5 +12,6 @@ describe("vigil console arguments", () => {
     expect((await run(["console", "--db"])).stderr).toContain("--db needs a value");
     expect((await run(["console", "--listen", "nowhere"])).stderr).toContain("expected HOST:PORT");
     expect((await run(["console", "--help"])).stdout).toContain("usage: vigil console");
+    expect((await run(["console", "--retention-days", "soon"])).stderr).toContain("--retention-days soon: expected a whole number of days");
   });
 });

@@ -7,7 +7,10 @@ import { openPostgres } from "../../src/console/db/postgres.js";
 import type { TestPostgres } from "../helpers/postgres.js";
 import { postgresAvailable, startPostgres } from "../helpers/postgres.js";
 import { ADMIN, consoleOn, createToken, execEvent, register, sendEvents, sessionFrom, setupAdmin } from "./helpers.js";
+import { defineAutomationTests } from "./automation-suite.js";
+import { FAST, addWebhook, defineAlertTests, settled } from "./alerts-suite.js";
 import { defineProtocolTests } from "./protocol-suite.js";
+import { sleep, startReceiver, until } from "./webhook-receiver.js";
 
 const available = postgresAvailable();
 let server: TestPostgres | null = null;
@@ -30,7 +33,8 @@ describe.skipIf(!available)("PostgreSQL", () => {
       expect(await migrate(db)).toEqual([]);
       const tables = await db.all<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
       expect(tables.map((t) => t.table_name)).toEqual([
-        "admins", "enforcers", "enrollment_tokens", "event_gaps", "events", "group_policies", "login_failures", "policies", "policy_versions", "schema_migrations", "sessions", "settings",
+        "admins", "alert_events", "alert_windows", "api_tokens", "enforcers", "enrollment_tokens", "event_gaps", "events", "group_policies", "login_failures", "policies", "policy_versions",
+        "schema_migrations", "sessions", "settings", "webhook_outbox", "webhooks",
       ]);
     } finally {
       await db.close();
@@ -95,6 +99,43 @@ describe.skipIf(!available)("PostgreSQL", () => {
   });
 });
 
+describe.skipIf(!available)("alerts from two replicas on PostgreSQL", () => {
+  it("delivers each message once, whichever replica ingested or posts it", async () => {
+    // A receiver that takes 30 ms a post, so both replicas' claims overlap.
+    const receiver = await startReceiver(() => ({ status: 200, delayMs: 30 }));
+    const url = await pgServer().freshDatabase();
+    const one = await consoleOn({ dialect: "postgres", target: url }, { alerts: { ...FAST, tickMs: 20, parallel: 3 } });
+    const two = await consoleOn({ dialect: "postgres", target: url }, { alerts: { ...FAST, tickMs: 20, parallel: 3 } });
+    try {
+      const admin = await setupAdmin(one);
+      await addWebhook(two, admin, receiver.url);
+      const { token } = await createToken(one, admin, "web");
+      const e = await register(one, token);
+      // 40 distinct alerts (one executable each), in batches alternating between the replicas.
+      for (let b = 0; b < 8; b++) {
+        const events = Array.from({ length: 5 }, (_, i) => execEvent({ exe: `/usr/bin/t${b * 5 + i}`, argv: [`t${b * 5 + i}`] }));
+        const res = await sendEvents(b % 2 === 0 ? one : two, e.enforcerKey, 1 + b * 5, events);
+        expect(res.json()).toMatchObject({ accepted: 5 });
+      }
+      await until("all delivered", () => settled(one), 20_000);
+      await sleep(300);
+      const texts = receiver.delivered.map((d) => d.body.text);
+      expect(texts).toHaveLength(40);
+      expect(new Set(texts).size).toBe(40);
+      // Both replicas took part in posting (the metrics are per replica).
+      const ok = async (c: typeof one) => Number(/^vigil_console_webhook_deliveries_total\{result="ok"\} (\d+)$/m.exec((await c.app.inject({ method: "GET", url: "/metrics" })).body)?.[1]);
+      expect((await ok(one)) + (await ok(two))).toBe(40);
+    } finally {
+      await one.close();
+      await two.close();
+      await receiver.close();
+    }
+  }, 60_000);
+});
+
 describe.skipIf(!available)("on PostgreSQL", () => {
-  defineProtocolTests("PostgreSQL", async () => consoleOn({ dialect: "postgres", target: await pgServer().freshDatabase() }));
+  const fresh = async (options = {}) => consoleOn({ dialect: "postgres", target: await pgServer().freshDatabase() }, options);
+  defineProtocolTests("PostgreSQL", () => fresh());
+  defineAlertTests("PostgreSQL", fresh);
+  defineAutomationTests("PostgreSQL", fresh);
 });

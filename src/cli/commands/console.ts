@@ -1,24 +1,26 @@
-// vigil console [--db sqlite:FILE | postgres://...] [--listen ADDR]: serves the console until
+// vigil console [--db sqlite:FILE | postgres://...] [--listen ADDR] [--retention-days N]: serves the console until
 // SIGINT or SIGTERM, then stops accepting, finishes the requests in flight and closes the database.
 // Its structured log (JSON lines) goes to stderr while it runs: a server cannot wait to print.
 
+import type { ConsoleFlags } from "../../console/config.js";
 import { resolveConfig } from "../../console/config.js";
 import { startConsole } from "../../console/server.js";
 import { UserError } from "../errors.js";
 import type { CliIo, CliResult } from "../io.js";
 
-const USAGE = "usage: vigil console [--db sqlite:FILE | postgres://...] [--listen HOST:PORT]";
+const USAGE = "usage: vigil console [--db sqlite:FILE | postgres://...] [--listen HOST:PORT] [--retention-days N]";
+const FLAGS = { "--db": "db", "--listen": "listen", "--retention-days": "retentionDays" } as const;
 
 export async function consoleCommand(argv: readonly string[], io: CliIo): Promise<CliResult> {
-  const flags: { db?: string; listen?: string } = {};
+  const flags: ConsoleFlags = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
     const [name, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
     if (name === "--help" || name === "-h") return { code: 0, stdout: `${USAGE}\n`, stderr: "" };
-    if (name !== "--db" && name !== "--listen") throw new UserError(`console: unknown argument ${arg}`, USAGE);
+    if (name !== "--db" && name !== "--listen" && name !== "--retention-days") throw new UserError(`console: unknown argument ${arg}`, USAGE);
     const value = inline ?? argv[++i];
     if (value === undefined || value === "") throw new UserError(`console: ${name} needs a value`, USAGE);
-    flags[name === "--db" ? "db" : "listen"] = value;
+    flags[FLAGS[name]] = value;
   }
   let config;
   try {

@@ -118,8 +118,80 @@ CREATE TABLE event_gaps (
 `;
 }
 
+/** Alerts: webhooks, the blocked/alert events waiting to be fanned out, dedup windows, the outbox. */
+function schemaV2(dialect: "sqlite" | "postgres"): string {
+  const int8 = dialect === "sqlite" ? "INTEGER" : "BIGINT";
+  const serial = dialect === "sqlite" ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY";
+  return `
+CREATE TABLE webhooks (
+  id TEXT PRIMARY KEY,
+  url TEXT NOT NULL,
+  include_alerts INTEGER NOT NULL DEFAULT 0,
+  source TEXT NOT NULL,
+  created_at ${int8} NOT NULL,
+  held_messages ${int8} NOT NULL DEFAULT 0,
+  held_events ${int8} NOT NULL DEFAULT 0
+);
+CREATE TABLE alert_events (
+  id ${serial},
+  enforcer_id TEXT NOT NULL REFERENCES enforcers(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  verdict TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  exe TEXT NOT NULL,
+  count ${int8} NOT NULL,
+  seq ${int8} NOT NULL,
+  sample TEXT NOT NULL,
+  created_at ${int8} NOT NULL
+);
+CREATE TABLE alert_windows (
+  webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+  dedup_key TEXT NOT NULL,
+  opened_at ${int8} NOT NULL,
+  pending ${int8} NOT NULL DEFAULT 0,
+  alert TEXT NOT NULL,
+  PRIMARY KEY (webhook_id, dedup_key)
+);
+CREATE INDEX alert_windows_opened ON alert_windows (opened_at);
+CREATE TABLE webhook_outbox (
+  id ${serial},
+  webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at ${int8} NOT NULL,
+  created_at ${int8} NOT NULL,
+  finished_at ${int8},
+  last_error TEXT
+);
+CREATE INDEX webhook_outbox_due ON webhook_outbox (state, next_attempt_at);
+CREATE INDEX webhook_outbox_recent ON webhook_outbox (webhook_id, created_at);
+`;
+}
+
+/** API tokens for automation: `vat_<id>_<secret>`, stored as the secret's hash. */
+function schemaV3(dialect: "sqlite" | "postgres"): string {
+  const int8 = dialect === "sqlite" ? "INTEGER" : "BIGINT";
+  return `
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at ${int8} NOT NULL,
+  expires_at ${int8},
+  revoked_at ${int8},
+  last_used_at ${int8}
+);
+CREATE INDEX event_gaps_recorded ON event_gaps (recorded_at);
+`;
+}
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial schema", sqlite: schemaV1("sqlite"), postgres: schemaV1("postgres") },
+  { version: 2, name: "webhook alerts", sqlite: schemaV2("sqlite"), postgres: schemaV2("postgres") },
+  { version: 3, name: "api tokens; gaps by age (retention)", sqlite: schemaV3("sqlite"), postgres: schemaV3("postgres") },
 ];
 
 const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

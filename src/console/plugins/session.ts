@@ -1,11 +1,13 @@
 // Admin sessions: an HttpOnly, SameSite=Strict cookie (Secure behind TLS) naming a session stored
 // hashed in the database; every state-changing request also carries the session's CSRF token in
 // X-CSRF-Token, and, when the browser sends Origin, comes from this console's own origin.
+// Automation uses an API token instead (Authorization: Bearer vat_…): no cookie, so no CSRF.
 
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
 import type { Db } from "../db/database.js";
 import type { Session } from "../repositories/admins.js";
 import { SESSION_TTL_MS, findSession } from "../repositories/admins.js";
+import { authenticateApiToken } from "../repositories/api-tokens.js";
 import { safeEqual } from "../secrets.js";
 import { HttpError } from "./errors.js";
 
@@ -61,9 +63,37 @@ export async function requireSession(db: Db, request: FastifyRequest): Promise<S
   return session;
 }
 
+/**
+ * A session (with CSRF for state changes) or an API token. A request that carries an Authorization
+ * header is judged by it alone: a wrong, expired or revoked token is a 401 even beside a cookie.
+ */
+export async function requireAdmin(db: Db, request: FastifyRequest): Promise<string> {
+  const header = request.headers.authorization;
+  if (header === undefined) return (await requireSession(db, request)).admin.username;
+  const m = /^Bearer (\S+)$/.exec(header);
+  const token = m === null ? null : await authenticateApiToken(db, m[1] ?? "");
+  if (token === null) throw new HttpError(401, "unknown, malformed, expired or revoked API token (Authorization: Bearer vat_…)");
+  return `api-token:${token.name}`;
+}
+
+/** onRequest hook for the admin routes: a session or an API token; sets request.adminName. */
+export function adminOnly(db: Db): onRequestAsyncHookHandler {
+  return async (request) => {
+    request.adminName = await requireAdmin(db, request);
+  };
+}
+
+/** onRequest hook for routes automation must not reach (managing API tokens): a session only. */
+export function sessionOnly(db: Db): onRequestAsyncHookHandler {
+  return async (request) => {
+    if (request.headers.authorization !== undefined) throw new HttpError(403, "API tokens cannot manage API tokens: sign in");
+    request.adminName = (await requireSession(db, request)).admin.username;
+  };
+}
+
 declare module "fastify" {
   interface FastifyRequest {
-    /** The signed-in admin, set by the admin routes' onRequest hook. */
+    /** The signed-in admin (or `api-token:NAME`), set by the admin routes' onRequest hook. */
     adminName: string;
   }
 }

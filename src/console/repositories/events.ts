@@ -3,6 +3,7 @@
 
 import type { VigilEvent } from "../../events/schema.js";
 import type { Db, SqlValue } from "../db/database.js";
+import { recordAlerts } from "./alerts.js";
 
 export interface IngestResult {
   accepted: number;
@@ -11,6 +12,8 @@ export interface IngestResult {
   gaps: number;
   /** Gaps recorded by this batch (not counting those it filled). */
   newGaps: number;
+  /** Alert rows recorded for the webhooks (new blocked/alert events, grouped). */
+  alerts: number;
 }
 
 export interface StoredEvent {
@@ -42,6 +45,7 @@ export async function ingestBatch(db: Db, enforcerId: string, firstSeq: number, 
     const row = await tx.get<{ max_seq: number }>("SELECT max_seq FROM enforcers WHERE id = ?", [enforcerId]);
     const maxSeq = Number(row?.max_seq ?? 0);
 
+    const alerts = await recordAlerts(tx, enforcerId, firstSeq, maxSeq, events, now);
     let accepted = 0;
     for (let start = 0; start < events.length; start += INSERT_CHUNK) {
       accepted += await insertChunk(tx, enforcerId, firstSeq + start, events.slice(start, start + INSERT_CHUNK), now);
@@ -63,7 +67,7 @@ export async function ingestBatch(db: Db, enforcerId: string, firstSeq: number, 
     await tx.run("UPDATE enforcers SET max_seq = ? WHERE id = ?", [newMax, enforcerId]);
     await noteLifecycle(tx, enforcerId, events);
     const gaps = await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM event_gaps WHERE enforcer_id = ?", [enforcerId]);
-    return { accepted, duplicates: events.length - accepted, nextSeq: newMax + 1, gaps: Number(gaps?.n ?? 0), newGaps };
+    return { accepted, duplicates: events.length - accepted, nextSeq: newMax + 1, gaps: Number(gaps?.n ?? 0), newGaps, alerts };
   });
 }
 

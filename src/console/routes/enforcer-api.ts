@@ -135,6 +135,8 @@ export function enforcerApi(ctx: ConsoleContext) {
       ctx.metrics.eventsIngested += result.accepted;
       ctx.metrics.eventsDuplicate += result.duplicates;
       ctx.metrics.gapsRecorded += result.newGaps;
+      // Delivery happens in the alert loop; this only asks it to look soon.
+      if (result.alerts > 0) ctx.alerts.nudge();
       return { accepted: result.accepted, duplicates: result.duplicates, nextSeq: result.nextSeq, gaps: result.gaps };
     });
   };

@@ -6,7 +6,7 @@ import type { ConsoleContext } from "../context.js";
 import type { EventFilter } from "../repositories/events.js";
 import { ancestry, countBuckets, getEvent, queryEvents } from "../repositories/events.js";
 import { HttpError } from "../plugins/errors.js";
-import { requireSession } from "../plugins/session.js";
+import { adminOnly } from "../plugins/session.js";
 
 const filterProperties = {
   workload: { type: "string", minLength: 1, maxLength: 1024 },
@@ -41,9 +41,7 @@ function toFilter(q: FilterQuery): EventFilter {
 export function eventRoutes(ctx: ConsoleContext) {
   const { db } = ctx;
   return async function routes(app: FastifyInstance): Promise<void> {
-    app.addHook("onRequest", async (request) => {
-      await requireSession(db, request);
-    });
+    app.addHook("onRequest", adminOnly(db));
 
     app.get<{ Querystring: FilterQuery & { limit: number; offset: number } }>(
       "/api/admin/events",

@@ -7,7 +7,7 @@ import { listEnforcers } from "../repositories/enforcers.js";
 import { gapsOf } from "../repositories/events.js";
 import { listGroups, listPolicies } from "../repositories/policies.js";
 import { HttpError } from "../plugins/errors.js";
-import { requireSession } from "../plugins/session.js";
+import { adminOnly } from "../plugins/session.js";
 
 export type Protection = "protected" | "audit" | "failopen" | "offline";
 
@@ -21,9 +21,7 @@ export function protectionOf(e: Enforcer, pollSeconds: number, now: number): Pro
 export function fleetRoutes(ctx: ConsoleContext) {
   const { db } = ctx;
   return async function routes(app: FastifyInstance): Promise<void> {
-    app.addHook("onRequest", async (request) => {
-      await requireSession(db, request);
-    });
+    app.addHook("onRequest", adminOnly(db));
 
     app.get("/api/admin/enforcers", async () => {
       const now = Date.now();

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ConsoleContext } from "../context.js";
 import { countOnline } from "../repositories/enforcers.js";
+import { outboxPending } from "../repositories/alerts.js";
 import { totals } from "../repositories/events.js";
 
 export function opsRoutes(ctx: ConsoleContext) {
@@ -47,6 +48,17 @@ export function opsRoutes(ctx: ConsoleContext) {
         "# HELP vigil_console_enforcers_online Enforcers seen within three poll intervals.",
         "# TYPE vigil_console_enforcers_online gauge",
         `vigil_console_enforcers_online ${online}`,
+        "# HELP vigil_console_webhook_deliveries_total Webhook posts by this replica, by result (a failed post may be retried).",
+        "# TYPE vigil_console_webhook_deliveries_total counter",
+        `vigil_console_webhook_deliveries_total{result="ok"} ${metrics.webhookDeliveriesOk}`,
+        `vigil_console_webhook_deliveries_total{result="failed"} ${metrics.webhookDeliveriesFailed}`,
+        "# HELP vigil_console_webhook_pending Webhook messages waiting to be delivered.",
+        "# TYPE vigil_console_webhook_pending gauge",
+        `vigil_console_webhook_pending ${await outboxPending(db)}`,
+        "# HELP vigil_console_retention_deleted_total Rows deleted by retention on this replica.",
+        "# TYPE vigil_console_retention_deleted_total counter",
+        `vigil_console_retention_deleted_total{table="events"} ${metrics.retentionEventsDeleted}`,
+        `vigil_console_retention_deleted_total{table="event_gaps"} ${metrics.retentionGapsDeleted}`,
       ];
       return reply.type("text/plain; version=0.0.4").send(`${lines.join("\n")}\n`);
     });

@@ -5,7 +5,7 @@ import type { ConsoleContext } from "../context.js";
 import { checkPolicy } from "../policy-check.js";
 import { assignPolicy, createPolicy, getVersion, history, listGroups, listPolicies, saveVersion, unassignPolicy } from "../repositories/policies.js";
 import { HttpError } from "../plugins/errors.js";
-import { requireSession } from "../plugins/session.js";
+import { adminOnly } from "../plugins/session.js";
 import { GROUP_NAME, POLICY_NAME } from "./names.js";
 
 const MAX_SOURCE = 256 * 1024;
@@ -24,9 +24,7 @@ function compiledOrRefuse(name: string, text: string): { source: string; compile
 export function policyRoutes(ctx: ConsoleContext) {
   const { db } = ctx;
   return async function routes(app: FastifyInstance): Promise<void> {
-    app.addHook("onRequest", async (request) => {
-      request.adminName = (await requireSession(db, request)).admin.username;
-    });
+    app.addHook("onRequest", adminOnly(db));
 
     app.post<{ Body: { name?: string; source: string } }>(
       "/api/admin/policies/validate",

@@ -4,15 +4,13 @@ import type { FastifyInstance } from "fastify";
 import type { ConsoleContext } from "../context.js";
 import { createToken, listTokens, revokeToken } from "../repositories/tokens.js";
 import { HttpError } from "../plugins/errors.js";
-import { requireSession } from "../plugins/session.js";
+import { adminOnly } from "../plugins/session.js";
 import { GROUP_NAME } from "./names.js";
 
 export function tokenRoutes(ctx: ConsoleContext) {
   const { db } = ctx;
   return async function routes(app: FastifyInstance): Promise<void> {
-    app.addHook("onRequest", async (request) => {
-      await requireSession(db, request);
-    });
+    app.addHook("onRequest", adminOnly(db));
 
     app.get("/api/admin/tokens", async () => ({ tokens: await listTokens(db) }));
 

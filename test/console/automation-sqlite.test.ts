@@ -1,0 +1,4 @@
+import { defineAutomationTests } from "./automation-suite.js";
+import { sqliteConsole } from "./helpers.js";
+
+defineAutomationTests("SQLite", (options) => sqliteConsole(options));
