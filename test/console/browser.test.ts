@@ -11,6 +11,7 @@ import { resolveConfig } from "../../src/console/config.js";
 import type { RunningConsole } from "../../src/console/server.js";
 import { startConsole } from "../../src/console/server.js";
 import { ADMIN, execEvent } from "./helpers.js";
+import { startReceiver } from "./webhook-receiver.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 
@@ -124,5 +125,62 @@ describe.skipIf(!existsSync(CHROMIUM))("the console page in Chromium", () => {
     await page.click("#save-policy");
     await expect.poll(() => page.locator("#history tr").count()).toBe(2);
     if (process.env.VIGIL_SCREENSHOTS !== undefined) await page.screenshot({ path: join(process.env.VIGIL_SCREENSHOTS, "policies.png"), fullPage: true });
+  });
+
+  it("settings: adds a webhook and sends a test message; creates, uses and revokes an API token", async () => {
+    const receiver = await startReceiver();
+    const page = await context.newPage();
+    try {
+      // Signed in already when the first test ran (its session cookie); otherwise sign in.
+      await page.goto(`${running.url}/`);
+      await page.waitForSelector("#login-form, nav:not([hidden])");
+      if ((await page.locator("#login-form").count()) > 0) {
+        await page.fill("#login-form input[name=username]", ADMIN.username);
+        await page.fill("#login-form input[name=password]", ADMIN.password);
+        await page.click("#login-form button[type=submit]");
+      }
+      await page.click("nav button[data-view=settings]");
+      await page.waitForSelector("#webhook-form");
+
+      // A URL that is not http(s) is refused with the reason.
+      await page.fill("#webhook-form input[name=url]", "ftp://example.com/hook");
+      await page.click("#webhook-form button[type=submit]");
+      await expect.poll(() => page.textContent("#webhook-message")).toMatch(/must be https:\/\/ or http:\/\//);
+      await page.fill("#webhook-form input[name=url]", receiver.url);
+      await page.click("#webhook-form button[type=submit]");
+      await expect.poll(() => page.locator("#webhooks tbody tr").count()).toBe(1);
+      expect(await page.textContent("#webhooks")).not.toContain("secretpart");
+      await page.click("#webhooks button.test-webhook");
+      await expect.poll(() => page.textContent("#webhook-message")).toBe("Test message delivered (HTTP 200)");
+      expect(receiver.delivered).toHaveLength(1);
+      expect(receiver.delivered[0]?.body.text).toContain("test message from the console");
+
+      // An API token: shown once, works without a session, refused once revoked. Its name is text.
+      const evilName = `<img src=x onerror="window.__xss=3">`;
+      await page.fill("#api-token-form input[name=name]", evilName);
+      await page.fill("#api-token-form input[name=expiresInDays]", "30");
+      await page.click("#api-token-form button[type=submit]");
+      await page.waitForSelector("#new-api-token code");
+      const token = (await page.textContent("#new-api-token code")) ?? "";
+      expect(token).toMatch(/^vat_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
+      expect(await page.locator("#api-tokens tbody tr").count()).toBe(1);
+      expect(await page.textContent("#api-tokens")).toContain(evilName);
+      expect(await page.locator("main img").count()).toBe(0);
+      const asBot = () => call("GET", "/api/admin/events", undefined, { authorization: `Bearer ${token}` });
+      expect((await asBot()).status).toBe(200);
+      if (process.env.VIGIL_SCREENSHOTS !== undefined) await page.screenshot({ path: join(process.env.VIGIL_SCREENSHOTS, "settings.png"), fullPage: true });
+      await page.click("#api-tokens button.revoke-api-token");
+      await expect.poll(() => page.textContent("#api-tokens tbody tr")).toContain("revoked");
+      expect(await page.isVisible("#new-api-token")).toBe(false);
+      expect((await asBot()).status).toBe(401);
+      expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBeUndefined();
+
+      // Removing the webhook.
+      await page.click("#webhooks button.remove-webhook");
+      await expect.poll(() => page.locator("#webhooks tbody tr").count()).toBe(0);
+    } finally {
+      await page.close();
+      await receiver.close();
+    }
   });
 });

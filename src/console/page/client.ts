@@ -85,7 +85,7 @@ export const PAGE_JS = String.raw`"use strict";
   function go(name) {
     state.view = name;
     Array.prototype.forEach.call(nav.querySelectorAll("button"), function (b) { b.classList.toggle("active", b.dataset.view === name); });
-    ({ fleet: fleetView, events: eventsView, policies: policiesView, tokens: tokensView })[name]();
+    ({ fleet: fleetView, events: eventsView, policies: policiesView, tokens: tokensView, settings: settingsView })[name]();
   }
 
   // ---- fleet ----
@@ -303,6 +303,75 @@ export const PAGE_JS = String.raw`"use strict";
         created ? el("p", { className: "notice", id: "new-token" }, "VIGIL_TOKEN for group " + created.group + " (shown once): ", el("code", null, created.token)) : null,
         el("table", { id: "tokens" }, el("thead", null, el("tr", null, ["Id", "Name", "Group", "Created", "Last used", ""].map(function (h) { return el("th", null, h); }))), el("tbody", null, rows)));
     });
+  }
+
+  // ---- settings: alert webhooks and API tokens ----
+  function header(names) { return el("thead", null, el("tr", null, names.map(function (h) { return el("th", null, h); }))); }
+  function settingsView(createdToken) {
+    Promise.all([api("GET", "/api/admin/webhooks"), api("GET", "/api/admin/api-tokens")]).then(function (rs) {
+      var w = rs[0], t = rs[1];
+      if (w.status !== 200) return show(el("p", { className: "error" }, errorText(w)));
+      if (t.status !== 200) return show(el("p", { className: "error" }, errorText(t)));
+      var s = w.data.settings;
+      show(el("h1", null, "Settings"), webhookSection(w.data.webhooks, s), apiTokenSection(t.data.tokens, createdToken));
+    });
+  }
+  function webhookSection(hooks, s) {
+    var url = el("input", { name: "url", type: "url", placeholder: "https://hooks.slack.com/services/…", required: true, size: 48 });
+    var alerts = el("input", { name: "includeAlerts", type: "checkbox" });
+    var msg = el("p", { id: "webhook-message" });
+    function say(kind, text) { msg.className = kind; msg.textContent = text; }
+    var form = el("form", { className: "inline", id: "webhook-form" },
+      el("label", null, "Webhook URL (Slack-compatible)", url), el("label", null, "Alert verdicts too", alerts), el("button", { type: "submit" }, "Add webhook"));
+    form.onsubmit = function (e) {
+      e.preventDefault();
+      api("POST", "/api/admin/webhooks", { url: url.value.trim(), includeAlerts: alerts.checked }).then(function (r) { if (r.status === 201) settingsView(); else say("error", errorText(r)); });
+    };
+    var rows = hooks.map(function (h) {
+      var test = el("button", { type: "button", className: "test-webhook" }, "Send test message");
+      test.onclick = function () {
+        say("", "Sending…");
+        api("POST", "/api/admin/webhooks/" + encodeURIComponent(h.id) + "/test").then(function (r) {
+          if (r.status === 200 && r.data.ok) say("ok", "Test message delivered (HTTP " + r.data.status + ")");
+          else say("error", "Test message failed: " + (r.data && r.data.error ? r.data.error : errorText(r)));
+        });
+      };
+      var remove = el("button", { type: "button", className: "remove-webhook" }, "Remove");
+      remove.onclick = function () { api("DELETE", "/api/admin/webhooks/" + encodeURIComponent(h.id)).then(function (r) { if (r.status === 200) settingsView(); else say("error", errorText(r)); }); };
+      var last = h.last ? h.last.state + " after " + h.last.attempts + " attempt(s)" + (h.last.at ? " " + fmtTime(h.last.at) : "") + (h.last.error ? ": " + h.last.error : "") : "nothing sent yet";
+      return el("tr", null, el("td", { className: "argv" }, h.url), el("td", null, h.includeAlerts ? "blocked, alert" : "blocked"), el("td", null, String(h.pending)),
+        el("td", { className: "argv" }, last), el("td", null, test, " ", h.source === "env" ? "set by VIGIL_CONSOLE_WEBHOOK_URL" : remove));
+    });
+    return el("section", { id: "webhooks-section" }, el("h2", null, "Alert webhooks"),
+      el("p", null, "Blocked events (and alert events where asked) are posted as Slack messages. The same group, kind, rule and executable within " +
+        s.dedupWindowMinutes + " min make one message and then a count; at most " + s.messagesPerMinute + " messages a minute per webhook, the rest summarized. Events are kept " +
+        (s.retentionDays > 0 ? s.retentionDays + " days." : "forever.")),
+      form, msg, el("table", { id: "webhooks" }, header(["URL", "Verdicts", "Pending", "Last delivery", ""]), el("tbody", null, rows)));
+  }
+  function apiTokenSection(tokens, created) {
+    var name = el("input", { name: "name", placeholder: "token name, e.g. ci", required: true });
+    var days = el("input", { name: "expiresInDays", type: "number", min: "1", max: "3650", placeholder: "never" });
+    var msg = el("p", { className: "error", id: "api-token-error" });
+    var form = el("form", { className: "inline", id: "api-token-form" },
+      el("label", null, "Name", name), el("label", null, "Expires in days (empty: never)", days), el("button", { type: "submit" }, "Create API token"));
+    form.onsubmit = function (e) {
+      e.preventDefault();
+      var body = { name: name.value.trim() };
+      if (days.value) body.expiresInDays = Number(days.value);
+      api("POST", "/api/admin/api-tokens", body).then(function (r) { if (r.status === 201) settingsView(r.data); else msg.textContent = errorText(r); });
+    };
+    var rows = tokens.map(function (k) {
+      var revoke = el("button", { type: "button", className: "revoke-api-token" }, "Revoke");
+      revoke.onclick = function () { api("DELETE", "/api/admin/api-tokens/" + encodeURIComponent(k.id)).then(function () { settingsView(); }); };
+      var status = k.revokedAt ? "revoked " + fmtTime(k.revokedAt) : k.expiresAt !== null && k.expiresAt <= Date.now() ? "expired" : revoke;
+      return el("tr", { dataset: { id: k.id } }, el("td", null, k.id), el("td", null, k.name), el("td", null, k.createdBy), el("td", null, fmtTime(k.createdAt)),
+        el("td", null, k.expiresAt === null ? "never" : fmtTime(k.expiresAt)), el("td", null, fmtTime(k.lastUsedAt)), el("td", null, status));
+    });
+    return el("section", { id: "api-tokens-section" }, el("h2", null, "API tokens"),
+      el("p", null, "For automation: send Authorization: Bearer TOKEN to the admin API (no session, no CSRF token). Tokens cannot manage tokens."),
+      form, msg,
+      created ? el("p", { className: "notice", id: "new-api-token" }, "API token " + created.name + " (shown once): ", el("code", null, created.token)) : null,
+      el("table", { id: "api-tokens" }, header(["Id", "Name", "Created by", "Created", "Expires", "Last used", ""]), el("tbody", null, rows)));
   }
 
   boot();

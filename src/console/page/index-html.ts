@@ -17,6 +17,7 @@ export const PAGE_HTML = `<!doctype html>
     <button type="button" data-view="events">Events</button>
     <button type="button" data-view="policies">Policies</button>
     <button type="button" data-view="tokens">Tokens</button>
+    <button type="button" data-view="settings">Settings</button>
   </nav>
   <span id="who"></span>
 </header>

@@ -24,6 +24,8 @@ pre.ok { background: #f1f8f1; border: 1px solid #c3e0c3; padding: .5rem; }
 form.inline { display: flex; gap: .5rem; flex-wrap: wrap; align-items: end; margin-bottom: 1rem; }
 label { display: flex; flex-direction: column; font-size: .8rem; color: var(--muted); gap: .2rem; }
 .error { color: var(--blocked); }
+.ok { color: var(--ok); }
+section { margin-bottom: 2rem; }
 .notice { background: #fffbea; padding: .5rem; border: 1px solid #f0dc9a; word-break: break-all; }
 svg.chart { width: 100%; height: 140px; border: 1px solid var(--line); margin-bottom: 1rem; }
 svg.chart .blocked { fill: var(--blocked); }
