@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   build-essential make musl-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+  libbearssl-dev libbearssl-dev:arm64
   clang libclang-rt-14-dev
   tini strace hyperfine util-linux procps busybox-static
   nginx python3
@@ -17,6 +18,13 @@ APT_PACKAGES=(
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+# The enforcer links BearSSL statically for both architectures: arm64's archive
+# comes from Debian's arm64 packages (multiarch).
+if [[ $(id -u) -eq 0 ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  say "adding the arm64 package architecture (for libbearssl-dev:arm64)"
+  dpkg --add-architecture arm64
+fi
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

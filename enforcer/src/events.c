@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "ship.h"
 
 #define QUEUE_BYTES (256 * 1024)
 
@@ -115,6 +116,19 @@ void event_begin(struct event *e, const char *kind, const char *verdict)
     event_str(e, "kind", kind);
     if (verdict)
         event_str(e, "verdict", verdict);
+}
+
+void event_begin_object(struct event *e)
+{
+    e->n = 0;
+    e->first = true;
+    put(e, "{", 1);
+}
+
+void event_end(struct event *e)
+{
+    puts_(e, "}");
+    e->buf[e->n] = '\0';
 }
 
 void event_strn(struct event *e, const char *k, const char *value, size_t len)
@@ -236,6 +250,7 @@ static bool enqueue(const char *line, size_t n)
 void event_emit(struct event *e)
 {
     puts_(e, "}\n");
+    ship_offer(e->buf, e->n - 1);
     if (sink_fd < 0)
         return;
     drain();

@@ -20,6 +20,10 @@ struct event {
 /* Starts {"vigil":1,"time":...,"kind":...,"verdict":...  (verdict may be NULL: omitted) */
 void event_begin(struct event *e, const char *kind, const char *verdict);
 void event_str(struct event *e, const char *key, const char *value); /* NULL => null */
+/* A bare JSON object built with the same helpers (a request body): begin, fields, end
+ * (closes it and NUL-terminates buf; n excludes the NUL). */
+void event_begin_object(struct event *e);
+void event_end(struct event *e);
 void event_strn(struct event *e, const char *key, const char *value, size_t len);
 void event_int(struct event *e, const char *key, long long value);
 void event_bool(struct event *e, const char *key, bool value);

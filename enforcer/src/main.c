@@ -25,6 +25,7 @@
 #include "protections.h"
 #include "rules.h"
 #include "sha256.h"
+#include "ship.h"
 #include "spawn.h"
 #include "trace.h"
 #include "version.h"
@@ -49,6 +50,20 @@ struct ready_rules {
     struct file_rules files;
     struct net_rules net;
 };
+
+/* The policy in force: replaced as a whole when the console sends another. */
+struct live {
+    struct policy policy;
+    struct ready_rules rules;
+    char digest[65];
+};
+
+/* What the enforcer started with, for judging a policy that arrives later. */
+static struct {
+    struct live *now;
+    struct mechanisms mech;
+    bool force_audit; /* --audit: every policy runs in audit mode */
+} state;
 
 static int read_file(const char *path, char **out, size_t *len)
 {
@@ -82,11 +97,24 @@ static int read_file(const char *path, char **out, size_t *len)
     return 0;
 }
 
+/* Parse compiled policy text; source names it in messages. */
+static int parse_policy(const char *text, size_t len, const char *source, struct policy *p, char digest[65])
+{
+    struct policy_error err;
+    int rc = policy_parse(text, len, p, &err);
+    if (rc < 0)
+        log_msg("policy:%d: %s (in %s)", err.line, err.msg, source);
+    else
+        sha256_hex(text, len, digest);
+    return rc;
+}
+
+static const char empty_policy[] = "vigil-policy 1\nend\n";
+
 /* Load and parse the policy from --policy, VIGIL_POLICY_FILE or VIGIL_POLICY.
  * Without any, the policy is empty: everything is traced and reported. */
 static int load_policy(const struct options *o, struct policy *p, char digest[65])
 {
-    static const char empty[] = "vigil-policy 1\nend\n";
     char *text = NULL;
     size_t len;
     const char *source = "(none)";
@@ -99,19 +127,42 @@ static int load_policy(const struct options *o, struct policy *p, char digest[65
         len = strlen(o->policy_inline);
         text = strdup(o->policy_inline);
     } else {
-        len = sizeof empty - 1;
-        text = strdup(empty);
+        len = sizeof empty_policy - 1;
+        text = strdup(empty_policy);
     }
     if (!text)
         return -1;
-    struct policy_error err;
-    int rc = policy_parse(text, len, p, &err);
-    if (rc < 0)
-        log_msg("policy:%d: %s (in %s)", err.line, err.msg, source);
-    else
-        sha256_hex(text, len, digest);
+    int rc = parse_policy(text, len, source, p, digest);
     free(text);
     return rc;
+}
+
+/* Without a local policy, the console's, fetched before the application starts
+ * (docs/console-protocol.md, "Policy at start"). -1: none could be had and
+ * --fail-open is not set; *failopen: starting with the empty policy instead. */
+static int console_policy(const struct options *o, struct policy *p, char digest[65], bool *failopen)
+{
+    char *text = NULL, err[256];
+    size_t len = 0;
+    int got = ship_initial_policy(10000, &text, &len, err, sizeof err);
+    if (got == 1) {
+        int rc = parse_policy(text, len, "the console's policy", p, digest);
+        free(text);
+        if (rc == 0)
+            return 0;
+        snprintf(err, sizeof err, "the console's policy is not valid");
+    }
+    if (got != 0) {
+        if (!o->fail_open) {
+            log_msg("console: no policy (%s); refusing to start the application unprotected (--fail-open, "
+                    "VIGIL_FAIL_OPEN=1, starts it with an empty policy that only reports)",
+                    err);
+            return -1;
+        }
+        log_msg("console: no policy (%s); starting with an empty policy (--fail-open)", err);
+        *failopen = true;
+    }
+    return parse_policy(empty_policy, sizeof empty_policy - 1, "the empty policy", p, digest);
 }
 
 static void block_signals(sigset_t *forward, sigset_t *original)
@@ -136,7 +187,7 @@ static void block_signals(sigset_t *forward, sigset_t *original)
  * mode too: they report), and files.readOnly a Landlock layer where the kernel
  * has one with REFER (ABI 2). */
 static int choose_mechanisms(const struct options *o, const struct ready_rules *rules, bool enforce, bool audit,
-                             struct mechanisms *m)
+                             bool console, struct mechanisms *m)
 {
     *m = (struct mechanisms){.landlock_fd = -1, .files_landlock_fd = -1, .landlock_abi = landlock_abi()};
     m->needs = (struct filter_needs){!file_rules_empty(&rules->files), net_rules_connect(&rules->net),
@@ -152,8 +203,12 @@ static int choose_mechanisms(const struct options *o, const struct ready_rules *
                 log_msg("files.readOnly: no Landlock layer, ptrace checks only");
         }
     }
-    if (!enforce || rules_empty(&rules->exec))
+    if (!enforce || rules_empty(&rules->exec)) {
+        /* a policy from the console may block execs later: close the routes now */
+        if (console && m->landlock_fd < 0)
+            m->seccomp = true;
         return 0;
+    }
     if (o->mechanism != MECH_LANDLOCK) {
         m->seccomp = true;
         return 0;
@@ -291,22 +346,125 @@ static int print_policy_summary(const struct policy *p, const char *digest)
     return 0;
 }
 
-static int finish(int code, struct ready_rules *rules, struct policy *policy)
+static void live_free(struct live *l)
 {
-    rules_free(&rules->exec);
-    file_rules_free(&rules->files);
-    net_rules_free(&rules->net);
-    policy_free(policy);
+    if (!l)
+        return;
+    rules_free(&l->rules.exec);
+    file_rules_free(&l->rules.files);
+    net_rules_free(&l->rules.net);
+    policy_free(&l->policy);
+    free(l);
+}
+
+static int live_build(struct live *l)
+{
+    memset(&l->rules, 0, sizeof l->rules);
+    if (rules_build(&l->policy, &l->rules.exec) < 0 || file_rules_build(&l->policy, &l->rules.files) < 0 ||
+        net_rules_build(&l->policy, &l->rules.net) < 0) {
+        log_msg("out of memory building the rules");
+        return -1;
+    }
+    return 0;
+}
+
+static int finish(int code)
+{
+    live_free(state.now);
+    state.now = NULL;
     return code;
+}
+
+/* What a policy arriving while the application runs cannot change: the kernel
+ * layers installed at start stay as they are. */
+static size_t not_applied(const struct live *l, const char **out, size_t max)
+{
+    size_t n = 0;
+    const struct mechanisms *m = &state.mech;
+    if (!file_rules_empty(&l->rules.files) && !m->needs.files && n < max)
+        out[n++] = "files: the running filter checks no file calls (restart the task to apply)";
+    if (net_rules_connect(&l->rules.net) && !m->needs.connect && n < max)
+        out[n++] = "network.connect: the running filter checks no connections (restart the task to apply)";
+    if (net_rules_listen(&l->rules.net) && !m->needs.listen && n < max)
+        out[n++] = "network.listen: the running filter checks no bind/listen (restart the task to apply)";
+    if (m->landlock_fd >= 0 && n < max)
+        out[n++] = "exec: the Landlock ruleset of the start policy stays in force";
+    if (m->files_landlock_fd >= 0 && n < max)
+        out[n++] = "files.readOnly: the Landlock layer of the start policy stays in force";
+    if (l->policy.self_protection_off != state.now->policy.self_protection_off && n < max)
+        out[n++] = "selfProtection: takes effect at the next start";
+    return n;
+}
+
+static void emit_policy_event(const struct live *l, bool applied, const char *digest, const char *reason)
+{
+    struct event e;
+    const char *missing[8];
+    size_t n = applied ? not_applied(l, missing, 8) : 0;
+    lifecycle_common(&e, "policy", applied ? "allowed" : "alert", getpid());
+    event_raw(&e, "argv", "[]");
+    event_bool(&e, "argvTruncated", false);
+    event_str(&e, "cwd", NULL);
+    event_str(&e, "policy", digest);
+    event_str(&e, "policyName", applied ? l->policy.name : NULL);
+    event_str(&e, "mode", applied ? (l->policy.mode == POLICY_AUDIT ? "audit" : "enforce") : NULL);
+    event_str(&e, "source", "console");
+    event_bool(&e, "applied", applied);
+    event_str(&e, "reason", reason);
+    event_str_array(&e, "notApplied", missing, n);
+    event_emit(&e);
+}
+
+/* Between two stops of the trace loop: adopt a policy the console sent. The
+ * tracer is the only reader of the rules, so swapping them here is safe. */
+static void console_tick(struct tracer *t)
+{
+    char *text, digest[65];
+    size_t len;
+    if (!ship_take_policy(&text, &len, digest))
+        return;
+    struct live *l = calloc(1, sizeof *l);
+    struct policy_error err;
+    char reason[320];
+    if (!l) {
+        free(text);
+        return;
+    }
+    int rc = policy_parse(text, len, &l->policy, &err);
+    free(text);
+    if (rc < 0) {
+        snprintf(reason, sizeof reason, "policy:%d: %s", err.line, err.msg);
+        log_msg("console: the new policy is not valid, keeping the one in force (%s)", reason);
+        emit_policy_event(l, false, digest, reason);
+        ship_policy_result(digest, false, NULL);
+        free(l);
+        return;
+    }
+    if (state.force_audit)
+        l->policy.mode = POLICY_AUDIT;
+    if (live_build(l) < 0) {
+        emit_policy_event(l, false, digest, "out of memory building the rules");
+        ship_policy_result(digest, false, NULL);
+        live_free(l);
+        return;
+    }
+    memcpy(l->digest, digest, sizeof l->digest);
+    bool audit = l->policy.mode == POLICY_AUDIT;
+    t->rules = &l->rules.exec;
+    t->audit = audit;
+    t->enforce_exec = !audit && !rules_empty(&l->rules.exec);
+    t->checks = (struct checks){&l->rules.files, &l->rules.net, audit};
+    emit_policy_event(l, true, digest, NULL);
+    live_free(state.now);
+    state.now = l;
+    log_msg("console: policy %s (%s) in force", l->policy.name ? l->policy.name : "(unnamed)", digest);
+    ship_policy_result(digest, true, audit ? "audit" : "enforce");
 }
 
 int main(int argc, char **argv)
 {
     struct options o;
-    struct policy policy;
-    struct ready_rules rules;
-    struct mechanisms mech;
-    char digest[65];
+    struct ship_options so;
     sigset_t forward, original;
 
     /* 1. options; the trivial modes first */
@@ -322,30 +480,47 @@ int main(int argc, char **argv)
     }
     if (o.noop)
         return 0;
+    /* before anything can start the application: it must not inherit the token */
+    bool console = ship_options_from_env(&so) && !o.check_policy;
+    bool local_policy = o.policy_file || o.policy_inline;
 
     /* 2. the policy: any malformed line stops us before the application starts */
-    if (load_policy(&o, &policy, digest) < 0)
-        return 2;
+    struct live *l = state.now = calloc(1, sizeof *state.now);
+    if (!l)
+        return 1;
+    bool failopen_policy = false;
+    if (console && !local_policy) {
+        /* events queue from now on; the registration says "no policy yet" */
+        if (events_open(o.events) < 0 || ship_start(&so, NULL, o.audit ? "audit" : "enforce", arch_name) < 0)
+            return finish(2);
+        if (console_policy(&o, &l->policy, l->digest, &failopen_policy) < 0) {
+            ship_stop(2000);
+            return finish(1);
+        }
+        ship_policy_result(l->digest, true, o.audit || l->policy.mode == POLICY_AUDIT ? "audit" : "enforce");
+    } else if (load_policy(&o, &l->policy, l->digest) < 0) {
+        return finish(2);
+    }
     if (o.audit)
-        policy.mode = POLICY_AUDIT;
+        l->policy.mode = POLICY_AUDIT;
+    state.force_audit = o.audit;
     if (o.check_policy) {
-        print_policy_summary(&policy, digest);
-        policy_free(&policy);
-        return 0;
+        print_policy_summary(&l->policy, l->digest);
+        return finish(0);
     }
-    memset(&rules, 0, sizeof rules);
-    if (rules_build(&policy, &rules.exec) < 0 || file_rules_build(&policy, &rules.files) < 0 ||
-        net_rules_build(&policy, &rules.net) < 0) {
-        log_msg("out of memory building the rules");
-        return finish(1, &rules, &policy);
-    }
-    bool audit = policy.mode == POLICY_AUDIT;
-    bool enforce = !audit && !rules_empty(&rules.exec);
+    if (live_build(l) < 0)
+        return finish(1);
+    bool audit = l->policy.mode == POLICY_AUDIT;
+    bool enforce = !audit && !rules_empty(&l->rules.exec);
     protections_start_clock();
 
-    /* 3. where events go */
-    if (events_open(o.events) < 0)
-        return finish(2, &rules, &policy);
+    /* 3. where events go (and the console, when one is set) */
+    if (!ship_active()) {
+        if (events_open(o.events) < 0)
+            return finish(2);
+        if (console && ship_start(&so, l->digest, audit ? "audit" : "enforce", arch_name) < 0)
+            return finish(2);
+    }
 
     /* 4. init duties: reap orphans even when not PID 1; signals stay blocked until
      *    the tracer knows whom to forward them to */
@@ -354,24 +529,30 @@ int main(int argc, char **argv)
     block_signals(&forward, &original);
 
     /* 5. a command the policy forbids is not started at all */
-    if (enforce && precheck_blocked(&rules.exec, o.argv)) {
+    if (enforce && precheck_blocked(&l->rules.exec, o.argv)) {
         events_flush(1000);
-        return finish(126, &rules, &policy);
+        ship_stop(2000);
+        return finish(126);
     }
 
     /* 6. kernel-side mechanisms, then the child, attached before it can exec */
-    if (choose_mechanisms(&o, &rules, enforce, audit, &mech) < 0)
-        return finish(1, &rules, &policy);
-    struct spawn_plan plan = {o.argv,    mech.landlock_fd, mech.files_landlock_fd, mech.seccomp,
-                              mech.needs, policy.self_protection_off, original};
+    struct mechanisms *mech = &state.mech;
+    if (choose_mechanisms(&o, &l->rules, enforce, audit, console, mech) < 0) {
+        ship_stop(2000);
+        return finish(1);
+    }
+    struct spawn_plan plan = {o.argv,     mech->landlock_fd, mech->files_landlock_fd, mech->seccomp,
+                              mech->needs, l->policy.self_protection_off, original};
     int gate;
     pid_t app = spawn_start(&plan, &gate);
-    if (app < 0)
-        return finish(1, &rules, &policy);
-    if (mech.landlock_fd >= 0)
-        close(mech.landlock_fd);
-    if (mech.files_landlock_fd >= 0)
-        close(mech.files_landlock_fd);
+    if (app < 0) {
+        ship_stop(2000);
+        return finish(1);
+    }
+    if (mech->landlock_fd >= 0)
+        close(mech->landlock_fd);
+    if (mech->files_landlock_fd >= 0)
+        close(mech->files_landlock_fd);
     bool traced = true;
     int err = trace_seize(app);
     if (err < 0) {
@@ -382,25 +563,33 @@ int main(int argc, char **argv)
                     "untraced: no events, and only Landlock (when active) still refuses denied programs");
             spawn_release(gate, false);
             waitpid(app, NULL, 0);
-            return finish(1, &rules, &policy);
+            ship_stop(2000);
+            return finish(1);
         }
         traced = false;
         emit_failopen("ptrace refused", app);
     }
+    if (failopen_policy)
+        emit_failopen("no policy from the console", app);
     /* Nobody in the container may read or write the enforcer's memory. Only now:
      * a child forked from a non-dumpable parent could not be traced without
      * CAP_SYS_PTRACE (a non-root user in Docker has none). */
     prctl(PR_SET_DUMPABLE, 0);
-    emit_start(&policy, digest, &mech, traced, app, o.argv);
+    emit_start(&l->policy, l->digest, mech, traced, app, o.argv);
     spawn_release(gate, true);
 
     /* 7. follow everything until the application's main process ends */
-    struct tracer t = {&rules.exec, audit, enforce, mech.follow_forks && traced, traced, app,
-                       {&rules.files, &rules.net, audit}};
+    struct tracer t = {&l->rules.exec, audit, enforce, mech->follow_forks && traced, traced, app,
+                       {&l->rules.files, &l->rules.net, audit}, NULL, 0};
+    if (console && traced) {
+        t.tick = console_tick;
+        t.tick_ms = 500;
+    }
     int code = trace_run(&t, &forward);
 
     /* 8. exit with the application's status */
     emit_exit(code, app);
     events_flush(2000);
-    return finish(code, &rules, &policy);
+    ship_stop(2000);
+    return finish(code);
 }

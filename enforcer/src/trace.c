@@ -214,6 +214,53 @@ static bool judge_program(struct tracer *t, pid_t pid, const char *mechanism, ch
     return v.allowed || t->audit;
 }
 
+/* vfork parents held at their PTRACE_EVENT_VFORK stop until the child execs or
+ * exits. The kernel would block such a parent until then anyway (vfork): resuming
+ * it at the event only to have it sleep again in the kernel costs one more
+ * wake-up, which on a VM is a cross-CPU interrupt of tens of microseconds. It is
+ * released at the child's exec event, the child's exit, or the first clone/fork
+ * event of the child (then its leader could end before the rest: the kernel
+ * would release the parent at once, without a wait status for us to see). */
+#define PARKED_SLOTS 256
+static struct {
+    pid_t parent, child;
+} parked[PARKED_SLOTS];
+
+static void on_vfork(pid_t parent)
+{
+    unsigned long child = 0;
+    if (ptrace(PTRACE_GETEVENTMSG, parent, 0, &child) == 0 && child > 0) {
+        for (size_t i = 0; i < PARKED_SLOTS; i++) {
+            if (parked[i].parent == 0) {
+                parked[i].parent = parent;
+                parked[i].child = (pid_t)child;
+                return;
+            }
+        }
+    }
+    resume(parent, 0); /* table full or no child pid: as before, resume now */
+}
+
+/* The vfork child `child` has exec'd, exited or made a task: its parent goes on. */
+static void unpark_child(pid_t child)
+{
+    for (size_t i = 0; i < PARKED_SLOTS; i++) {
+        if (parked[i].parent != 0 && parked[i].child == child) {
+            pid_t parent = parked[i].parent;
+            parked[i].parent = parked[i].child = 0;
+            resume(parent, 0);
+        }
+    }
+}
+
+/* A task has ended: forget it as a parked parent (its pid may be reused). */
+static void park_forget(pid_t pid)
+{
+    for (size_t i = 0; i < PARKED_SLOTS; i++)
+        if (parked[i].parent == pid)
+            parked[i].parent = parked[i].child = 0;
+}
+
 /* PTRACE_EVENT_EXEC: the new program is loaded and has not run one instruction. */
 static void on_exec(struct tracer *t, pid_t pid)
 {
@@ -233,6 +280,7 @@ static void on_exec(struct tracer *t, pid_t pid)
             kill(pid, SIGKILL);
     }
     resume(pid, 0);
+    unpark_child(pid); /* after the child: it is the one the caller waits for */
 }
 
 /* A process in our PID namespace we did not start: `docker exec`, ECS Exec.
@@ -449,7 +497,11 @@ static void on_stop(struct tracer *t, pid_t pid, int status)
             on_new_task(t, pid);
         }
         return;
-    default: /* fork/vfork/clone events: nothing to decide */
+    case PTRACE_EVENT_VFORK:
+        on_vfork(pid);
+        return;
+    default: /* fork/clone events: nothing to decide */
+        unpark_child(pid); /* a vfork child making threads or processes: no longer simple */
         resume(pid, 0);
         return;
     }
@@ -518,7 +570,7 @@ int trace_run(struct tracer *t, const sigset_t *forward)
     sigprocmask(SIG_UNBLOCK, &unblock, NULL);
 
     bool scan = getpid() == 1 && t->traced;
-    long last_scan = now_ms();
+    long last_scan = now_ms(), last_tick = now_ms();
     for (;;) {
         if (flush_due) {
             flush_due = 0;
@@ -528,7 +580,14 @@ int trace_run(struct tracer *t, const sigset_t *forward)
             last_scan = now_ms();
             foreign_scan(t);
         }
-        arm_timer(events_pending_fd() >= 0 ? 50 : scan ? FOREIGN_SCAN_MS : 0);
+        if (t->tick && now_ms() - last_tick >= t->tick_ms) {
+            last_tick = now_ms();
+            t->tick(t);
+        }
+        int every = events_pending_fd() >= 0 ? 50 : scan ? FOREIGN_SCAN_MS : 0;
+        if (t->tick && (every == 0 || every > t->tick_ms))
+            every = t->tick_ms;
+        arm_timer(every);
         int status;
         pid_t pid = waitpid(-1, &status, __WALL);
         if (pid < 0) {
@@ -542,6 +601,8 @@ int trace_run(struct tracer *t, const sigset_t *forward)
         } else if (WIFEXITED(status) || WIFSIGNALED(status)) {
             follow_drop(pid);
             pending_drop(pid);
+            park_forget(pid);
+            unpark_child(pid);
             if (pid == t->main_pid) {
                 arm_timer(0);
                 return exit_code(status);

@@ -20,6 +20,10 @@ struct tracer {
     bool traced;          /* false in fail-open mode: plain init, no ptrace */
     pid_t main_pid;
     struct checks checks; /* file and network rules, judged at seccomp stops */
+    /* Called from the loop about every tick_ms (NULL: never), between stops: where
+     * a policy fetched from the console replaces the one in force. */
+    void (*tick)(struct tracer *t);
+    int tick_ms;
 };
 
 /* PTRACE_SEIZE the (not yet started) main process with our options. 0 or -errno. */

@@ -99,10 +99,29 @@ export const lifecycleFailopenEventSchema = z.strictObject({
   reason: z.string(),
 });
 
+/** A policy sent by the console while the application runs: applied (verdict allowed) or refused (alert). */
+export const lifecyclePolicyEventSchema = z.strictObject({
+  ...commonFields,
+  kind: z.literal("lifecycle"),
+  event: z.literal("policy"),
+  /** SHA-256 (hex) of the compiled policy received. */
+  policy: z.string().regex(/^[0-9a-f]{64}$/),
+  policyName: z.string().nullable(),
+  /** The new policy's mode; null when it was refused. */
+  mode: z.enum(["enforce", "audit"]).nullable(),
+  source: z.literal("console"),
+  applied: z.boolean(),
+  /** Why it was refused (the parser's message); null when applied. */
+  reason: z.string().nullable(),
+  /** Parts the running enforcer cannot change without a restart (kernel layers installed at start). */
+  notApplied: z.array(z.string()),
+});
+
 export const lifecycleEventSchema = z.discriminatedUnion("event", [
   lifecycleStartEventSchema,
   lifecycleExitEventSchema,
   lifecycleFailopenEventSchema,
+  lifecyclePolicyEventSchema,
 ]);
 
 /** Written by the event queue itself, about no process: only these four fields (docs/events.md). */

@@ -40,6 +40,15 @@ function summaryRow(event: VigilEvent): Row {
           return { verdict, kind: "lifecycle", subject: "exit", detail: `status ${event.status}` };
         case "failopen":
           return { verdict, kind: "lifecycle", subject: "failopen", detail: `running UNPROTECTED: ${event.reason}` };
+        case "policy":
+          return {
+            verdict,
+            kind: "lifecycle",
+            subject: "policy",
+            detail: event.applied
+              ? `policy ${event.policyName ?? event.policy.slice(0, 12)} from the console, mode ${event.mode ?? "?"}${event.notApplied.length > 0 ? `; not applied until restart: ${event.notApplied.join("; ")}` : ""}`
+              : `policy ${event.policy.slice(0, 12)} from the console refused: ${event.reason ?? "?"}`,
+          };
       }
       break;
     default:

@@ -1,0 +1,207 @@
+// The enforcer ships its events to a real console over HTTPS (a throwaway CA), fetches its policy
+// from it, applies a new one without restarting the application, and never lets a slow or absent
+// console slow or stop the application (docs/console-protocol.md, "What the enforcer does").
+
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { expectCleanRun, validateEventsAfterEach } from "../enforcer/helpers/assert.js";
+import { blockedExecs, lifecycle } from "../enforcer/helpers/events.js";
+import { ensureBuilt } from "../enforcer/helpers/paths.js";
+import { compiledPolicy } from "../enforcer/helpers/policy.js";
+import { describeRun, runEnforcer, startEnforcer } from "../enforcer/helpers/run.js";
+import type { ShippingConsole, TestCa } from "./helpers.js";
+import { assignPolicy, enforcers, eventually, gaps, makeTestCa, shippingConsole, storedEvents } from "./helpers.js";
+
+validateEventsAfterEach();
+
+let ca: TestCa;
+beforeAll(() => {
+  ensureBuilt();
+  ca = makeTestCa();
+});
+afterAll(() => ca.remove());
+
+function consoleEnv(s: ShippingConsole, extra: Record<string, string> = {}): Record<string, string> {
+  return { VIGIL_CONSOLE: s.url, VIGIL_TOKEN: s.token, VIGIL_CONSOLE_CA: ca.caPem, ...extra };
+}
+
+function denyPolicy(name: string, glob: string): string {
+  return `apiVersion: vigil/v1\nkind: Policy\nmetadata: { name: ${name} }\nspec:\n  exec:\n    deny: ["${glob}"]\n`;
+}
+const DENY_LS = denyPolicy("no-ls", "/usr/bin/ls");
+
+describe("over HTTPS with the test CA", () => {
+  let s: ShippingConsole;
+  beforeAll(async () => {
+    s = await shippingConsole({ ca });
+  });
+  afterAll(async () => s.close());
+
+  test("without a local policy the console's is fetched before the app starts; every event arrives once, in order", async () => {
+    const digest = await assignPolicy(s, "no-ls", DENY_LS);
+    const r = await runEnforcer({ command: ["sh", "-c", "ls / >/dev/null 2>&1 || echo ls-refused; env; echo done"], env: consoleEnv(s), timeoutMs: 20_000 });
+    expectCleanRun(r);
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(r.stdout).toContain("ls-refused");
+    // the application never sees the enrollment token (nor where the console is)
+    expect(r.stdout).not.toMatch(/VIGIL_TOKEN|VIGIL_CONSOLE|vgt_/);
+    const start = lifecycle(r.events, "start")[0];
+    expect(start && "policy" in start ? start.policy : null).toBe(digest);
+    expect(blockedExecs(r.events).map((e) => e.exe)).toEqual(["/usr/bin/ls"]);
+
+    // stderr/fd events and console events are the same lines
+    const stored = await eventually("all events in the console", () => storedEvents(s), (v) => v.length >= r.events.length);
+    expect(stored.map((e) => e.seq)).toEqual(stored.map((_, i) => i + 1));
+    expect(stored.map((e) => e.event)).toEqual(r.events);
+    const [enforcer] = await enforcers(s);
+    expect(enforcer).toMatchObject({ group: "web", policyDigest: digest, taskArn: null });
+    expect(await gaps(s, enforcer!.id)).toEqual([]);
+  });
+
+  test("a policy assigned while the application runs is applied without restarting it", async () => {
+    await assignPolicy(s, "no-ls", denyPolicy("no-ls", "/usr/bin/tac"));
+    const loop = "n=0; i=0; while [ $i -lt 150 ] && [ $n -lt 3 ]; do if ls / >/dev/null 2>&1; then echo ran; else echo refused; n=$((n+1)); fi; i=$((i+1)); sleep 0.1; done";
+    const run = startEnforcer({ command: ["sh", "-c", loop], env: consoleEnv(s), timeoutMs: 40_000 });
+    await run.waitForStdout(/ran/, 15_000);
+    const digest = await assignPolicy(s, "no-ls", DENY_LS);
+    await run.waitForStdout(/refused/, 15_000);
+    const r = await run.result;
+    expectCleanRun(r);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines[0]).toBe("ran");
+    expect(lines.at(-1)).toBe("refused");
+    const policy = lifecycle(r.events, "policy");
+    expect(policy).toHaveLength(1);
+    expect(policy[0]).toMatchObject({ policy: digest, applied: true, mode: "enforce", source: "console", notApplied: [] });
+    expect(lifecycle(r.events, "start")).toHaveLength(1); // one start: the application was not restarted
+    const mine = await eventually("the policy event in the console", () => storedEvents(s), (v) => v.some((e) => e.event.kind === "lifecycle" && "event" in e.event && e.event.event === "policy"));
+    expect(mine.length).toBeGreaterThan(0);
+  });
+
+  test("a CA bundle that did not sign the console's certificate: no connection, the application still runs (local policy)", async () => {
+    const other = makeTestCa();
+    try {
+      const r = await runEnforcer({
+        command: ["sh", "-c", "sleep 1.5; echo ok"],
+        policy: compiledPolicy({ deny: ["/usr/bin/ls"] }),
+        env: consoleEnv(s, { VIGIL_CONSOLE_CA: other.caPem }),
+        timeoutMs: 20_000,
+      });
+      expectCleanRun(r);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("ok");
+      expect(r.stderr).toMatch(/TLS handshake failed: the certificate is not signed by a CA of the bundle/);
+    } finally {
+      other.remove();
+    }
+  });
+
+  test("no local policy and no console answer: refuses to start unprotected, or starts with --fail-open and says so", async () => {
+    const env = { ...consoleEnv(s), VIGIL_CONSOLE: "https://localhost:9" }; // nothing listens on port 9
+    const refused = await runEnforcer({ command: ["sh", "-c", "echo started"], env, timeoutMs: 30_000 });
+    expectCleanRun(refused);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).not.toContain("started");
+    expect(refused.stderr).toMatch(/refusing to start the application unprotected/);
+    const open = await runEnforcer({ command: ["sh", "-c", "echo started"], env, options: ["--fail-open"], timeoutMs: 30_000 });
+    expectCleanRun(open);
+    expect(open.code).toBe(0);
+    expect(open.stdout).toContain("started");
+    expect(lifecycle(open.events, "failopen")[0]).toMatchObject({ reason: "no policy from the console" });
+  }, 60_000);
+});
+
+describe("when the console is away", () => {
+  test("events wait in the queue and all arrive once it is back; the application is not slowed", async () => {
+    const s = await shippingConsole({ ca });
+    try {
+      await s.stop();
+      const policy = compiledPolicy({ deny: ["/usr/bin/ls"] });
+      const burst = "i=0; while [ $i -lt 40 ]; do /bin/true; i=$((i+1)); done; ls / >/dev/null 2>&1; echo burst-done";
+      const run = startEnforcer({ command: ["sh", "-c", `${burst}; sleep 6; echo end`], policy, env: consoleEnv(s), timeoutMs: 40_000 });
+      const t0 = Date.now();
+      await run.waitForStdout(/burst-done/, 10_000);
+      // the burst (41 execs) took no longer than it would with no console configured at all
+      expect(Date.now() - t0).toBeLessThan(3_000);
+      await new Promise((r) => setTimeout(r, 2_000));
+      await s.restart();
+      const r = await run.result;
+      expectCleanRun(r);
+      expect(r.stderr).toMatch(/console: cannot register: cannot connect/);
+      const stored = await eventually("every event in the console", () => storedEvents(s), (v) => v.length === r.events.length, 20_000);
+      expect(stored.map((e) => e.seq)).toEqual(r.events.map((_, i) => i + 1));
+      expect(stored.map((e) => e.event)).toEqual(r.events);
+    } finally {
+      await s.close();
+    }
+  }, 60_000);
+
+  test("beyond the queue bound the oldest events are dropped: a dropped event and a gap say so", async () => {
+    const s = await shippingConsole({ ca });
+    try {
+      await s.stop();
+      const policy = compiledPolicy({ deny: ["/usr/bin/ls"] });
+      const burst = "i=0; while [ $i -lt 30 ]; do /bin/true; i=$((i+1)); done; echo burst-done";
+      const run = startEnforcer({ command: ["sh", "-c", `${burst}; sleep 5`], policy, env: consoleEnv(s, { VIGIL_CONSOLE_QUEUE: "10" }), timeoutMs: 40_000 });
+      await run.waitForStdout(/burst-done/, 10_000);
+      await s.restart();
+      const r = await run.result;
+      expectCleanRun(r);
+      const stored = await eventually("the queued events", () => storedEvents(s), (v) => v.some((e) => e.event.kind === "lifecycle" && "event" in e.event && e.event.event === "exit"), 20_000);
+      const dropped = stored.filter((e) => e.event.kind === "dropped");
+      expect(dropped.length).toBeGreaterThan(0);
+      const lost = dropped.reduce((n, e) => n + ("count" in e.event ? Number(e.event.count) : 0), 0);
+      const [enforcer] = await enforcers(s);
+      const open = await gaps(s, enforcer!.id);
+      const missing = open.reduce((n, g) => n + (g.to - g.from + 1), 0);
+      expect(missing).toBeGreaterThan(0);
+      // every event is either stored or counted as dropped (the dropped events have numbers of their own)
+      const total = Math.max(...stored.map((e) => e.seq));
+      expect(stored.length + missing, JSON.stringify({ seqs: stored.map((e) => e.seq), open, lost })).toBe(total);
+      expect(lost).toBe(missing);
+    } finally {
+      await s.close();
+    }
+  }, 60_000);
+});
+
+describe("configuration errors are explained", () => {
+  test("http:// without VIGIL_CONSOLE_INSECURE is refused before anything starts", async () => {
+    const r = await runEnforcer({ command: ["sh", "-c", "echo started"], env: { VIGIL_CONSOLE: "http://localhost:9", VIGIL_TOKEN: "vgt_000000000000_x" } });
+    expectCleanRun(r);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/VIGIL_CONSOLE_INSECURE=1/);
+  });
+
+  test("a console without a token, an IP address over https, a missing CA bundle", async () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ VIGIL_CONSOLE: "https://localhost:9" }, /VIGIL_TOKEN is not/],
+      [{ VIGIL_CONSOLE: "https://127.0.0.1:9", VIGIL_TOKEN: "vgt_1_x" }, /DNS name/],
+      [{ VIGIL_CONSOLE: "https://localhost:9", VIGIL_TOKEN: "vgt_1_x", VIGIL_CONSOLE_CA: "/nonexistent/ca.pem" }, /cannot open \/nonexistent\/ca.pem/],
+      [{ VIGIL_CONSOLE: "ftp://x", VIGIL_TOKEN: "vgt_1_x" }, /must start with https:\/\//],
+    ];
+    for (const [env, message] of cases) {
+      const r = await runEnforcer({ command: ["true"], env });
+      expectCleanRun(r);
+      expect(r.code, describeRun(r)).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+
+  test("a revoked enrollment token: registration refused, said once, the application unaffected", async () => {
+    const s = await shippingConsole({ ca });
+    try {
+      const res = await s.console.app.inject({ method: "DELETE", url: `/api/admin/tokens/${s.tokenId}`, headers: s.admin.headers });
+      expect(res.statusCode, res.body).toBeLessThan(300);
+      const r = await runEnforcer({ command: ["sh", "-c", "sleep 1; echo ok"], policy: compiledPolicy({ deny: ["/usr/bin/ls"] }), env: consoleEnv(s) });
+      expectCleanRun(r);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("ok");
+      expect(r.stderr.match(/registration refused/g)).toHaveLength(1);
+      expect(r.stderr).toMatch(/check VIGIL_TOKEN/);
+      expect(await storedEvents(s)).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  });
+});
