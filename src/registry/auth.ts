@@ -16,6 +16,7 @@ export class Authorizer {
   private credential: Promise<Credential | null> | undefined;
   private challenge: Challenge | null = null;
   private readonly tokens = new Map<string, CachedToken>();
+  private readonly pending = new Map<string, Promise<{ token: string; expiresIn: number }>>();
 
   constructor(
     private readonly registry: string,
@@ -63,13 +64,20 @@ export class Authorizer {
       this.tokens.set(scopeKey(scopes), { header, expiresAt: Number.POSITIVE_INFINITY });
       return header;
     }
-    const cached = this.tokens.get(scopeKey(scopes));
+    const key = scopeKey(scopes);
+    const cached = this.tokens.get(key);
     if (cached !== undefined && cached.expiresAt > this.now() && cached.header !== alreadySent) return cached.header;
-    const token = await this.fetchToken(challenge, scopes, credential);
+    // Requests sent in parallel meet the same challenge at once: one token fetch answers them all.
+    let pending = this.pending.get(key);
+    if (pending === undefined) {
+      pending = this.fetchToken(challenge, scopes, credential).finally(() => this.pending.delete(key));
+      this.pending.set(key, pending);
+    }
+    const token = await pending;
     const header = `Bearer ${token.token}`;
     if (alreadySent === header) throw credential === null ? this.needsCredentials() : this.rejected(credential);
     // Renew a little early; registries commonly issue 60 s tokens (the spec's minimum).
-    this.tokens.set(scopeKey(scopes), { header, expiresAt: this.now() + Math.max(0, token.expiresIn - 10) * 1000 });
+    this.tokens.set(key, { header, expiresAt: this.now() + Math.max(0, token.expiresIn - 10) * 1000 });
     return header;
   }
 

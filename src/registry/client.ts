@@ -193,14 +193,26 @@ export class RegistryClient {
   /** Uploads a blob unless it is already there (or can be mounted). The digest is computed here. */
   async pushBlob(repository: string, data: Uint8Array, options: UploadOptions = {}): Promise<{ digest: string; result: UploadResult }> {
     const digest = sha256Digest(data);
-    if (await this.hasBlob(repository, digest)) return { digest, result: "exists" };
+    let session: string | null = null;
     if (options.mountFrom !== undefined && options.mountFrom !== repository) {
+      if (await this.hasBlob(repository, digest)) return { digest, result: "exists" };
       if (await this.mountBlob(repository, digest, options.mountFrom)) return { digest, result: "mounted" };
+    } else {
+      // The check and the upload's POST at once: a new blob (the usual case) waits one round trip
+      // less; a blob that is there after all only costs an upload session, closed again.
+      const [there, opened] = await Promise.all([this.hasBlob(repository, digest), this.startUpload(repository).catch(() => null)]);
+      if (there) {
+        if (opened !== null) await this.cancelUpload(repository, opened);
+        return { digest, result: "exists" };
+      }
+      session = opened;
     }
     // An upload that failed half-way is started again from scratch, a bounded number of times.
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.upload(repository, data, digest, options.chunkSize);
+        const location = session ?? (await this.startUpload(repository));
+        session = null;
+        await this.upload(repository, location, data, digest, options.chunkSize);
         return { digest, result: "uploaded" };
       } catch (error) {
         const retryable = error instanceof RegistryError && (error.kind === "network" || (error.status !== undefined && error.status >= 500) || error.status === 429 || error.status === 416);
@@ -209,12 +221,22 @@ export class RegistryClient {
     }
   }
 
-  private async upload(repository: string, data: Uint8Array, digest: string, chunkSize: number | undefined): Promise<void> {
-    const scopes = [pushScope(repository)];
+  /** POST …/blobs/uploads/: a new upload session; returns its Location. */
+  private async startUpload(repository: string): Promise<string> {
     const start = `${this.base}/v2/${repository}/blobs/uploads/`;
-    const opened = await this.call({ method: "POST", url: start }, scopes);
+    const opened = await this.call({ method: "POST", url: start }, [pushScope(repository)]);
     this.expect(opened, [202], `starting an upload to ${repository}`);
-    let location = this.location(opened, start);
+    return this.location(opened, start);
+  }
+
+  /** Closes an upload session that is not needed; a registry that refuses just lets it expire. */
+  private async cancelUpload(repository: string, location: string): Promise<void> {
+    await this.call({ method: "DELETE", url: location }, [pushScope(repository)]).catch(() => undefined);
+  }
+
+  private async upload(repository: string, start: string, data: Uint8Array, digest: string, chunkSize: number | undefined): Promise<void> {
+    const scopes = [pushScope(repository)];
+    let location = start;
 
     if (chunkSize !== undefined && chunkSize > 0) {
       for (let offset = 0; offset < data.length; offset += chunkSize) {

@@ -6,7 +6,6 @@
 //   4. Amazon ECR hosts: a token from GetAuthorizationToken via the AWS SDK credential chain;
 //   5. anonymous.
 
-import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -113,12 +112,13 @@ async function fromDockerConfig(registry: string, env: Readonly<Record<string, s
 }
 
 /** docker-credential-HELPER get: host on stdin, {"Username","Secret"} on stdout. */
-function runCredentialHelper(
+async function runCredentialHelper(
   helper: string,
   registry: string,
   env: Readonly<Record<string, string | undefined>>,
   optional = false,
 ): Promise<Credential | null> {
+  const { spawn } = await import("node:child_process"); // only when a helper is configured
   const program = `docker-credential-${helper}`;
   const server = registry === DOCKER_HUB ? "https://index.docker.io/v1/" : registry;
   return new Promise((resolve, reject) => {

@@ -3,10 +3,9 @@
 // redirected to object storage), and bounded retries with exponential backoff on 429, 5xx and
 // connection failures, honouring Retry-After.
 
-import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type RequestOptions } from "node:http";
+import type { Agent as HttpsAgent } from "node:https";
 import type { Readable } from "node:stream";
-import { rootCertificates } from "node:tls";
 import { RegistryError } from "./errors.js";
 
 export interface RetryPolicy {
@@ -53,19 +52,34 @@ export interface HttpResponse {
   stream?: IncomingMessage;
 }
 
+/** How requests of one scheme are sent. */
+interface Sender {
+  request: (url: URL, options: RequestOptions, callback: (res: IncomingMessage) => void) => ClientRequest;
+  agent: HttpAgent | HttpsAgent;
+}
+
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
 const RETRY_ERRNO = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "ECONNABORTED", "ENETUNREACH", "EHOSTUNREACH", "ERR_ATTEMPT_TIMEOUT"]);
 const TLS_ERRNO = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/;
 
 export class Transport {
-  private readonly ca: string[] | undefined;
+  /**
+   * One keep-alive agent per scheme for every request of this transport: a protect run makes 20–70
+   * small requests, and each new connection would cost a TCP (and TLS) handshake. With a custom
+   * CA the TLS context (Node's ~140 roots plus it) is built once, not once per connection. Idle
+   * sockets are unref'ed by the agent, so they never keep the process alive. node:https and
+   * node:tls are loaded with the first https request: a plain-HTTP registry never needs them.
+   */
+  private readonly httpAgent = new HttpAgent({ keepAlive: true });
+  private https: Promise<Sender> | undefined;
+  private readonly ca: string | undefined;
   private readonly retryPolicy: RetryPolicy;
   private readonly timeoutMs: number;
   private readonly maxBodyBytes: number;
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(options: TransportOptions = {}) {
-    this.ca = options.ca === undefined ? undefined : [...rootCertificates, options.ca];
+    this.ca = options.ca;
     this.retryPolicy = options.retry ?? DEFAULT_RETRY;
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024 * 1024;
@@ -130,10 +144,22 @@ export class Transport {
     throw new RegistryError("http", `${req.method} ${req.url}: more than 5 redirects`);
   }
 
-  private once(req: HttpRequest): Promise<HttpResponse> {
+  private httpsSender(): Promise<Sender> {
+    this.https ??= Promise.all([import("node:https"), import("node:tls")]).then(([https, tls]) => {
+      const agent = new https.Agent({
+        keepAlive: true,
+        ...(this.ca === undefined ? {} : { secureContext: tls.createSecureContext({ ca: [...tls.rootCertificates, this.ca] }) }),
+      });
+      return { request: https.request, agent };
+    });
+    return this.https;
+  }
+
+  private async once(req: HttpRequest): Promise<HttpResponse> {
     const url = new URL(req.url);
-    const send = url.protocol === "https:" ? httpsRequest : url.protocol === "http:" ? httpRequest : null;
-    if (send === null) return Promise.reject(new RegistryError("network", `unsupported URL scheme in ${req.url}`));
+    const sender = url.protocol === "https:" ? await this.httpsSender() : url.protocol === "http:" ? { request: httpRequest, agent: this.httpAgent } : null;
+    if (sender === null) throw new RegistryError("network", `unsupported URL scheme in ${req.url}`);
+    const send = sender.request;
     const limit = req.maxBodyBytes ?? this.maxBodyBytes;
     return new Promise<HttpResponse>((resolve, reject) => {
       const headers: Record<string, string> = { "user-agent": "vigil-registry-client", ...req.headers };
@@ -142,7 +168,7 @@ export class Transport {
       else if (req.method === "PUT" || req.method === "POST" || req.method === "PATCH") headers["content-length"] = "0";
       const r = send(
         url,
-        { method: req.method, headers, ...(this.ca !== undefined && url.protocol === "https:" ? { ca: this.ca } : {}) },
+        { method: req.method, headers, agent: sender.agent },
         (res) => {
           const status = res.statusCode ?? 0;
           if (req.streamResponse === true && status >= 200 && status < 300) {

@@ -84,6 +84,17 @@ describe("bearer tokens with the real registry", () => {
     expect(asked).toContain("repository:tok/app:pull");
   });
 
+  it("requests sent at once that meet the same challenge share one token fetch", async () => {
+    const client = new RegistryClient(reg.host, { caFile: reg.caFile, auth: { username: USER, password: PASS } });
+    const image = testImage({ Entrypoint: ["/token"], Cmd: ["par"] }, { os: "linux", architecture: "amd64" }, "oci", "parallel");
+    await pushImage(client, "tok/par", image, "v1");
+    const fresh = new RegistryClient(reg.host, { caFile: reg.caFile, auth: { username: USER, password: PASS } });
+    tokenRequests.length = 0;
+    const found = await Promise.all(Array.from({ length: 6 }, () => fresh.hasBlob("tok/par", image.layers[0]?.digest ?? "")));
+    expect(found).toEqual([true, true, true, true, true, true]);
+    expect(tokenRequests.map((t) => t.scopes.join(" "))).toEqual(["repository:tok/par:pull"]);
+  });
+
   it("a wrong password at the token service is a clear error", async () => {
     const error = await resolveImageConfig(`${reg.host}/tok/app:v1`, { os: "linux", architecture: "amd64" }, { caFile: reg.caFile, auth: { username: USER, password: "nope" } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistryError);
