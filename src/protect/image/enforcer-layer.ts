@@ -1,8 +1,16 @@
 // The one layer protection adds: /vigil/ (0755), /vigil/enforcer (0755), and when asked
 // /vigil/policy and /vigil/ca.pem (0644), root-owned, mtime 0, gzip'ed deterministically.
+//
+// gzip -9 of the enforcer is the one CPU-heavy step of `protect image` (10–30 ms, as much as all
+// its registry round trips), so `npm run build` writes the enforcer-only layer next to each binary
+// (scripts/enforcer-layers.mjs). It is used only when it decompresses to exactly the tar built
+// here from the binary at hand; otherwise (another binary, a policy or CA added) the layer is
+// compressed here, the same way, so either route gives the same bytes.
 
-import { layerFromEntries, type Layer } from "../../oci/layer.js";
-import type { TarEntry } from "../../oci/tar.js";
+import { gunzipSync } from "node:zlib";
+import { layerFromTar, type Layer } from "../../oci/layer.js";
+import { writeTar, type TarEntry } from "../../oci/tar.js";
+import { sha256Digest } from "../../registry/digest.js";
 import { DOCKER_LAYER_GZIP, OCI_LAYER_GZIP } from "../../registry/media-types.js";
 import { CA_PATH, ENFORCER_PATH, POLICY_PATH } from "./config.js";
 
@@ -14,15 +22,34 @@ export interface LayerContents {
 
 const rel = (p: string): string => p.replace(/^\//, "");
 
-export function enforcerLayer(contents: LayerContents, family: "oci" | "docker"): Layer {
+/** The file next to an enforcer binary that holds its enforcer-only layer (gzip). */
+export const PREBUILT_LAYER_SUFFIX = ".layer.tar.gz";
+
+export function enforcerLayer(contents: LayerContents, family: "oci" | "docker", prebuilt: Uint8Array | null = null): Layer {
   const entries: TarEntry[] = [
     { type: "dir", path: "vigil", mode: 0o755 },
     { type: "file", path: rel(ENFORCER_PATH), mode: 0o755, content: contents.enforcer },
   ];
   if (contents.policy !== undefined) entries.push({ type: "file", path: rel(POLICY_PATH), mode: 0o644, content: contents.policy });
   if (contents.ca !== undefined) entries.push({ type: "file", path: rel(CA_PATH), mode: 0o644, content: contents.ca });
-  const layer = layerFromEntries(entries, OCI_LAYER_GZIP);
+  const tar = writeTar(entries);
+  const layer = fromPrebuilt(tar, prebuilt) ?? layerFromTar(tar, OCI_LAYER_GZIP);
   return family === "docker" ? { ...layer, mediaType: DOCKER_LAYER_GZIP } : layer;
+}
+
+/** The prebuilt layer when it holds exactly `tar` (checked by decompressing it), else null. */
+function fromPrebuilt(tar: Buffer, prebuilt: Uint8Array | null): Layer | null {
+  if (prebuilt === null) return null;
+  let inflated: Buffer;
+  try {
+    inflated = gunzipSync(prebuilt, { maxOutputLength: tar.length + 1 });
+  } catch {
+    return null;
+  }
+  const diffId = sha256Digest(tar);
+  if (inflated.length !== tar.length || sha256Digest(inflated) !== diffId) return null;
+  const bytes = Buffer.from(prebuilt);
+  return { mediaType: OCI_LAYER_GZIP, bytes, digest: sha256Digest(bytes), size: bytes.length, diffId };
 }
 
 /** Words for the history entry. */

@@ -14,7 +14,7 @@ import { sha256Digest, verifyDigest, verifyingStream } from "../../registry/dige
 import type { Descriptor, ImageIndex } from "../../registry/manifest.js";
 import { OCI_CONFIG, OCI_INDEX, OCI_LAYER_GZIP, OCI_LAYER_TAR, OCI_MANIFEST } from "../../registry/media-types.js";
 import { VigilImageError } from "./errors.js";
-import type { BlobCopy, ImageDestination, ImageSource, ManifestBytes } from "./store.js";
+import type { BlobCopy, ImageDestination, ImageSource, ManifestBytes, StreamSlot } from "./store.js";
 
 export const REF_NAME = "org.opencontainers.image.ref.name";
 const LIMIT = 8 * 1024 * 1024;
@@ -229,13 +229,13 @@ export class LayoutDestination implements ImageDestination {
     this.name = `oci:${dir}${ref === null ? "" : `:${ref}`}`;
   }
 
-  async copyBlob(source: ImageSource, desc: Descriptor): Promise<BlobCopy> {
+  async copyBlob(source: ImageSource, desc: Descriptor, stream: StreamSlot): Promise<BlobCopy> {
     const path = join(this.dir, blobPath(desc.digest));
     if (await exists(path)) return "exists";
     await mkdir(join(this.dir, "blobs", desc.digest.split(":")[0] ?? "sha256"), { recursive: true });
     const temp = `${path}.${process.pid}.tmp`;
     try {
-      await pipeline(await source.openBlob(desc), createWriteStream(temp, { flags: "w", mode: 0o644 }));
+      await stream(async () => pipeline(await source.openBlob(desc), createWriteStream(temp, { flags: "w", mode: 0o644 })));
       await rename(temp, path);
     } catch (error) {
       await rm(temp, { force: true });

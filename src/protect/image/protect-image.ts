@@ -10,11 +10,12 @@ import { sha256Digest } from "../../registry/digest.js";
 import { VigilImageError } from "./errors.js";
 import { rewriteImage, type ImageOutcome, type RewriteRequest } from "./rewrite.js";
 import type { BlobCopy, ImageDestination, ImageSource, ManifestBytes } from "./store.js";
+import { streamSlots, TaskPool } from "./task-pool.js";
 
 export interface TransformOptions extends RewriteRequest {
   /** Refuse an index with platforms vigil has no enforcer for, instead of keeping them unprotected. */
   strict?: boolean;
-  /** Blobs copied at once. */
+  /** Blobs streamed at once (checks and mounts, small requests, go up to 16 at once). */
   concurrency?: number;
 }
 
@@ -34,40 +35,77 @@ export interface TransformReport {
   warnings: string[];
 }
 
+/** One image manifest and its config, read before the (pure) rewrite. */
+interface FetchedImage {
+  manifest: ManifestBytes;
+  config: Buffer;
+}
+
 export async function transformImage(source: ImageSource, dest: ImageDestination, options: TransformOptions): Promise<TransformReport> {
+  const pool = new TaskPool(16);
+  try {
+    return await walk(source, dest, options, pool);
+  } finally {
+    // Nothing keeps running against a registry after this returns or throws.
+    await pool.settle();
+  }
+}
+
+async function walk(source: ImageSource, dest: ImageDestination, options: TransformOptions, pool: TaskPool): Promise<TransformReport> {
   const blobs: Record<BlobCopy, number> = { exists: 0, mounted: 0, copied: 0, written: 0 };
   const platforms: PlatformReport[] = [];
   const warnings: string[] = [];
-  const copies: (() => Promise<void>)[] = [];
+  const streams = streamSlots(options.concurrency ?? 4);
   const seen = new Set<string>();
+  /** Starts making a source blob available at the destination (once per digest). */
   const copy = (desc: Descriptor): void => {
+    if (seen.has(desc.digest) || foreign(desc)) return;
+    seen.add(desc.digest);
+    pool.add(async () => {
+      blobs[await dest.copyBlob(source, desc, streams)]++;
+    });
+  };
+  /** Starts writing a blob made here (the enforcer layer, a config). */
+  const put = (bytes: Buffer, desc: Descriptor): void => {
     if (seen.has(desc.digest)) return;
     seen.add(desc.digest);
-    copies.push(async () => {
-      blobs[await dest.copyBlob(source, desc)]++;
+    pool.add(async () => {
+      blobs[await dest.putBlob(bytes, desc)]++;
     });
   };
   const manifestsToPut: ManifestBytes[] = [];
 
-  /** Carries a manifest (and all it refers to) over unchanged. */
+  /** Carries a manifest (and all it refers to) over unchanged; children are listed before their index. */
   const carry = async (desc: Descriptor, depth = 0): Promise<void> => {
     if (depth > 3) throw new VigilImageError(`${source.name}: indexes nested more than 3 levels`);
     const m = await source.manifest(desc);
     const parsed = parseManifest(m.bytes, m.mediaType, source.name);
     if (parsed.kind === "index") {
-      for (const d of parsed.index.manifests) await carry(d, depth + 1);
+      await Promise.all(parsed.index.manifests.map((d) => carry(d, depth + 1)));
     } else {
       copy(parsed.manifest.config);
-      for (const l of parsed.manifest.layers) if (!foreign(l)) copy(l);
+      for (const l of parsed.manifest.layers) copy(l);
     }
     manifestsToPut.push(m);
   };
 
-  /** Rewrites one image manifest; returns its new bytes. */
-  const image = async (m: ManifestBytes, declared: string | null): Promise<ManifestBytes> => {
+  /**
+   * Reads an image's config. Every layer but the last is in the result whatever the rewrite
+   * decides (only a last, enforcer layer is ever dropped), so those start on their way to the
+   * destination while the config is read.
+   */
+  const fetchImage = async (m: ManifestBytes): Promise<FetchedImage> => {
+    const parsed = parseManifest(m.bytes, m.mediaType, source.name);
+    if (parsed.kind !== "image") throw new Error("fetchImage(): not an image");
+    const config = source.blob(parsed.manifest.config); // first in line: the rewrite waits for it
+    for (const l of parsed.manifest.layers.slice(0, -1)) copy(l);
+    return { manifest: m, config: await config };
+  };
+
+  /** Rewrites one image manifest (pure), starts its new blobs' uploads; returns its new bytes. */
+  const image = ({ manifest: m, config }: FetchedImage, declared: string | null): ManifestBytes => {
     const parsed = parseManifest(m.bytes, m.mediaType, source.name);
     if (parsed.kind !== "image") throw new Error("image(): not an image");
-    const config = await source.blob(parsed.manifest.config);
     const what = declared === null ? source.name : `${source.name} (${declared})`;
     const r = rewriteImage(m, config, options, what);
     warnings.push(...r.warnings);
@@ -78,21 +116,9 @@ export async function transformImage(source: ImageSource, dest: ImageDestination
     }
     platforms.push({ platform: declared ?? r.platform, outcome: r.outcome, digest: r.manifest.digest });
     if (r.config === null) copy(parsed.manifest.config);
-    for (const l of r.carried) if (!foreign(l)) copy(l);
-    if (r.layer !== null && !seen.has(r.layer.digest)) {
-      const layer = r.layer;
-      seen.add(layer.digest);
-      copies.push(async () => {
-        blobs[await dest.putBlob(layer.bytes, { mediaType: layer.mediaType, digest: layer.digest, size: layer.size })]++;
-      });
-    }
-    if (r.config !== null && !seen.has(r.config.descriptor.digest)) {
-      const c = r.config;
-      seen.add(c.descriptor.digest);
-      copies.push(async () => {
-        blobs[await dest.putBlob(c.bytes, c.descriptor)]++;
-      });
-    }
+    for (const l of r.carried) copy(l);
+    if (r.layer !== null) put(r.layer.bytes, { mediaType: r.layer.mediaType, digest: r.layer.digest, size: r.layer.size });
+    if (r.config !== null) put(r.config.bytes, r.config.descriptor);
     return r.manifest;
   };
 
@@ -100,30 +126,38 @@ export async function transformImage(source: ImageSource, dest: ImageDestination
   const parsed = parseManifest(root.bytes, root.mediaType, source.name);
   let result: ManifestBytes;
   if (parsed.kind === "image") {
-    result = await image(root, null);
+    result = image(await fetchImage(root), null);
   } else {
     const indexDoc = JSON.parse(root.bytes.toString("utf8")) as ImageIndex & Record<string, unknown>;
+    // Every entry is read at once (manifests, configs); the rewrite then goes in index order.
+    const entries = await Promise.all(
+      indexDoc.manifests.map(async (desc) => {
+        const platform = desc.platform === undefined ? "no platform" : platformString(desc.platform);
+        const attestation = desc.annotations?.["vnd.docker.reference.type"] === "attestation-manifest" || platform === "unknown/unknown";
+        const isImage = desc.mediaType === undefined || IMAGE_MANIFEST_TYPES.includes(desc.mediaType);
+        if (attestation || !isImage) {
+          await carry(desc);
+          return { desc, platform, attestation, fetched: null };
+        }
+        return { desc, platform, attestation, fetched: await fetchImage(await source.manifest(desc)) };
+      }),
+    );
     const manifests: Descriptor[] = [];
     let changed = false;
-    for (const desc of indexDoc.manifests) {
-      const platform = desc.platform === undefined ? "no platform" : platformString(desc.platform);
-      const attestation = desc.annotations?.["vnd.docker.reference.type"] === "attestation-manifest" || platform === "unknown/unknown";
-      const isImage = desc.mediaType === undefined || IMAGE_MANIFEST_TYPES.includes(desc.mediaType);
-      if (attestation || !isImage) {
+    for (const { desc, platform, attestation, fetched } of entries) {
+      if (fetched === null) {
         if (!attestation && INDEX_TYPES.includes(desc.mediaType)) warnings.push(`${source.name}: a nested index (${desc.digest}) is copied unchanged, not protected`);
-        await carry(desc);
         platforms.push({ platform, outcome: attestation ? "attestation" : "kept", digest: desc.digest });
         manifests.push(desc);
         continue;
       }
-      const m = await source.manifest(desc);
-      const out = await image(m, platform);
+      const out = image(fetched, platform);
       if (out.digest !== desc.digest) {
         changed = true;
         manifestsToPut.push(out);
         manifests.push({ ...desc, digest: out.digest, size: out.bytes.length });
       } else {
-        manifestsToPut.push(m);
+        manifestsToPut.push(fetched.manifest);
         manifests.push(desc);
       }
     }
@@ -136,8 +170,11 @@ export async function transformImage(source: ImageSource, dest: ImageDestination
     }
   }
 
-  await runPool(copies, options.concurrency ?? 4);
-  for (const m of manifestsToPut) await dest.putManifest(m);
+  await pool.drain();
+  // Image manifests refer to blobs only: all at once. Indexes refer to manifests: in order, after.
+  const isIndex = (m: ManifestBytes): boolean => INDEX_TYPES.includes(m.mediaType);
+  await Promise.all(manifestsToPut.filter((m) => !isIndex(m)).map((m) => dest.putManifest(m)));
+  for (const m of manifestsToPut.filter(isIndex)) await dest.putManifest(m);
   const reference = await dest.finish(result);
   return { reference, digest: result.digest, mediaType: result.mediaType, platforms, blobs, warnings };
 }
@@ -145,15 +182,4 @@ export async function transformImage(source: ImageSource, dest: ImageDestination
 /** Layers that registries must not copy (Windows base layers, urls-only). */
 function foreign(d: Descriptor): boolean {
   return d.mediaType.includes("foreign") || d.mediaType.includes("nondistributable");
-}
-
-async function runPool(tasks: readonly (() => Promise<void>)[], size: number): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < tasks.length) {
-      const task = tasks[next++];
-      if (task !== undefined) await task();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(size, tasks.length) }, worker));
 }

@@ -7,7 +7,7 @@ import type { Readable } from "node:stream";
 import { RegistryClient } from "../../registry/client.js";
 import type { Descriptor } from "../../registry/manifest.js";
 import { formatReference, manifestReference, type ImageReference } from "../../registry/reference.js";
-import type { BlobCopy, ImageDestination, ImageSource, ManifestBytes } from "./store.js";
+import type { BlobCopy, ImageDestination, ImageSource, ManifestBytes, StreamSlot } from "./store.js";
 
 const CONFIG_LIMIT = 8 * 1024 * 1024;
 
@@ -50,15 +50,17 @@ export class RegistryDestination implements ImageDestination {
     this.name = formatReference(ref);
   }
 
-  async copyBlob(source: ImageSource, desc: Descriptor): Promise<BlobCopy> {
+  async copyBlob(source: ImageSource, desc: Descriptor, stream: StreamSlot): Promise<BlobCopy> {
     const repo = this.ref.repository;
-    if (await this.client.hasBlob(repo, desc.digest)) return "exists";
     const from = source.registry;
+    // Same registry, another repository: one POST links the blob (also when it is here already);
+    // a HEAD first would only add a round trip per layer.
     if (from !== undefined && from.host === this.ref.registry && from.repository !== repo) {
       if (await this.client.mountBlob(repo, desc.digest, from.repository)) return "mounted";
     }
-    await this.client.pushBlobStream(repo, desc.digest, desc.size, () => source.openBlob(desc));
-    return "copied";
+    // pushBlobStream HEADs first: a blob already here is left alone, never read.
+    const result = await stream(() => this.client.pushBlobStream(repo, desc.digest, desc.size, () => source.openBlob(desc)));
+    return result === "exists" ? "exists" : "copied";
   }
 
   async putBlob(bytes: Buffer): Promise<BlobCopy> {

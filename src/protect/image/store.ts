@@ -25,13 +25,20 @@ export interface ImageSource {
   readonly registry?: { client: RegistryClient; host: string; repository: string };
 }
 
+/** Runs one blob transfer when a transfer slot is free. */
+export type StreamSlot = <T>(transfer: () => Promise<T>) => Promise<T>;
+
 /** How a blob reached the destination. Values are the report's wire format. */
 export type BlobCopy = "exists" | "mounted" | "copied" | "written";
 
 export interface ImageDestination {
   readonly name: string;
-  /** Makes a blob of `source` available here, reading it only when it cannot be mounted or found. */
-  copyBlob(source: ImageSource, desc: Descriptor): Promise<BlobCopy>;
+  /**
+   * Makes a blob of `source` available here, reading it only when it cannot be mounted or found.
+   * A blob that has to be streamed is streamed inside `stream`, which bounds how many are at once
+   * (checks and mounts are not bounded: they are small requests).
+   */
+  copyBlob(source: ImageSource, desc: Descriptor, stream: StreamSlot): Promise<BlobCopy>;
   /** A blob made here (the enforcer layer, a config). */
   putBlob(bytes: Buffer, desc: Descriptor): Promise<BlobCopy>;
   /** A manifest that the root refers to (stored by digest). */
