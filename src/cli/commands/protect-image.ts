@@ -5,25 +5,24 @@
 
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { RegistryClient } from "../../registry/client.js";
 import { RegistryError } from "../../registry/errors.js";
 import { formatReference } from "../../registry/reference.js";
 import { openDockerArchive, LayoutSource, LayoutDestination } from "../../protect/image/layout-store.js";
 import { DockerArchiveDestination } from "../../protect/image/archive-store.js";
-import { enforcerLayer, layerContentsLabel, type LayerContents } from "../../protect/image/enforcer-layer.js";
+import { enforcerLayer, layerContentsLabel, PREBUILT_LAYER_SUFFIX, type LayerContents } from "../../protect/image/enforcer-layer.js";
 import { VigilImageError } from "../../protect/image/errors.js";
 import { parseLocation, type Location } from "../../protect/image/locations.js";
 import { transformImage, type TransformReport } from "../../protect/image/protect-image.js";
 import { RegistryDestination, RegistrySource } from "../../protect/image/registry-store.js";
 import type { EnforcerArch } from "../../protect/image/rewrite.js";
 import type { ImageDestination, ImageSource } from "../../protect/image/store.js";
-import { PACKAGE_ROOT } from "../../runner/locate-enforcer.js";
-import { readEnforcerBinary } from "../../sidecar/enforcer-binaries.js";
+import { enforcerBinaryPath, readEnforcerBinary } from "../../sidecar/enforcer-binaries.js";
 import { VIGIL_VERSION } from "../../version.js";
 import { UserError } from "../errors.js";
 import { argTokens } from "../options.js";
 import type { CliIo, CliResult } from "../io.js";
-import { loadCompiledPolicy } from "../load-policy.js";
 
 const LOCATIONS = `SOURCE and DEST: a registry reference (REGISTRY/REPO:TAG), oci:DIR[:NAME] (OCI image layout folder),
 or docker-archive:FILE[:NAME:TAG] (docker save / docker load tar).`;
@@ -38,6 +37,12 @@ const PROTECT_USAGE = `usage: vigil protect image SOURCE DEST [OPTIONS]
   --load-platform ARCH   docker-archive DEST: the platform manifest.json names for older docker load (amd64)
 ${LOCATIONS}
 Prints the new digest. Protecting a protected image with the same inputs changes nothing (same digest).`;
+
+/**
+ * The package root: this file is src/cli/commands/ (tests) or dist/cli/commands/ (built, bundled
+ * into one file by scripts/bundle-cli.mjs), three levels down either way.
+ */
+const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 const UNPROTECT_USAGE = `usage: vigil unprotect image SOURCE DEST [--registry-ca FILE] [--insecure-registry]
 Gives back the image vigil protect image started from (same config and manifest digests).
@@ -124,21 +129,28 @@ async function imageCommand(argv: readonly string[], io: CliIo, mode: "protect" 
     const dest = openDestination(dst, src, source, client, a.loadPlatform);
 
     const contents: Partial<Record<EnforcerArch, LayerContents>> = {};
-    const policy = a.policy === null ? undefined : Buffer.from(await loadCompiledPolicy(a.policy, io));
+    const prebuilt: Partial<Record<EnforcerArch, Buffer | null>> = {};
+    // The policy compiler (zod, yaml) is loaded only when a policy is given: most of start-up otherwise.
+    const policy = a.policy === null ? undefined : Buffer.from(await (await import("../load-policy.js")).loadCompiledPolicy(a.policy, io));
     const ca = a.ca === null ? undefined : await readCa(resolve(io.cwd, a.ca), a.ca);
     const enforcerDir = a.enforcerDir !== null ? resolve(io.cwd, a.enforcerDir) : io.env["VIGIL_ENFORCER_DIR"] || join(PACKAGE_ROOT, "dist", "enforcer");
-    // Binaries are read lazily (synchronously needed by the pure rewrite), so load both up front only when protecting.
+    // Binaries are read up front (the pure rewrite needs them synchronously), only when protecting;
+    // with neither policy nor CA, the enforcer-only layer made at build time saves compressing it.
     if (mode === "protect") {
-      for (const arch of ["amd64", "arm64"] as const) {
-        contents[arch] = { enforcer: await readEnforcerBinary(enforcerDir, arch), ...(policy ? { policy } : {}), ...(ca ? { ca } : {}) };
-      }
+      await Promise.all(
+        (["amd64", "arm64"] as const).map(async (arch) => {
+          const enforcer = await readEnforcerBinary(enforcerDir, arch);
+          contents[arch] = { enforcer, ...(policy ? { policy } : {}), ...(ca ? { ca } : {}) };
+          prebuilt[arch] = policy || ca ? null : await readFile(`${enforcerBinaryPath(enforcerDir, arch)}${PREBUILT_LAYER_SUFFIX}`).catch(() => null);
+        }),
+      );
     }
     const report = await transformImage(source, dest, {
       mode,
       version: VIGIL_VERSION,
       policy: policy !== undefined,
       contents: layerContentsLabel({ enforcer: new Uint8Array(0), ...(policy ? { policy } : {}), ...(ca ? { ca } : {}) }),
-      layer: (arch, family) => enforcerLayer(contents[arch] as LayerContents, family),
+      layer: (arch, family) => enforcerLayer(contents[arch] as LayerContents, family, prebuilt[arch] ?? null),
       strict: a.strict,
     });
     return { code: 0, stdout: `${report.digest}\n`, stderr: describe(report, mode) };
