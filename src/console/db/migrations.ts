@@ -11,10 +11,13 @@ export interface Migration {
   postgres: string;
 }
 
-/** Table definitions whose only difference is the type of times and auto ids. */
+/** The only difference between the dialects' tables: the type of times and of auto ids. */
+function columnTypes(dialect: "sqlite" | "postgres"): { int8: string; serial: string } {
+  return dialect === "sqlite" ? { int8: "INTEGER", serial: "INTEGER PRIMARY KEY" } : { int8: "BIGINT", serial: "BIGSERIAL PRIMARY KEY" };
+}
+
 function schemaV1(dialect: "sqlite" | "postgres"): string {
-  const int8 = dialect === "sqlite" ? "INTEGER" : "BIGINT";
-  const serial = dialect === "sqlite" ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY";
+  const { int8, serial } = columnTypes(dialect);
   return `
 CREATE TABLE admins (
   id TEXT PRIMARY KEY,
@@ -120,8 +123,7 @@ CREATE TABLE event_gaps (
 
 /** Alerts: webhooks, the blocked/alert events waiting to be fanned out, dedup windows, the outbox. */
 function schemaV2(dialect: "sqlite" | "postgres"): string {
-  const int8 = dialect === "sqlite" ? "INTEGER" : "BIGINT";
-  const serial = dialect === "sqlite" ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY";
+  const { int8, serial } = columnTypes(dialect);
   return `
 CREATE TABLE webhooks (
   id TEXT PRIMARY KEY,
@@ -172,7 +174,7 @@ CREATE INDEX webhook_outbox_recent ON webhook_outbox (webhook_id, created_at);
 
 /** API tokens for automation: `vat_<id>_<secret>`, stored as the secret's hash. */
 function schemaV3(dialect: "sqlite" | "postgres"): string {
-  const int8 = dialect === "sqlite" ? "INTEGER" : "BIGINT";
+  const { int8 } = columnTypes(dialect);
   return `
 CREATE TABLE api_tokens (
   id TEXT PRIMARY KEY,
