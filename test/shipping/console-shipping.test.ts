@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { expectCleanRun, validateEventsAfterEach } from "../enforcer/helpers/assert.js";
 import { blockedExecs, lifecycle } from "../enforcer/helpers/events.js";
-import { ensureBuilt } from "../enforcer/helpers/paths.js";
+import { ASAN_ENFORCER, ensureAsanBuilt, ensureBuilt } from "../enforcer/helpers/paths.js";
 import { compiledPolicy } from "../enforcer/helpers/policy.js";
 import { describeRun, runEnforcer, startEnforcer } from "../enforcer/helpers/run.js";
 import type { ShippingConsole, TestCa } from "./helpers.js";
@@ -16,8 +16,9 @@ validateEventsAfterEach();
 let ca: TestCa;
 beforeAll(() => {
   ensureBuilt();
+  ensureAsanBuilt();
   ca = makeTestCa();
-});
+}, 300_000);
 afterAll(() => ca.remove());
 
 function consoleEnv(s: ShippingConsole, extra: Record<string, string> = {}): Record<string, string> {
@@ -29,16 +30,20 @@ function denyPolicy(name: string, glob: string): string {
 }
 const DENY_LS = denyPolicy("no-ls", "/usr/bin/ls");
 
-describe("over HTTPS with the test CA", () => {
+// The shipping thread, the policy swap and the TLS code run under ASan/UBSan too (the sanitizer
+// report would fail expectCleanRun).
+describe.each([
+  { label: "release build", enforcer: undefined },
+  { label: "sanitizer build", enforcer: ASAN_ENFORCER },
+])("over HTTPS with the test CA, $label", ({ enforcer }) => {
   let s: ShippingConsole;
   beforeAll(async () => {
     s = await shippingConsole({ ca });
   });
   afterAll(async () => s.close());
-
   test("without a local policy the console's is fetched before the app starts; every event arrives once, in order", async () => {
     const digest = await assignPolicy(s, "no-ls", DENY_LS);
-    const r = await runEnforcer({ command: ["sh", "-c", "ls / >/dev/null 2>&1 || echo ls-refused; env; echo done"], env: consoleEnv(s), timeoutMs: 20_000 });
+    const r = await runEnforcer({ enforcer, command: ["sh", "-c", "ls / >/dev/null 2>&1 || echo ls-refused; env; echo done"], env: consoleEnv(s), timeoutMs: 20_000 });
     expectCleanRun(r);
     expect(r.code, describeRun(r)).toBe(0);
     expect(r.stdout).toContain("ls-refused");
@@ -52,15 +57,15 @@ describe("over HTTPS with the test CA", () => {
     const stored = await eventually("all events in the console", () => storedEvents(s), (v) => v.length >= r.events.length);
     expect(stored.map((e) => e.seq)).toEqual(stored.map((_, i) => i + 1));
     expect(stored.map((e) => e.event)).toEqual(r.events);
-    const [enforcer] = await enforcers(s);
-    expect(enforcer).toMatchObject({ group: "web", policyDigest: digest, taskArn: null });
-    expect(await gaps(s, enforcer!.id)).toEqual([]);
+    const [row] = await enforcers(s);
+    expect(row).toMatchObject({ group: "web", policyDigest: digest, taskArn: null });
+    expect(await gaps(s, row!.id)).toEqual([]);
   });
 
   test("a policy assigned while the application runs is applied without restarting it", async () => {
     await assignPolicy(s, "no-ls", denyPolicy("no-ls", "/usr/bin/tac"));
     const loop = "n=0; i=0; while [ $i -lt 150 ] && [ $n -lt 3 ]; do if ls / >/dev/null 2>&1; then echo ran; else echo refused; n=$((n+1)); fi; i=$((i+1)); sleep 0.1; done";
-    const run = startEnforcer({ command: ["sh", "-c", loop], env: consoleEnv(s), timeoutMs: 40_000 });
+    const run = startEnforcer({ enforcer, command: ["sh", "-c", loop], env: consoleEnv(s), timeoutMs: 40_000 });
     await run.waitForStdout(/ran/, 15_000);
     const digest = await assignPolicy(s, "no-ls", DENY_LS);
     await run.waitForStdout(/refused/, 15_000);
@@ -76,6 +81,15 @@ describe("over HTTPS with the test CA", () => {
     const mine = await eventually("the policy event in the console", () => storedEvents(s), (v) => v.some((e) => e.event.kind === "lifecycle" && "event" in e.event && e.event.event === "policy"));
     expect(mine.length).toBeGreaterThan(0);
   });
+});
+
+describe("over HTTPS with the test CA", () => {
+  let s: ShippingConsole;
+  beforeAll(async () => {
+    s = await shippingConsole({ ca });
+  });
+  afterAll(async () => s.close());
+
 
   test("a CA bundle that did not sign the console's certificate: no connection, the application still runs (local policy)", async () => {
     const other = makeTestCa();
