@@ -579,6 +579,20 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
     expect(r2.stdout).toMatch(/status exited=0/);
   });
 
+  // The tracer holds a vfork parent until its child execs or exits (the kernel blocks it until then
+  // anyway). A child that does neither, or whose leader thread ends while another thread lives on
+  // (the kernel releases the parent at that point, with no wait status for the tracer), must not
+  // keep the parent waiting longer than it would natively.
+  test("vfork child that exits without exec, or ends its leader thread early: the parent goes on", async () => {
+    const r = await run([probe("vfork-edge"), "exit"]);
+    expectExit(r, 7);
+    expect(r.stdout, describeRun(r)).toMatch(/vfork status exited=7/);
+    const t = await run([probe("vfork-edge"), "thread"]);
+    expectExit(t, 5);
+    const released = Number(/released ms=(\d+)/.exec(t.stdout)?.[1] ?? "NaN");
+    expect(released, describeRun(t)).toBeLessThan(1500); // the child's other thread lives 2 s
+  });
+
   test.each([
     { how: "vfork", attempts: 2000 },
     { how: "fork", attempts: 500 },
