@@ -441,9 +441,14 @@ bool ship_options_from_env(struct ship_options *o)
     const char *names[] = {"VIGIL_CONSOLE", "VIGIL_TOKEN", "VIGIL_CONSOLE_CA", "VIGIL_CONSOLE_INSECURE",
                            "VIGIL_CONSOLE_QUEUE"};
     for (size_t i = 0; i < 5; i++) {
-        const char *v = getenv(names[i]);
+        char *v = getenv(names[i]);
         snprintf(keep[i], sizeof keep[i], "%s", v ? v : "");
-        unsetenv(names[i]); /* the application must not see the token */
+        /* The application must not see the token: not in its environment, and not in
+         * ours either (/proc/1/environ shows the original strings, which a process
+         * with CAP_SYS_PTRACE could read: selfProtection off keeps it). */
+        if (v)
+            memset(v, 0, strlen(v));
+        unsetenv(names[i]);
     }
     o->console = keep[0];
     o->token = keep[1];

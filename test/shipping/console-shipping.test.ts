@@ -91,6 +91,16 @@ describe("over HTTPS with the test CA", () => {
   afterAll(async () => s.close());
 
 
+  test("the token cannot be read from the enforcer's own environment either (selfProtection off keeps CAP_SYS_PTRACE)", async () => {
+    const policy = "vigil-policy 1\nselfProtection off\nend\n";
+    const r = await runEnforcer({ command: ["sh", "-c", "tr '\\0' '\\n' < /proc/$PPID/environ | grep ^VIGIL_ || echo none"], policy, env: consoleEnv(s), timeoutMs: 20_000 });
+    expectCleanRun(r);
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(r.stdout).toMatch(/^VIGIL_TOKEN=$/m); // the name stays in the original block, its value is gone
+    expect(r.stdout).not.toContain(s.token);
+    expect(r.stdout).not.toContain("vgt_");
+  });
+
   test("a CA bundle that did not sign the console's certificate: no connection, the application still runs (local policy)", async () => {
     const other = makeTestCa();
     try {
