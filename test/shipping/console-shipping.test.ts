@@ -2,6 +2,8 @@
 // from it, applies a new one without restarting the application, and never lets a slow or absent
 // console slow or stop the application (docs/console-protocol.md, "What the enforcer does").
 
+import type { AddressInfo, Socket } from "node:net";
+import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { expectCleanRun, validateEventsAfterEach } from "../enforcer/helpers/assert.js";
 import { blockedExecs, lifecycle } from "../enforcer/helpers/events.js";
@@ -156,6 +158,28 @@ describe("when the console is away", () => {
       expect(stored.map((e) => e.event)).toEqual(r.events);
     } finally {
       await s.close();
+    }
+  }, 60_000);
+
+  test("a console that accepts connections and never answers does not hold the application up", async () => {
+    const hung = new Set<Socket>();
+    const server = createServer((sock) => hung.add(sock)); // accepts, never speaks: the TLS handshake hangs
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const policy = compiledPolicy({ deny: ["/usr/bin/ls"] });
+      const burst = ["sh", "-c", "i=0; while [ $i -lt 200 ]; do /bin/true; i=$((i+1)); done; echo done"];
+      const alone = await runEnforcer({ command: burst, policy, timeoutMs: 30_000 });
+      const env = { VIGIL_CONSOLE: `https://localhost:${port}`, VIGIL_TOKEN: "vgt_000000000000_x", VIGIL_CONSOLE_CA: ca.caPem };
+      const withHung = await runEnforcer({ command: burst, policy, env, timeoutMs: 30_000 });
+      expectCleanRun(withHung);
+      expect(withHung.stdout).toContain("done");
+      expect(hung.size).toBeGreaterThan(0); // the enforcer did connect
+      // the shipping thread waits up to 10 s for an answer; the application must not (the 2 s exit flush aside)
+      expect(withHung.ms, `${alone.ms} ms without a console`).toBeLessThan(alone.ms * 2 + 3_000);
+    } finally {
+      for (const sock of hung) sock.destroy();
+      await new Promise((resolve) => server.close(resolve));
     }
   }, 60_000);
 
