@@ -3,6 +3,7 @@
 // console slow or stop the application (docs/console-protocol.md, "What the enforcer does").
 
 import type { AddressInfo, Socket } from "node:net";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { expectCleanRun, validateEventsAfterEach } from "../enforcer/helpers/assert.js";
@@ -101,6 +102,36 @@ describe("over HTTPS with the test CA", () => {
     expect(r.stdout).toMatch(/^VIGIL_TOKEN=$/m); // the name stays in the original block, its value is gone
     expect(r.stdout).not.toContain(s.token);
     expect(r.stdout).not.toContain("vgt_");
+  });
+
+  test("task ARN, container name and image come from the ECS task metadata endpoint v4", async () => {
+    const seen: string[] = [];
+    const meta = createHttpServer((req, res) => {
+      seen.push(req.url ?? "");
+      res.setHeader("content-type", "application/json");
+      if (req.url === "/v4/0123abcd-task") res.end(JSON.stringify({ DockerId: "0123abcd", Name: "web", Image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/web:1.4.2", Labels: { "a.b": "<c>" } }));
+      else if (req.url === "/v4/0123abcd-task/task") res.end(JSON.stringify({ Cluster: "prod", TaskARN: "arn:aws:ecs:eu-west-1:123456789012:task/prod/0123456789abcdef", Family: "web", Containers: [{ Name: "sidecar", TaskARN: "not this one" }] }));
+      else res.writeHead(404).end("{}");
+    });
+    await new Promise<void>((resolve) => meta.listen(0, "127.0.0.1", resolve));
+    const port = (meta.address() as AddressInfo).port;
+    try {
+      const r = await runEnforcer({
+        command: ["sh", "-c", "echo ok"],
+        policy: compiledPolicy({ deny: ["/usr/bin/ls"] }),
+        env: consoleEnv(s, { ECS_CONTAINER_METADATA_URI_V4: `http://127.0.0.1:${port}/v4/0123abcd-task` }),
+      });
+      expectCleanRun(r);
+      expect(seen).toEqual(["/v4/0123abcd-task", "/v4/0123abcd-task/task"]);
+      const rows = await eventually("the enforcer in the fleet", () => enforcers(s), (v) => v.some((e) => e.taskArn !== null));
+      expect(rows.find((e) => e.taskArn !== null)).toMatchObject({
+        taskArn: "arn:aws:ecs:eu-west-1:123456789012:task/prod/0123456789abcdef",
+        container: "web",
+        image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/web:1.4.2",
+      });
+    } finally {
+      await new Promise((resolve) => meta.close(resolve));
+    }
   });
 
   test("a CA bundle that did not sign the console's certificate: no connection, the application still runs (local policy)", async () => {
