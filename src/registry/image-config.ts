@@ -1,4 +1,4 @@
-// Read an image's run configuration (ENTRYPOINT, CMD, WORKDIR, USER, ENV) from its registry for
+// Read an image's run configuration (ENTRYPOINT, CMD, SHELL, WORKDIR, USER, ENV) from its registry for
 // one platform, without Docker: tag → manifest or index → the platform's manifest → config blob.
 
 import { RegistryClient, type RegistryClientOptions } from "./client.js";
@@ -16,6 +16,8 @@ export interface Platform {
 export interface ImageConfigResult {
   entrypoint: string[] | null;
   cmd: string[] | null;
+  /** The image's SHELL (what its shell-form RUN/CMD/ENTRYPOINT and those of images built FROM it run with); absent when unset. */
+  shell?: string[];
   workingDir?: string;
   user?: string;
   env?: string[];
@@ -47,6 +49,7 @@ interface ImageConfigBlob {
   config?: {
     Entrypoint?: string[] | null;
     Cmd?: string[] | null;
+    Shell?: string[] | null;
     WorkingDir?: string;
     User?: string;
     Env?: string[] | null;
@@ -106,6 +109,8 @@ function toResult(config: ImageConfigBlob, digest: string): ImageConfigResult {
     cmd: stringList(c.Cmd),
     digest,
   };
+  const shell = stringList(c.Shell);
+  if (shell !== null && shell.length > 0) result.shell = shell;
   if (typeof c.WorkingDir === "string" && c.WorkingDir !== "") result.workingDir = c.WorkingDir;
   if (typeof c.User === "string" && c.User !== "") result.user = c.User;
   const env = stringList(c.Env);

@@ -1,7 +1,7 @@
 // vigil protect dockerfile: many Dockerfile shapes, each with its exact expected output.
 
 import { describe, expect, it } from "vitest";
-import { protectDockerfile, type BaseConfig } from "../../src/protect/dockerfile/protect.js";
+import { BaseUnavailable, DockerfileError, protectDockerfile, type BaseConfig } from "../../src/protect/dockerfile/protect.js";
 
 const SIDECAR = "registry.example.com/vigil-sidecar:0.1.0";
 const BASES: Record<string, BaseConfig> = {
@@ -9,6 +9,8 @@ const BASES: Record<string, BaseConfig> = {
   "debian:bookworm": { entrypoint: null, cmd: ["bash"] },
   "alpine:3.19": { entrypoint: null, cmd: ["/bin/sh"] },
   "node:20": { entrypoint: ["docker-entrypoint.sh"], cmd: ["node"] },
+  // An image whose own Dockerfile ran SHELL: images built FROM it inherit it (config.Shell).
+  "bash-shell:1": { entrypoint: null, cmd: ["bash"], shell: ["/bin/bash", "-eo", "pipefail", "-c"] },
 };
 
 async function protect(text: string, extra: { buildArgs?: Map<string, string>; target?: string; sidecarImage?: string } = {}): Promise<{ text: string; asked: string[] }> {
@@ -93,6 +95,30 @@ const cases: { name: string; input: string; output: string; asked?: string[]; bu
     output: lines("FROM debian:bookworm", 'SHELL ["/bin/bash", "-o", "pipefail", "-c"]', 'ENTRYPOINT ["/vigil/enforcer", "--", "/bin/bash", "-o", "pipefail", "-c", "exec app | tee /log"]', ...COPY),
   },
   {
+    name: "a shell form in a stage FROM an image with its own SHELL runs with that shell",
+    input: lines("FROM bash-shell:1", "ENTRYPOINT exec app | tee /log"),
+    output: lines("FROM bash-shell:1", 'ENTRYPOINT ["/vigil/enforcer", "--", "/bin/bash", "-eo", "pipefail", "-c", "exec app | tee /log"]', ...COPY),
+    asked: ["bash-shell:1"],
+  },
+  {
+    name: "the base image's SHELL reaches a later stage through FROM <stage>; the stage's own SHELL wins over it",
+    input: lines("FROM bash-shell:1 AS base", "RUN true", "FROM base AS other", 'SHELL ["/bin/sh", "-c"]', "ENTRYPOINT exec other", "FROM base", "ENTRYPOINT exec app"),
+    output: lines("FROM bash-shell:1 AS base", "RUN true", "FROM base AS other", 'SHELL ["/bin/sh", "-c"]', "ENTRYPOINT exec other", "FROM base", 'ENTRYPOINT ["/vigil/enforcer", "--", "/bin/bash", "-eo", "pipefail", "-c", "exec app"]', ...COPY),
+    asked: ["bash-shell:1"],
+  },
+  {
+    name: "an inherited shell-form CMD written out uses the base image's SHELL",
+    input: lines("FROM bash-shell:1 AS base", "CMD serve --port 80", "FROM base", "RUN true"),
+    output: lines("FROM bash-shell:1 AS base", "CMD serve --port 80", "FROM base", "RUN true", ...COPY, 'ENTRYPOINT ["/vigil/enforcer", "--"]', 'CMD ["/bin/bash", "-eo", "pipefail", "-c", "serve --port 80"]'),
+    asked: ["bash-shell:1"],
+  },
+  {
+    name: "a shell form under a stage SHELL never reads the base image",
+    input: lines("FROM bash-shell:1", 'SHELL ["/bin/sh", "-c"]', "ENTRYPOINT exec app"),
+    output: lines("FROM bash-shell:1", 'SHELL ["/bin/sh", "-c"]', 'ENTRYPOINT ["/vigil/enforcer", "--", "/bin/sh", "-c", "exec app"]', ...COPY),
+    asked: [],
+  },
+  {
     name: "no line break at the end of the file",
     input: 'FROM scratch\nENTRYPOINT ["/app"]',
     output: `FROM scratch\nENTRYPOINT ["/vigil/enforcer", "--", "/app"]\n${COPY.join("\n")}\n`,
@@ -135,6 +161,37 @@ describe("vigil protect dockerfile", () => {
 
   it("says what to pass when an ARG in FROM has no value", async () => {
     await expect(protect(lines("ARG IMAGE", "FROM $IMAGE"))).rejects.toThrow(/uses \$IMAGE, which has no value/);
+  });
+
+  it("a base image that cannot be read: its SHELL is taken as /bin/sh -c, with a note; an inherited entry point is an error", async () => {
+    const resolveBase = async (): Promise<BaseConfig> => {
+      throw new BaseUnavailable("--offline forbids reading a registry", "pass --base-config FILE");
+    };
+    const r = await protectDockerfile(lines("FROM private.example/app:1", "ENTRYPOINT exec app"), { sidecarImage: SIDECAR, resolveBase });
+    expect(r.text).toBe(lines("FROM private.example/app:1", 'ENTRYPOINT ["/vigil/enforcer", "--", "/bin/sh", "-c", "exec app"]', ...COPY));
+    expect(r.notes[0]).toBe("line 1: the SHELL of private.example/app:1 could not be read (--offline forbids reading a registry); shell forms are taken as /bin/sh -c — pass --base-config FILE");
+    const error = await protectDockerfile(lines("ARG V=1", "FROM private.example/app:$V", "RUN true"), { sidecarImage: SIDECAR, resolveBase }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DockerfileError);
+    expect(error).toMatchObject({ line: 2, message: "the stage inherits its entry point from private.example/app:1, which could not be read: --offline forbids reading a registry", hint: "pass --base-config FILE" });
+  });
+
+  it("--policy: the stage copies the compiled policy to /vigil/policy after the sidecar, and sets VIGIL_POLICY_FILE; idempotent", async () => {
+    const opts = { sidecarImage: SIDECAR, policySource: "vigil.policy", resolveBase: async (): Promise<BaseConfig> => ({ entrypoint: null, cmd: null }) };
+    const input = lines("FROM scratch", "COPY app /app", 'ENTRYPOINT ["/app"]');
+    const r = await protectDockerfile(input, opts);
+    expect(r.text).toBe(lines("FROM scratch", "COPY app /app", 'ENTRYPOINT ["/vigil/enforcer", "--", "/app"]', ...COPY, "COPY vigil.policy /vigil/policy", "ENV VIGIL_POLICY_FILE=/vigil/policy"));
+    expect((await protectDockerfile(r.text, opts)).text).toBe(r.text);
+    // Another place in the context: the COPY moves, nothing else.
+    const moved = await protectDockerfile(r.text, { ...opts, policySource: "deploy/my policy" });
+    expect(moved.text).toBe(r.text.replace("COPY vigil.policy /vigil/policy", 'COPY ["deploy/my policy","/vigil/policy"]'));
+    // Added to a Dockerfile protected before without a policy.
+    const before = (await protectDockerfile(input, { sidecarImage: SIDECAR, resolveBase: opts.resolveBase })).text;
+    expect((await protectDockerfile(before, opts)).text).toBe(r.text);
+  });
+
+  it("--policy refuses a stage that sets VIGIL_POLICY itself", async () => {
+    const error = await protectDockerfile(lines("FROM scratch", "ENV VIGIL_POLICY_FILE=/etc/p", 'ENTRYPOINT ["/app"]'), { sidecarImage: SIDECAR, policySource: "vigil.policy", resolveBase: async () => ({ entrypoint: null, cmd: null }) }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ line: 2, message: "the stage sets VIGIL_POLICY or VIGIL_POLICY_FILE, which would decide instead of --policy" });
   });
 
   it("says which sidecar image is missing", async () => {

@@ -10,25 +10,43 @@
 //   wrapping it is added at the end of the stage; since adding ENTRYPOINT makes Docker drop an
 //   inherited CMD, the inherited CMD is written out too when the stage sets none.
 //
+// With a policy, the stage also gains `COPY <policy file in the build context> /vigil/policy` and
+// `ENV VIGIL_POLICY_FILE=/vigil/policy` (after the sidecar's COPY, so they win over a policy the
+// sidecar might carry): plain COPY and ENV, which every builder (classic or BuildKit) runs.
+//
 // Nothing else changes: every other byte, comment and line ending stays. Protecting a protected
 // Dockerfile changes nothing (or only the sidecar image, when another one is asked for).
 
-import { ENFORCER_PATH } from "../image/config.js";
+import { ENFORCER_PATH, POLICY_ENV, POLICY_PATH } from "../image/config.js";
 import { commandForm, DockerfileSyntaxError, parseDockerfile, parseFrom, substitute, type FromInstruction, type Instruction, type ParsedDockerfile } from "./parse.js";
 
 export interface BaseConfig {
   entrypoint: string[] | null;
   cmd: string[] | null;
+  /** The base image's SHELL (config `Shell`); absent, null or empty: /bin/sh -c. */
+  shell?: string[] | null;
 }
 
-/** Reads a base image's ENTRYPOINT/CMD (from a registry, a file…). */
+/** Reads a base image's config (from a registry, a file…); throws BaseUnavailable when it cannot. */
 export type BaseResolver = (image: string, platform: string | null, line: number) => Promise<BaseConfig>;
+
+/** A base image's config could not be had (offline, registry error): `reason` says why. */
+export class BaseUnavailable extends Error {
+  constructor(
+    readonly reason: string,
+    readonly hint?: string,
+  ) {
+    super(reason);
+  }
+}
 
 export interface ProtectDockerfileOptions {
   /** The sidecar image to copy /vigil from; default: the one a protected Dockerfile already names. */
   sidecarImage?: string;
   /** The stage to protect (its AS name); default the last. */
   target?: string;
+  /** The compiled policy's path in the build context (forward slashes): COPY'd to /vigil/policy. */
+  policySource?: string;
   /** --build-arg values, over the defaults of ARGs before the first FROM. */
   buildArgs?: ReadonlyMap<string, string>;
   resolveBase: BaseResolver;
@@ -63,7 +81,6 @@ interface Stage {
 interface StageState {
   entrypoint: string[] | null;
   cmd: string[] | null;
-  shell: string[];
 }
 
 export async function protectDockerfile(text: string, options: ProtectDockerfileOptions): Promise<ProtectDockerfileResult> {
@@ -87,15 +104,49 @@ export async function protectDockerfile(text: string, options: ProtectDockerfile
     }
     return r.value;
   };
+  const notes: string[] = [];
   const parentOf = (index: number): number | null => {
     const image = imageOf(stages[index] as Stage).toLowerCase();
     for (let j = index - 1; j >= 0; j--) if (stages[j]?.parsed.alias?.toLowerCase() === image) return j;
     return null;
   };
-  /** The SHELL in effect before `upTo` in stage `index` (a base image's own SHELL is not read: /bin/sh -c). */
-  const shellAt = (index: number, upTo: number): string[] => {
-    const parent = parentOf(index);
-    let shell = parent === null ? DEFAULT_SHELL : shellAt(parent, Infinity);
+  /** Each base image is read once, and only when something needs it. */
+  const bases = new Map<number, Promise<BaseConfig>>();
+  const baseOf = (index: number): Promise<BaseConfig> => {
+    let base = bases.get(index);
+    if (base === undefined) {
+      const s = stages[index] as Stage;
+      base = options.resolveBase(imageOf(s), s.parsed.platform, s.from.line);
+      bases.set(index, base);
+    }
+    return base;
+  };
+  const unavailable = (index: number, why: string, error: BaseUnavailable): DockerfileError => {
+    const s = stages[index] as Stage;
+    return new DockerfileError(`${why} ${imageOf(s)}, which could not be read: ${error.reason}`, s.from.line, error.hint);
+  };
+  /**
+   * The shell of a root stage: its base image's SHELL (Docker's builder inherits config.Shell), or
+   * /bin/sh -c when the image has none. A base that cannot be read is taken to have none (what
+   * nearly every Linux image does), with a note saying how to give its config.
+   */
+  const shellNoted = new Set<number>();
+  const baseShell = async (index: number): Promise<string[]> => {
+    const s = stages[index] as Stage;
+    if (imageOf(s).toLowerCase() === "scratch") return DEFAULT_SHELL;
+    try {
+      const shell = (await baseOf(index)).shell;
+      return shell === undefined || shell === null || shell.length === 0 ? DEFAULT_SHELL : shell;
+    } catch (error) {
+      if (!(error instanceof BaseUnavailable)) throw error;
+      if (!shellNoted.has(index)) notes.push(`line ${s.from.line}: the SHELL of ${imageOf(s)} could not be read (${error.reason}); shell forms are taken as /bin/sh -c${error.hint === undefined ? "" : ` — ${error.hint}`}`);
+      shellNoted.add(index);
+      return DEFAULT_SHELL;
+    }
+  };
+  /** The SHELL in effect before `upTo` in stage `index`: its own last SHELL, else its parent's or base image's. */
+  const shellAt = async (index: number, upTo: number): Promise<string[]> => {
+    let shell: string[] | null = null;
     for (const ins of (stages[index] as Stage).body) {
       if (ins.start >= upTo) break;
       if (ins.name === "SHELL") {
@@ -104,28 +155,37 @@ export async function protectDockerfile(text: string, options: ProtectDockerfile
         shell = f.argv;
       }
     }
-    return shell;
+    if (shell !== null) return shell;
+    const parent = parentOf(index);
+    return parent !== null ? shellAt(parent, Infinity) : baseShell(index);
   };
-  const argvOf = (ins: Instruction, index: number): string[] => {
+  const argvOf = async (ins: Instruction, index: number): Promise<string[]> => {
     const f = commandForm(ins.args, ins.line);
-    return f.form === "exec" ? f.argv : [...shellAt(index, ins.start), f.text];
+    return f.form === "exec" ? f.argv : [...(await shellAt(index, ins.start)), f.text];
   };
   /** Docker's builder: ENTRYPOINT drops an inherited CMD unless this stage set CMD before it. */
   const stateOf = async (index: number): Promise<StageState> => {
     const s = stages[index] as Stage;
     const parent = parentOf(index);
-    const image = imageOf(s);
     let state: StageState;
     if (parent !== null) state = await stateOf(parent);
-    else if (image.toLowerCase() === "scratch") state = { entrypoint: null, cmd: null, shell: DEFAULT_SHELL };
-    else state = { ...(await options.resolveBase(image, s.parsed.platform, s.from.line)), shell: DEFAULT_SHELL };
+    else if (imageOf(s).toLowerCase() === "scratch") state = { entrypoint: null, cmd: null };
+    else {
+      try {
+        const base = await baseOf(index);
+        state = { entrypoint: base.entrypoint, cmd: base.cmd };
+      } catch (error) {
+        if (error instanceof BaseUnavailable) throw unavailable(index, "the stage inherits its entry point from", error);
+        throw error;
+      }
+    }
     let cmdSet = false;
     for (const ins of s.body) {
       if (ins.name === "CMD") {
-        state.cmd = argvOf(ins, index);
+        state.cmd = await argvOf(ins, index);
         cmdSet = true;
       } else if (ins.name === "ENTRYPOINT") {
-        state.entrypoint = argvOf(ins, index);
+        state.entrypoint = await argvOf(ins, index);
         if (!cmdSet) state.cmd = null;
       }
     }
@@ -133,7 +193,6 @@ export async function protectDockerfile(text: string, options: ProtectDockerfile
   };
 
   const edits: { start: number; end: number; text: string }[] = [];
-  const notes: string[] = [];
   const eol = parsed.eol;
   const copy = stage.body.find((i) => i.name === "COPY" && /(^|\s)--from=\S+/.test(i.args) && /\s\/vigil\/?\s+\/vigil\/?$/.test(i.args));
   const existingSidecar = copy === undefined ? null : (/--from=(\S+)/.exec(copy.args)?.[1] ?? null);
@@ -150,9 +209,11 @@ export async function protectDockerfile(text: string, options: ProtectDockerfile
     notes.push(`line ${copy.line}: the sidecar image is now ${sidecar}`);
   }
 
+  if (options.policySource !== undefined) block.push(...policyLines(text, stage, options.policySource, edits, notes));
+
   const entry = [...stage.body].reverse().find((i) => i.name === "ENTRYPOINT");
   if (entry !== undefined) {
-    const argv = argvOf(entry, finalIndex);
+    const argv = await argvOf(entry, finalIndex);
     if (argv[0] !== ENFORCER_PATH) {
       const original = text.slice(entry.start, entry.lineEnd);
       const ending = original.endsWith("\r\n") ? "\r\n" : original.endsWith("\n") ? "\n" : "";
@@ -180,6 +241,35 @@ export async function protectDockerfile(text: string, options: ProtectDockerfile
   let out = text;
   for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
   return { text: out, changed: out !== text, notes };
+}
+
+/**
+ * The policy's COPY and ENV: added when missing, the COPY's source moved in place when it
+ * differs. Another VIGIL_POLICY or VIGIL_POLICY_FILE set in the stage would decide instead of
+ * the built-in policy, so it is refused.
+ */
+function policyLines(text: string, stage: Stage, source: string, edits: { start: number; end: number; text: string }[], notes: string[]): string[] {
+  if (source === "" || /[\r\n]/.test(source)) throw new DockerfileError(`the policy file's path in the build context is not usable: ${JSON.stringify(source)}`, null);
+  const ours = POLICY_ENV.replace("=", "[= ]");
+  for (const ins of stage.body) {
+    if (ins.name === "ENV" && /(^|\s)VIGIL_POLICY(_FILE)?[= ]/.test(ins.args) && !new RegExp(`^${ours}$`).test(ins.args)) {
+      throw new DockerfileError("the stage sets VIGIL_POLICY or VIGIL_POLICY_FILE, which would decide instead of --policy", ins.line, "remove that ENV, or protect without --policy");
+    }
+  }
+  const lines: string[] = [];
+  const copyLine = (src: string): string => (/\s|^\[/.test(src) ? `COPY ${JSON.stringify([src, POLICY_PATH])}` : `COPY ${src} ${POLICY_PATH}`);
+  const copy = stage.body.find((i) => i.name === "COPY" && !/(^|\s)--from=/.test(i.args) && (i.args.endsWith(` ${POLICY_PATH}`) || i.args.endsWith(`"${POLICY_PATH}"]`)));
+  if (copy === undefined) {
+    lines.push(copyLine(source));
+  } else if (copy.args !== copyLine(source).slice("COPY ".length)) {
+    const original = text.slice(copy.start, copy.lineEnd);
+    const ending = original.endsWith("\r\n") ? "\r\n" : original.endsWith("\n") ? "\n" : "";
+    edits.push({ start: copy.start, end: copy.lineEnd, text: `${copyLine(source)}${ending}` });
+    notes.push(`line ${copy.line}: the policy is now copied from ${source}`);
+  }
+  if (!stage.body.some((i) => i.name === "ENV" && new RegExp(`^${ours}$`).test(i.args))) lines.push(`ENV ${POLICY_ENV}`);
+  if (lines.length > 0) notes.push(`the compiled policy is built in: ${source} → ${POLICY_PATH}, VIGIL_POLICY_FILE set`);
+  return lines;
 }
 
 function execForm(argv: readonly string[]): string {
