@@ -6,6 +6,7 @@
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 
@@ -56,7 +57,7 @@
  * argument is loaded, so the kernel's per-syscall cache still skips the filter
  * for the calls that are always allowed (read, write, ...).
  */
-#define MAX_INSNS 512
+#define MAX_INSNS SECCOMP_MAX_INSNS
 #define OPEN_WRITE_FLAGS (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_TMPFILE_BIT)
 
 struct prog {
@@ -201,7 +202,7 @@ bool filter_traces(const struct filter_needs *n)
     return n->files || n->connect || n->listen;
 }
 
-int seccomp_install_filter(const struct filter_needs *n)
+int seccomp_build_filter(const struct filter_needs *n, struct sock_filter *out, unsigned short *len)
 {
     struct prog prog_buf = {.n = 0};
     struct prog *p = &prog_buf;
@@ -250,7 +251,19 @@ int seccomp_install_filter(const struct filter_needs *n)
     STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
     if (p->n >= MAX_INSNS)
         return -E2BIG;
-    struct sock_fprog fprog = {p->n, p->insn};
+    memcpy(out, p->insn, p->n * sizeof *out);
+    *len = p->n;
+    return 0;
+}
+
+int seccomp_install_filter(const struct filter_needs *n)
+{
+    struct sock_filter insn[SECCOMP_MAX_INSNS];
+    unsigned short len;
+    int err = seccomp_build_filter(n, insn, &len);
+    if (err < 0)
+        return err;
+    struct sock_fprog fprog = {len, insn};
     if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog) < 0)
         return -errno;
     return 0;

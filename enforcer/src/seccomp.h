@@ -19,6 +19,15 @@ struct filter_needs {
 
 bool filter_traces(const struct filter_needs *n);
 
+#define SECCOMP_MAX_INSNS 512
+struct sock_filter;
+
+/* The program for these needs into out (SECCOMP_MAX_INSNS entries). 0 or -errno.
+ * Every call it always allows is decided on arch and nr alone, before any
+ * argument is loaded, so the kernel's per-syscall action cache (5.11+) lets it
+ * through without running the filter (tests/unit/seccomp-cache.c checks it). */
+int seccomp_build_filter(const struct filter_needs *n, struct sock_filter *out, unsigned short *len);
+
 /* In the child, after PR_SET_NO_NEW_PRIVS. 0 or -errno. */
 int seccomp_install_filter(const struct filter_needs *n);
 
