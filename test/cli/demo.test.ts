@@ -65,6 +65,13 @@ function consoleSection(stdout: string): string {
 }
 
 describe("vigil demo with the console", () => {
+  test("refuses unknown arguments with its usage", async () => {
+    const result = await run(["demo", "--bogus"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("demo: unknown argument --bogus");
+    expect(result.stderr).toContain("usage: vigil demo [--no-wait]");
+  });
+
   test("--no-wait: the console receives the enforcer's events, the blocked ones included; nothing is left behind", async () => {
     const tmp = freshDir();
     const result = await run(["demo", "--no-wait"], { env: { TMPDIR: tmp, VIGIL_CONSOLE: "http://127.0.0.1:9/elsewhere", VIGIL_TOKEN: "not-this-one" } });

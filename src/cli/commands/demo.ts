@@ -65,6 +65,7 @@ export async function demoCommand(argv: readonly string[], io: CliIo): Promise<C
   const policyText = compiled.text;
 
   const relay = new SignalRelay();
+  const stop = new StopSignal();
   try {
     return await withTempDir(io.env, "vigil-demo-", async (dir) => {
       const consoleDir = join(dir, "console");
@@ -79,7 +80,7 @@ export async function demoCommand(argv: readonly string[], io: CliIo): Promise<C
 
       const demoConsole = await startDemoConsole(consoleDir, io.env);
       try {
-        if (relay.pending !== null) return { code: signalStatus(relay.pending), stdout: "", stderr: "" };
+        if (stop.received !== null) return { code: signalStatus(stop.received), stdout: "", stderr: "" };
         const env: Record<string, string | undefined> = { ...io.env };
         for (const name of ENFORCER_CONSOLE_VARS) delete env[name];
         const outcome = await runEnforcer(enforcer, ["--policy", policyPath, "--events", eventsPath, "--", "/bin/sh", appPath], {
@@ -90,33 +91,50 @@ export async function demoCommand(argv: readonly string[], io: CliIo): Promise<C
         });
         const eventsText = await readFile(eventsPath, "utf8").catch(() => "");
         const local = parseEventLines(eventsText);
-        const view = await waitForConsoleView(demoConsole.client, local.events.length, CONSOLE_WAIT_MS, () => relay.pending !== null);
-        if (relay.pending !== null) return { code: signalStatus(relay.pending), stdout: "", stderr: "" };
+        const view = await waitForConsoleView(demoConsole.client, local.events.length, CONSOLE_WAIT_MS, () => stop.received !== null);
+        if (stop.received !== null) return { code: signalStatus(stop.received), stdout: "", stderr: "" };
         const report = demoReport(outcome.status, outcome.stdout + outcome.stderr, eventsText, view, demoConsole, interactive);
         if (!interactive || report.code !== 0) return report;
         // A server cannot wait to print: show the report now, then keep the console up.
         process.stdout.write(report.stdout);
-        await untilStopped();
+        await stop.wait();
         return { code: 0, stdout: "", stderr: "vigil demo: console stopped; everything the demo made is removed\n" };
       } finally {
         await demoConsole.close();
       }
     });
   } finally {
+    stop.dispose();
     relay.dispose();
   }
 }
 
-/** Resolves on Ctrl-C (SIGINT), SIGTERM or SIGHUP. */
-function untilStopped(): Promise<void> {
-  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      for (const s of signals) process.off(s, stop);
-      resolve();
-    };
-    for (const s of signals) process.on(s, stop);
-  });
+/**
+ * Remembers the first Ctrl-C (SIGINT), SIGTERM or SIGHUP for the whole demo, including while the
+ * enforcer runs (when the relay forwards it to the enforcer and keeps no note), so the demo stops
+ * waiting for the console and ends.
+ */
+class StopSignal {
+  private static readonly SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  received: NodeJS.Signals | null = null;
+  private waiters: (() => void)[] = [];
+  private readonly handler = (signal: NodeJS.Signals): void => {
+    this.received ??= signal;
+    for (const wake of this.waiters.splice(0)) wake();
+  };
+
+  constructor() {
+    for (const s of StopSignal.SIGNALS) process.on(s, this.handler);
+  }
+
+  /** Resolves at the first of those signals (at once if one came already). */
+  wait(): Promise<void> {
+    return this.received !== null ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  dispose(): void {
+    for (const s of StopSignal.SIGNALS) process.off(s, this.handler);
+  }
 }
 
 function demoReport(status: number, appOutput: string, eventsText: string, view: ConsoleView, demoConsole: DemoConsole, interactive: boolean): CliResult {
