@@ -25,6 +25,9 @@ Usage:
       --sidecar-image REF  the vigil sidecar image (kept from the input when it is already protected)
       --policy FILE        policy passed inline in VIGIL_POLICY
       --policy-from ARN    compiled policy kept in SSM Parameter Store or Secrets Manager (VIGIL_POLICY via secrets)
+      --console URL        enroll with the Vigil console (VIGIL_CONSOLE); with --token-secret ARN (the enrollment
+                           token in SSM/Secrets Manager, VIGIL_TOKEN via secrets) or --token-env (you give VIGIL_TOKEN);
+                           --console-insecure allows http://; --no-console removes an earlier connection
       --container NAME     protect this container (repeatable); default: essential containers except known agents
       --image-config IMAGE=FILE  image config (JSON, e.g. docker inspect) when the task omits entryPoint/command
       --offline            never read image configs from registries

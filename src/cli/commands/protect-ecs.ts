@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type EcsConnection, EcsError, fetchTaskDefinition, registerTaskDefinition } from "../../aws/ecs-task-definitions.js";
 import { writeFileAtomic } from "../../fs/atomic-write.js";
+import { storeTokenHint } from "../../protect/ecs/console.js";
 import { parseImageConfig } from "../../protect/ecs/image-config-file.js";
 import { checkEcs, protectEcsWithResolver, unprotectEcs } from "../../protect/ecs/protect.js";
 import type { DeliveryMode, ImageConfigResolver, ImageRunConfig, ProtectDiagnostic, ProtectOptions, ProtectResult } from "../../protect/ecs/types.js";
@@ -18,6 +19,7 @@ import { loadCompiledPolicy } from "../load-policy.js";
 const PROTECT_USAGE = `usage: vigil protect ecs INPUT [-o OUT] [--mode copy|volumes-from] [--sidecar-image REF] [--policy FILE | --policy-from ARN]
                          [--container NAME]... [--image-config IMAGE=FILE]... [--offline] [--check] [--diff]
                          [--registry-ca FILE] [--insecure-registry] [--allow-shared-pid]
+                         [--console URL (--token-secret ARN | --token-env) [--console-insecure] | --no-console]
        vigil protect ecs --from FAMILY[:REVISION] [--register] [--region R] [--endpoint-url URL] [...]`;
 const UNPROTECT_USAGE = "usage: vigil unprotect ecs INPUT [-o OUT] [--diff]";
 
@@ -40,13 +42,18 @@ interface Args {
   register: boolean;
   region?: string;
   endpoint?: string;
+  console?: string;
+  tokenSecret?: string;
+  tokenEnv: boolean;
+  consoleInsecure: boolean;
+  noConsole: boolean;
 }
 
 function parseArgs(argv: readonly string[], command: "protect" | "unprotect"): Args {
   const usage = command === "protect" ? PROTECT_USAGE : UNPROTECT_USAGE;
-  const args: Args = { input: null, output: "-", containers: [], imageConfigs: [], check: false, diff: false, offline: false, allowSharedPid: false, insecureRegistry: false, register: false };
-  const valueFlags = command === "protect" ? ["-o", "--output", "--mode", "--sidecar-image", "--policy", "--policy-from", "--container", "--image-config", "--registry-ca", "--from", "--region", "--endpoint-url"] : ["-o", "--output"];
-  const switches = command === "protect" ? ["--check", "--diff", "--offline", "--allow-shared-pid", "--insecure-registry", "--register"] : ["--diff"];
+  const args: Args = { input: null, output: "-", containers: [], imageConfigs: [], check: false, diff: false, offline: false, allowSharedPid: false, insecureRegistry: false, register: false, tokenEnv: false, consoleInsecure: false, noConsole: false };
+  const valueFlags = command === "protect" ? ["-o", "--output", "--mode", "--sidecar-image", "--policy", "--policy-from", "--container", "--image-config", "--registry-ca", "--from", "--region", "--endpoint-url", "--console", "--token-secret", "--token"] : ["-o", "--output"];
+  const switches = command === "protect" ? ["--check", "--diff", "--offline", "--allow-shared-pid", "--insecure-registry", "--register", "--token-env", "--console-insecure", "--no-console"] : ["--diff"];
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i] ?? "";
     let value: string | undefined;
@@ -91,6 +98,14 @@ function parseArgs(argv: readonly string[], command: "protect" | "unprotect"): A
         case "--endpoint-url":
           args.endpoint = value;
           break;
+        case "--console":
+          args.console = value;
+          break;
+        case "--token-secret":
+          args.tokenSecret = value;
+          break;
+        case "--token":
+          throw new UserError(`${command} ecs: --token would write the enrollment token in clear into the task definition; vigil does not do that`, `${storeTokenHint("--token-secret")}; or pass --token-env when the container gets VIGIL_TOKEN another way`);
         case "--image-config": {
           const eq = value.indexOf("=");
           if (eq <= 0 || eq === value.length - 1) {
@@ -106,6 +121,9 @@ function parseArgs(argv: readonly string[], command: "protect" | "unprotect"): A
       else if (arg === "--offline") args.offline = true;
       else if (arg === "--insecure-registry") args.insecureRegistry = true;
       else if (arg === "--register") args.register = true;
+      else if (arg === "--token-env") args.tokenEnv = true;
+      else if (arg === "--console-insecure") args.consoleInsecure = true;
+      else if (arg === "--no-console") args.noConsole = true;
       else args.allowSharedPid = true;
     } else if (arg.startsWith("-") && arg !== "-") {
       throw new UserError(`${command} ecs: unknown option ${argv[i] ?? arg}`, usage);
@@ -120,8 +138,25 @@ function parseArgs(argv: readonly string[], command: "protect" | "unprotect"): A
   if (args.register && args.from === undefined) throw new UserError(`${command} ecs: --register needs --from FAMILY[:REVISION]`, usage);
   if (args.register && (args.check || args.diff || args.output !== "-")) throw new UserError(`${command} ecs: --register does not go with --check, --diff or -o`, usage);
   if (args.policy !== undefined && args.policyFrom !== undefined) throw new UserError(`${command} ecs: give --policy or --policy-from, not both`, usage);
+  checkConsoleArgs(args, command, usage);
   if (args.check && args.diff) throw new UserError(`${command} ecs: --check and --diff do not go together`, usage);
   return args;
+}
+
+function checkConsoleArgs(args: Args, command: string, usage: string): void {
+  const given = [args.tokenSecret === undefined ? null : "--token-secret", args.tokenEnv ? "--token-env" : null, args.consoleInsecure ? "--console-insecure" : null].filter((x) => x !== null);
+  if (args.noConsole && (args.console !== undefined || given.length > 0)) throw new UserError(`${command} ecs: --no-console removes the console connection; it does not go with --console, ${given.join(", ") || "--console"}`, usage);
+  if (args.console === undefined) {
+    if (given.length > 0) throw new UserError(`${command} ecs: ${given.join(", ")} only go${given.length === 1 ? "es" : ""} with --console URL`, usage);
+    return;
+  }
+  if (args.tokenSecret !== undefined && args.tokenEnv) throw new UserError(`${command} ecs: give --token-secret or --token-env, not both`, usage);
+  if (args.tokenSecret === undefined && !args.tokenEnv) {
+    throw new UserError(
+      `${command} ecs: --console needs to know where the enrollment token comes from`,
+      "pass --token-secret ARN (an SSM parameter or Secrets Manager secret holding it: vigil adds a VIGIL_TOKEN secrets entry), or --token-env when the container gets VIGIL_TOKEN another way (a secrets entry of your own, an environment file)",
+    );
+  }
 }
 
 async function readInput(file: string, io: CliIo): Promise<string> {
@@ -258,6 +293,10 @@ export async function protectEcsCommand(argv: readonly string[], io: CliIo): Pro
     ...(args.policyFrom === undefined ? {} : { policySecret: args.policyFrom }),
     ...(args.containers.length > 0 ? { containers: args.containers } : {}),
     ...(args.allowSharedPid ? { allowSharedPid: true } : {}),
+    ...(args.noConsole ? { console: null } : {}),
+    ...(args.console === undefined
+      ? {}
+      : { console: { url: args.console, ...(args.tokenSecret === undefined ? {} : { tokenSecret: args.tokenSecret }), ...(args.consoleInsecure ? { insecure: true } : {}) } }),
   };
   const result = await protectEcsWithResolver(text, options, args.offline ? null : registryResolver(io, args));
   if (args.register && result.text !== null) {

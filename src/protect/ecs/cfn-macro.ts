@@ -59,6 +59,14 @@ export function macroOptions(event: MacroEvent, env: MacroDependencies["env"]): 
   }
   const policySecret = text(params["PolicyParameter"]) ?? text(env["VIGIL_POLICY_PARAMETER"]);
   if (policy !== undefined && policySecret !== undefined) return "give Policy or PolicyParameter, not both";
+  const consoleUrl = text(params["Console"]) ?? text(env["VIGIL_CONSOLE"]);
+  const tokenSecret = text(params["TokenParameter"]) ?? text(env["VIGIL_TOKEN_PARAMETER"]);
+  const flag = (name: string): boolean => params[name] === true || params[name] === "true";
+  if (consoleUrl === undefined && (tokenSecret !== undefined || flag("TokenEnv") || flag("ConsoleInsecure"))) return "TokenParameter, TokenEnv and ConsoleInsecure go with Console";
+  if (consoleUrl !== undefined && tokenSecret === undefined && !flag("TokenEnv")) {
+    return "Console needs TokenParameter (an SSM parameter or Secrets Manager ARN holding the enrollment token), or TokenEnv: true when the containers get VIGIL_TOKEN another way";
+  }
+  if (tokenSecret !== undefined && flag("TokenEnv")) return "give TokenParameter or TokenEnv, not both";
   const parameters: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.templateParameterValues ?? {})) if (typeof value === "string") parameters[name] = value;
   return {
@@ -67,6 +75,9 @@ export function macroOptions(event: MacroEvent, env: MacroDependencies["env"]): 
     ...(policy === undefined ? {} : { policy }),
     ...(policySecret === undefined ? {} : { policySecret }),
     ...(containers === undefined ? {} : { containers }),
+    ...(consoleUrl === undefined
+      ? {}
+      : { console: { url: consoleUrl, ...(tokenSecret === undefined ? {} : { tokenSecret }), ...(flag("ConsoleInsecure") ? { insecure: true } : {}) } }),
     ...(params["AllowSharedPid"] === true || params["AllowSharedPid"] === "true" ? { allowSharedPid: true } : {}),
     parameters,
     surface: "macro",

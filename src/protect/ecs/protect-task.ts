@@ -4,6 +4,8 @@
 
 import type { Node } from "yaml";
 import type { ArgvAnalysis } from "./container-argv.js";
+import type { ConsoleOptions } from "./console.js";
+import { CONSOLE_VARIABLE, INSECURE_VARIABLE, storeTokenHint, TOKEN_VARIABLE } from "./console.js";
 import { analyzeArgv, lookupKey, taskPlatform } from "./container-argv.js";
 import { intrinsicName, isMap, isNullAt, isScalar, isSeq, mapGet, mapSet, newMapOf, newScalar, newSeqOf, scalarValue, stringAt, type YAMLMap, type YAMLSeq } from "./nodes.js";
 import type { AppRecord, CommandRecord, CreatedKey, EntryPointRecord, NullKey, SidecarRecord } from "./record.js";
@@ -27,6 +29,8 @@ export interface TaskPlan {
   container: SelectedContainer;
   argv: ArgvAnalysis;
   image: ImageRunConfig | null;
+  /** The console connection this container gets (given now, or kept from an earlier protect), or null. */
+  console: ConsoleOptions | null;
 }
 
 /** Task-level checks that do not depend on which containers are chosen. */
@@ -72,9 +76,6 @@ export function validateTask(ctx: TaskContext, options: TaskOptions): void {
       }
     }
   }
-  if (options.policySecret !== undefined && task !== null && mapGet(task, key(ctx, "executionRoleArn")) === undefined) {
-    addDiagnostic(ctx, "warning", path("executionRoleArn"), undefined, "is not set: ECS needs a task execution role to read the policy from SSM or Secrets Manager", "add an execution role allowed ssm:GetParameters (or secretsmanager:GetSecretValue) on the policy");
-  }
   for (const { map, index } of containerMaps(ctx)) {
     if (containerName(ctx, map) === SIDECAR_NAME) {
       addDiagnostic(ctx, "error", containerPath(ctx, index, "name"), mapGet(map, key(ctx, "name")), `a container named "${SIDECAR_NAME}" exists and is not vigil's sidecar`, "rename that container; vigil needs the name for its sidecar");
@@ -86,6 +87,28 @@ export function validateTask(ctx: TaskContext, options: TaskOptions): void {
   }
 }
 
+/**
+ * ECS reads `secrets` with the task execution role: warn when protect adds a secret (the policy,
+ * the enrollment token) to a task that has none.
+ */
+export function checkExecutionRole(ctx: TaskContext, options: TaskOptions, plans: readonly TaskPlan[]): void {
+  const task = ctx.view.task;
+  if (task === null || mapGet(task, key(ctx, "executionRoleArn")) !== undefined) return;
+  const what = [
+    options.policySecret !== undefined ? "the policy" : null,
+    plans.some((p) => p.console?.tokenSecret !== undefined) ? `the enrollment token (${TOKEN_VARIABLE})` : null,
+  ].filter((x) => x !== null);
+  if (what.length === 0) return;
+  addDiagnostic(
+    ctx,
+    "warning",
+    `${ctx.view.path === "" ? "" : `${ctx.view.path}.`}${key(ctx, "executionRoleArn")}`,
+    undefined,
+    `is not set: ECS needs a task execution role to read ${what.join(" and ")} from SSM or Secrets Manager`,
+    `add an execution role allowed ssm:GetParameters (or secretsmanager:GetSecretValue) on ${what.length === 1 ? "it" : "them"}`,
+  );
+}
+
 /** The containers to protect and what each needs; errors go to ctx.diagnostics. */
 export function planTask(ctx: TaskContext, options: TaskOptions, previous: UnprotectOutcome): TaskPlan[] {
   const plans: TaskPlan[] = [];
@@ -93,7 +116,10 @@ export function planTask(ctx: TaskContext, options: TaskOptions, previous: Unpro
   for (const container of selectContainers(ctx, options.containers, true)) {
     const { map, index, name } = container;
     const argv = analyzeArgv(ctx, map, index);
+    const consoleFor = options.console === undefined ? (previous.console.get(name) ?? null) : options.console;
     checkContainer(ctx, map, index, options);
+    if (consoleFor !== null) checkConsoleContainer(ctx, map, index, consoleFor, options);
+    else warnClearToken(ctx, map, index);
     if (argv === null) continue;
     let image: ImageRunConfig | null = null;
     const needsEntrypoint = argv.sources.entrypoint === "image";
@@ -132,7 +158,7 @@ export function planTask(ctx: TaskContext, options: TaskOptions, previous: Unpro
       addDiagnostic(ctx, "error", containerPath(ctx, index), map, "has no command: neither the task definition nor the image gives an entry point or a command (Docker refuses to start it: \"no command specified\")", "set command in the task definition");
       continue;
     }
-    plans.push({ container, argv, image });
+    plans.push({ container, argv, image, console: consoleFor });
   }
   return plans;
 }
@@ -180,6 +206,57 @@ function checkContainer(ctx: TaskContext, map: YAMLMap, index: number, options: 
   const secrets = mapGet(map, key(ctx, "secrets"));
   if (options.policySecret !== undefined && secrets !== undefined && !isSeq(secrets)) {
     addDiagnostic(ctx, "error", containerPath(ctx, index, "secrets"), secrets, `is given through ${intrinsicName(secrets) ?? "an unexpected value"}; vigil adds the policy to it and needs it literal`, `write ${key(ctx, "secrets")} literally`);
+  }
+}
+
+/** A container not connected to the console by protect that carries a token in clear anyway. */
+function warnClearToken(ctx: TaskContext, map: YAMLMap, index: number): void {
+  const env = mapGet(map, key(ctx, "environment"));
+  if (isSeq(env)) {
+    env.items.forEach((item, i) => {
+      if (isMap(item) && scalarValue(mapGet(item, key(ctx, "name"))) === TOKEN_VARIABLE && isScalar(mapGet(item, key(ctx, "value")))) {
+        addDiagnostic(ctx, "warning", `${containerPath(ctx, index, "environment")}[${i}]`, item as Node, `holds ${TOKEN_VARIABLE}, the console enrollment token, in clear: anyone who can describe the task definition can read it`, storeTokenHint("--token-secret"));
+      }
+    });
+  }
+}
+
+/** What a container must not have already when protect connects it to the console. */
+function checkConsoleContainer(ctx: TaskContext, map: YAMLMap, index: number, settings: ConsoleOptions, options: TaskOptions): void {
+  const flag = options.surface === "macro" ? "the Console parameter" : options.surface === "cdk" ? "console" : "--console";
+  const tokenFlag = options.surface === "macro" ? "TokenParameter" : options.surface === "cdk" ? "console.tokenSecret" : "--token-secret";
+  const env = mapGet(map, key(ctx, "environment"));
+  if (isSeq(env)) {
+    env.items.forEach((item, i) => {
+      const name = isMap(item) ? scalarValue(mapGet(item, key(ctx, "name"))) : undefined;
+      const at = `${containerPath(ctx, index, "environment")}[${i}]`;
+      if (name === TOKEN_VARIABLE) {
+        addDiagnostic(ctx, "error", at, item as Node, `sets ${TOKEN_VARIABLE} in clear; vigil never connects a container to the console with a token written into the task definition`, `remove it from ${key(ctx, "environment")}: ${storeTokenHint(tokenFlag)}`);
+      } else if (name === CONSOLE_VARIABLE || name === INSECURE_VARIABLE) {
+        addDiagnostic(ctx, "error", at, item as Node, `already sets ${name}, and ${flag} gives the console`, `remove ${name} from the container, or protect without ${flag}`);
+      }
+    });
+  }
+  const secrets = mapGet(map, key(ctx, "secrets"));
+  if (secrets !== undefined && !isSeq(secrets)) {
+    if (settings.tokenSecret !== undefined) {
+      addDiagnostic(ctx, "error", containerPath(ctx, index, "secrets"), secrets, `is given through ${intrinsicName(secrets) ?? "an unexpected value"}; vigil adds the enrollment token to it and needs it literal`, `write ${key(ctx, "secrets")} literally`);
+    }
+    return;
+  }
+  const own = isSeq(secrets) ? secrets.items.findIndex((item) => isMap(item) && scalarValue(mapGet(item, key(ctx, "name"))) === TOKEN_VARIABLE) : -1;
+  if (settings.tokenSecret !== undefined && own >= 0 && isSeq(secrets)) {
+    addDiagnostic(ctx, "error", `${containerPath(ctx, index, "secrets")}[${own}]`, secrets.items[own] as Node, `already takes ${TOKEN_VARIABLE} from a secret, and ${tokenFlag} gives another`, `remove that entry, or pass ${options.surface === "cli" || options.surface === undefined ? "--token-env" : `no ${tokenFlag}`} to keep yours`);
+  }
+  if (settings.tokenSecret === undefined && own < 0 && mapGet(map, key(ctx, "environmentFiles")) === undefined) {
+    addDiagnostic(
+      ctx,
+      "warning",
+      containerPath(ctx, index),
+      map,
+      `nothing in the task definition gives the container ${TOKEN_VARIABLE}: the enforcer will not reach the console without an enrollment token`,
+      `add a ${key(ctx, "secrets")} entry named ${TOKEN_VARIABLE} (or pass ${tokenFlag} ARN), or make sure an environment file gives it`,
+    );
   }
 }
 
@@ -319,6 +396,18 @@ function rewriteContainer(ctx: TaskContext, plan: TaskPlan, options: TaskOptions
   if (options.policySecret !== undefined) {
     appendItem(ctx, map, "secrets", { [key(ctx, "name")]: "VIGIL_POLICY", [key(ctx, "valueFrom")]: options.policySecret }, createdOrNull);
     secrets.push("VIGIL_POLICY");
+  }
+  if (plan.console !== null) {
+    appendItem(ctx, map, "environment", { [key(ctx, "name")]: CONSOLE_VARIABLE, [key(ctx, "value")]: plan.console.url }, createdOrNull);
+    env.push(CONSOLE_VARIABLE);
+    if (plan.console.insecure === true) {
+      appendItem(ctx, map, "environment", { [key(ctx, "name")]: INSECURE_VARIABLE, [key(ctx, "value")]: "1" }, createdOrNull);
+      env.push(INSECURE_VARIABLE);
+    }
+    if (plan.console.tokenSecret !== undefined) {
+      appendItem(ctx, map, "secrets", { [key(ctx, "name")]: TOKEN_VARIABLE, [key(ctx, "valueFrom")]: plan.console.tokenSecret }, createdOrNull);
+      secrets.push(TOKEN_VARIABLE);
+    }
   }
 
   const record: AppRecord = { role: "app", entryPoint, command, ptrace: !hasPtrace, env, secrets, created: [], nulls };

@@ -2,12 +2,13 @@
 // protect needs. All pure (text in, text and diagnostics out) except protectEcsWithResolver,
 // which reads image configs through an injected resolver first.
 
+import { checkConsoleOptions } from "./console.js";
 import { analyzeArgv, lookupKey, taskPlatform } from "./container-argv.js";
 import type { ParsedInput, TaskView } from "./input.js";
 import { finishDescribe, InputError, parseInput, renderOutput } from "./input.js";
 import { stringAt } from "./nodes.js";
 import type { TaskOptions, TaskPlan } from "./protect-task.js";
-import { applyTask, planTask, validateTask } from "./protect-task.js";
+import { applyTask, checkExecutionRole, planTask, validateTask } from "./protect-task.js";
 import { SIDECAR_NAME } from "./record.js";
 import { selectContainers } from "./select.js";
 import type { TaskContext } from "./task-context.js";
@@ -72,12 +73,14 @@ export function protectEcs(text: string, options: ProtectOptions): ProtectResult
     diagnostics.push({ severity: "error", path: "Resources", message: "the template has no AWS::ECS::TaskDefinition resource" });
     return result(loaded, null);
   }
+  if (options.console !== undefined && options.console !== null) diagnostics.push(...checkConsoleOptions(options.console, options.surface ?? "cli"));
   const planned: { ctx: TaskContext; plans: TaskPlan[]; sidecarImage: string | null; previous: UnprotectOutcome; options: TaskOptions }[] = [];
   for (const ctx of contexts) {
     const previous = unprotectTask(ctx);
     const taskOptions: TaskOptions = { ...options, mode: options.mode ?? previous.mode ?? DEFAULT_MODE };
     validateTask(ctx, taskOptions);
     const plans = planTask(ctx, taskOptions, previous);
+    checkExecutionRole(ctx, taskOptions, plans);
     for (const name of previous.hadPolicy) {
       if (options.policy === undefined && options.policySecret === undefined && plans.some((p) => p.container.name === name)) {
         addDiagnostic(ctx, "warning", "", undefined, `container ${name} had a policy from an earlier vigil protect; this run gives none (--policy), so it was removed`);

@@ -1,6 +1,8 @@
 // The shapes that go in and out of the ECS rewrite. The rewrite itself is pure: documents and
 // already-resolved image configs in, a document, diagnostics and a report out.
 
+import type { ConsoleOptions } from "./console.js";
+
 /** How the enforcer reaches the application containers. Values are the CLI's wire format. */
 export type DeliveryMode = "copy" | "volumes-from";
 
@@ -50,6 +52,12 @@ export interface ProtectOptions {
    * it in VIGIL_POLICY through `secrets`. Exclusive with `policy`.
    */
   policySecret?: string;
+  /**
+   * Enroll the protected containers with the Vigil console: VIGIL_CONSOLE in `environment`, the
+   * enrollment token as a `secrets` entry (VIGIL_TOKEN). Absent: what an earlier protect set is
+   * kept; null: an earlier console connection is removed.
+   */
+  console?: ConsoleOptions | null;
   /** Protect exactly these containers (by name); otherwise every essential non-agent container. */
   containers?: readonly string[];
   /** Image configs by lookup key (see ImageLookup.key). */

@@ -3,6 +3,8 @@
 // asked again), which containers carried a policy, and the sidecar image and mode in use.
 
 import type { Node } from "yaml";
+import type { ConsoleOptions } from "./console.js";
+import { CONSOLE_VARIABLE, INSECURE_VARIABLE, TOKEN_VARIABLE } from "./console.js";
 import { isMap, isSeq, mapDelete, mapGet, mapSetNull, newScalar, stringAt, stringList, type YAMLMap } from "./nodes.js";
 import type { AppRecord, CreatedKey, NullKey } from "./record.js";
 import { ENFORCER_PATH, RECORD_LABEL, SIDECAR_NAME, VOLUME_NAME } from "./record.js";
@@ -30,6 +32,8 @@ export interface UnprotectOutcome {
   recovered: Map<string, RecoveredImage>;
   /** Containers whose VIGIL_POLICY protect had added. */
   hadPolicy: Set<string>;
+  /** The console connection protect had added, per container name (kept by a re-protect without --console). */
+  console: Map<string, ConsoleOptions>;
   /** Names of the containers that were protected. */
   wasProtected: Set<string>;
   sidecarImage: string | null;
@@ -37,7 +41,7 @@ export interface UnprotectOutcome {
 }
 
 export function unprotectTask(ctx: TaskContext): UnprotectOutcome {
-  const outcome: UnprotectOutcome = { recovered: new Map(), hadPolicy: new Set(), wasProtected: new Set(), sidecarImage: null, mode: null };
+  const outcome: UnprotectOutcome = { recovered: new Map(), hadPolicy: new Set(), console: new Map(), wasProtected: new Set(), sidecarImage: null, mode: null };
   for (const { map, index } of containerMaps(ctx)) {
     if (isOurSidecar(ctx, map)) continue;
     const record = readRecord(ctx, map);
@@ -113,12 +117,14 @@ function unprotectContainer(ctx: TaskContext, container: YAMLMap, index: number,
   outcome.recovered.set(name, recovered);
 
   const env = mapGet(container, key(ctx, "environment"));
+  const secrets = mapGet(container, key(ctx, "secrets"));
+  const consoleSettings = recoverConsole(ctx, record, env, secrets);
+  if (consoleSettings !== null) outcome.console.set(name, consoleSettings);
   for (const variable of record.env) {
     const at = indexOfItem(env, key(ctx, "name"), variable);
     if (at >= 0 && isSeq(env)) env.items.splice(at, 1);
     if (variable === "VIGIL_POLICY") outcome.hadPolicy.add(name);
   }
-  const secrets = mapGet(container, key(ctx, "secrets"));
   for (const secret of record.secrets) {
     const at = indexOfItem(secrets, key(ctx, "name"), secret);
     if (at >= 0 && isSeq(secrets)) secrets.items.splice(at, 1);
@@ -147,6 +153,26 @@ function unprotectContainer(ctx: TaskContext, container: YAMLMap, index: number,
   for (const simple of ["volumesFrom", "mountPoints", "dependsOn", "environment", "secrets", "dockerLabels"] as const) {
     if (added(simple) && isEmpty(mapGet(container, key(ctx, simple)))) unset(container, simple);
   }
+}
+
+/** The console URL and token secret protect had added (read before they are removed), or null. */
+function recoverConsole(ctx: TaskContext, record: AppRecord, env: Node | undefined, secrets: Node | undefined): ConsoleOptions | null {
+  if (!record.env.includes(CONSOLE_VARIABLE)) return null;
+  const valueOf = (list: Node | undefined, name: string, field: string): string | null => {
+    const at = indexOfItem(list, key(ctx, "name"), name);
+    const item = at >= 0 && isSeq(list) ? list.items[at] : undefined;
+    return isMap(item) ? stringAt(item, key(ctx, field)) : null;
+  };
+  const url = valueOf(env, CONSOLE_VARIABLE, "value");
+  if (url === null) return null;
+  const settings: ConsoleOptions = { url };
+  if (record.secrets.includes(TOKEN_VARIABLE)) {
+    const secret = valueOf(secrets, TOKEN_VARIABLE, "valueFrom");
+    if (secret === null) return null;
+    settings.tokenSecret = secret;
+  }
+  if (record.env.includes(INSECURE_VARIABLE)) settings.insecure = true;
+  return settings;
 }
 
 function startsWithEnforcer(ep: Node): boolean {
