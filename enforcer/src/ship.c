@@ -76,17 +76,26 @@ static long long jitter(long long ms)
     return ms * 8 / 10 + (long long)(r % (unsigned)(ms * 4 / 10 + 1));
 }
 
-static void failed(const char *what, const char *why)
+/* A request failed: back off (1 s doubling to 60 s, jittered; longer if the
+ * console asked for it with Retry-After). */
+static void failed_after(const char *what, const char *why, int retry_after_s)
 {
     long long delay = 1000LL << (fail_streak < 6 ? fail_streak : 6);
     if (delay > BACKOFF_MAX_MS)
         delay = BACKOFF_MAX_MS;
     fail_streak++;
     retry_at = sq_now_ms() + jitter(delay);
+    if (retry_after_s > 0 && retry_after_s <= 3600 && sq_now_ms() + retry_after_s * 1000LL > retry_at)
+        retry_at = sq_now_ms() + retry_after_s * 1000LL;
     if (reachable_logged || fail_streak == 1)
         log_msg("console: %s: %s (retrying with backoff; events wait in a queue of %zu)", what, why,
                 opts.queue_events);
     reachable_logged = false;
+}
+
+static void failed(const char *what, const char *why)
+{
+    failed_after(what, why, -1);
 }
 
 static void succeeded(void)
@@ -175,7 +184,7 @@ static int do_register(void)
         return -1;
     }
     if (retryable(r.status)) {
-        failed("cannot register", error_of(&r, msg, sizeof msg));
+        failed_after("cannot register", error_of(&r, msg, sizeof msg), r.retry_after);
         return -1;
     }
     if (r.status != 200) {
@@ -237,7 +246,7 @@ static int poll_policy(void)
         return -1;
     }
     if (retryable(r.status)) {
-        failed("cannot fetch the policy", error_of(&r, msg, sizeof msg));
+        failed_after("cannot fetch the policy", error_of(&r, msg, sizeof msg), r.retry_after);
         return -1;
     }
     succeeded();
@@ -277,6 +286,20 @@ static int poll_policy(void)
     return 0;
 }
 
+/* How many of recs[off ..) the next request takes: within the batch limits (the
+ * byte limit shrinks after a 413). */
+static size_t fit_span(void)
+{
+    size_t n = 0, total = 0;
+    while (rec_off + n < rec_n && n < batch_events) {
+        total += recs[rec_off + n]->len + 1;
+        if (n > 0 && total > batch_bytes)
+            break;
+        n++;
+    }
+    return n;
+}
+
 static void free_batch(size_t upto)
 {
     for (size_t i = rec_off; i < upto; i++)
@@ -285,7 +308,7 @@ static void free_batch(size_t upto)
     if (rec_off == rec_n)
         rec_n = rec_off = rec_span = 0;
     else
-        rec_span = rec_n - rec_off;
+        rec_span = fit_span();
 }
 
 /* POST /events with recs[off .. off+span). */
@@ -321,10 +344,14 @@ static void send_batch(void)
     } else if (r.status == 401) {
         registered = false;
         failed("cannot send events", "the enforcer key was refused (401): registering again");
-    } else if (r.status == 413 && rec_span > 1) {
+    } else if (r.status == 413 && rec_span > 1) { /* too large for the console (or a proxy): halve, and remember */
         rec_span /= 2;
+        size_t bytes = 64;
+        for (size_t i = rec_off; i < rec_off + rec_span; i++)
+            bytes += recs[i]->len + 1;
+        batch_bytes = bytes;
     } else if (retryable(r.status)) {
-        failed("cannot send events", error_of(&r, msg, sizeof msg));
+        failed_after("cannot send events", error_of(&r, msg, sizeof msg), r.retry_after);
     } else { /* refused as it is: resending cannot help; the console shows the gap */
         log_msg("console: events %llu-%llu refused (%s): not resent", first, last, error_of(&r, msg, sizeof msg));
         succeeded();
@@ -336,7 +363,7 @@ static void take_batch(void)
 {
     rec_n = sq_take(recs, batch_events, batch_bytes);
     rec_off = 0;
-    rec_span = rec_n;
+    rec_span = fit_span();
 }
 
 static bool stop_requested(long long *deadline)

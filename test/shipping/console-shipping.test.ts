@@ -3,7 +3,7 @@
 // console slow or stop the application (docs/console-protocol.md, "What the enforcer does").
 
 import type { AddressInfo, Socket } from "node:net";
-import { createServer as createHttpServer } from "node:http";
+import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { expectCleanRun, validateEventsAfterEach } from "../enforcer/helpers/assert.js";
@@ -238,6 +238,65 @@ describe("when the console is away", () => {
       expect(stored.length + missing, JSON.stringify({ seqs: stored.map((e) => e.seq), open, lost })).toBe(total);
       expect(lost).toBe(missing);
     } finally {
+      await s.close();
+    }
+  }, 60_000);
+});
+
+describe("answers that ask the enforcer to try again", () => {
+  /** Plain-HTTP proxy in front of an http console: `decide` may answer an events POST itself. */
+  async function flakyProxy(target: number, decide: (body: { seq: number; events: unknown[] }, n: number) => { status: number; headers?: Record<string, string> } | null) {
+    let n = 0;
+    const server = createHttpServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const body = Buffer.concat(chunks);
+        if (req.url === "/api/v1/enforcer/events") {
+          const answer = decide(JSON.parse(body.toString("utf8")) as { seq: number; events: unknown[] }, n++);
+          if (answer !== null) {
+            res.writeHead(answer.status, { "content-type": "application/json", ...answer.headers });
+            res.end(JSON.stringify({ error: "try again", statusCode: answer.status }));
+            return;
+          }
+        }
+        const fwd = httpRequest({ host: "127.0.0.1", port: target, method: req.method, path: req.url, headers: req.headers }, (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        });
+        fwd.on("error", () => res.writeHead(502).end());
+        fwd.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return { server, port: (server.address() as AddressInfo).port };
+  }
+
+  test("503 with Retry-After, then 413 for a batch too large: every event arrives once", async () => {
+    const s = await shippingConsole();
+    const sizes: number[] = [];
+    const accepted: number[] = [];
+    const proxy = await flakyProxy(s.port, (batch, n) => {
+      sizes.push(batch.events.length);
+      if (n < 2) return { status: 503, headers: { "retry-after": "1" } };
+      if (batch.events.length > 4) return { status: 413 };
+      accepted.push(batch.events.length);
+      return null;
+    });
+    try {
+      const policy = compiledPolicy({ deny: ["/usr/bin/ls"] });
+      const env = { VIGIL_CONSOLE: `http://localhost:${proxy.port}`, VIGIL_CONSOLE_INSECURE: "1", VIGIL_TOKEN: s.token };
+      const r = await runEnforcer({ command: ["sh", "-c", "i=0; while [ $i -lt 20 ]; do /bin/true; i=$((i+1)); done; sleep 5"], policy, env, timeoutMs: 30_000 });
+      expectCleanRun(r);
+      expect(r.stderr).toMatch(/cannot send events: try again/);
+      const stored = await eventually("every event", () => storedEvents(s), (v) => v.length === r.events.length, 20_000);
+      expect(stored.map((e) => e.event)).toEqual(r.events);
+      expect(sizes.slice(0, 2)).toEqual([sizes[0], sizes[0]]); // the same batch resent after the 503s
+      expect(sizes[2]).toBeGreaterThan(4);
+      expect(Math.max(...accepted)).toBeLessThanOrEqual(4); // split until accepted, and kept that small
+      expect(sizes.filter((n) => n > 4).length).toBeLessThanOrEqual(6); // not halved anew for every request
+    } finally {
+      await new Promise((resolve) => proxy.server.close(resolve));
       await s.close();
     }
   }, 60_000);
