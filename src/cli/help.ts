@@ -45,6 +45,7 @@ Usage:
   vigil protect dockerfile [FILE] [-o OUT]    the final stage copies /vigil from --sidecar-image REF and starts the enforcer first
                                               (vigil protect dockerfile --help for its options)
   vigil sidecar build (-o FILE | --push REF)  the sidecar image (linux/amd64 + arm64, FROM scratch), no Docker needed
+      --ca FILE            the console's CA bundle (PEM) at /vigil/ca.pem, for vigil protect ecs --console
                                               (vigil sidecar build --help for its options)
   vigil local run TASKDEF                     run an ECS task definition on the local Docker Engine, like Fargate
       --env-file [REF=]FILE  environment file: for the environmentFiles entry REF (e.g. an S3 ARN), or every container

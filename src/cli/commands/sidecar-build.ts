@@ -1,8 +1,9 @@
 // vigil sidecar build (-o FILE | --push REF): the sidecar image (FROM scratch, /vigil/enforcer,
-// VOLUME /vigil, command `/vigil/enforcer --noop`) for linux/amd64 and linux/arm64 as an OCI
-// index, written as an OCI layout tar that `docker load` accepts, or pushed to a registry.
+// VOLUME /vigil, command `/vigil/enforcer --noop`, and with --ca the console's CA bundle at
+// /vigil/ca.pem) for linux/amd64 and linux/arm64 as an OCI index, written as an OCI layout tar that `docker load` accepts, or pushed to a registry.
 // No Docker daemon is involved. Prints the index digest.
 
+import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../../fs/atomic-write.js";
 import { ociLayoutTar } from "../../oci/layout.js";
@@ -11,6 +12,7 @@ import { RegistryClient } from "../../registry/client.js";
 import { RegistryError } from "../../registry/errors.js";
 import { formatReference, parseReference, type ImageReference } from "../../registry/reference.js";
 import { PACKAGE_ROOT } from "../../runner/locate-enforcer.js";
+import { checkCaBundle } from "../../sidecar/ca-bundle.js";
 import { readEnforcerBinary } from "../../sidecar/enforcer-binaries.js";
 import { buildSidecarImage, SIDECAR_ARCHES, type SidecarArch } from "../../sidecar/image.js";
 import { VIGIL_VERSION } from "../../version.js";
@@ -23,6 +25,8 @@ const USAGE = `usage: vigil sidecar build (-o FILE | --push REF) [OPTIONS]
   --push REF             push to a registry, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/vigil:${VIGIL_VERSION}
   --tag NAME             image name recorded in the tar (default vigil-sidecar:${VIGIL_VERSION})
   --load-platform ARCH   amd64 (default) or arm64: the platform older docker load reads from manifest.json
+  --ca FILE              the console's CA bundle (PEM), put at /vigil/ca.pem: the enforcer verifies the console's
+                         certificate with it (vigil protect ecs --console)
   --enforcer-dir DIR     where linux-amd64/ and linux-arm64/vigil-enforcer are (default: the bundled ones)
   --ca-file FILE         trust this CA (PEM) for the registry's TLS certificate
   --insecure             plain HTTP to the registry
@@ -36,10 +40,11 @@ interface Options {
   enforcerDir: string | null;
   caFile: string | null;
   insecure: boolean;
+  consoleCa: string | null;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { output: null, push: null, tag: `vigil-sidecar:${VIGIL_VERSION}`, loadPlatform: "amd64", enforcerDir: null, caFile: null, insecure: false };
+  const o: Options = { output: null, push: null, tag: `vigil-sidecar:${VIGIL_VERSION}`, loadPlatform: "amd64", enforcerDir: null, caFile: null, insecure: false, consoleCa: null };
   for (const { name, arg, value } of argTokens(argv, "sidecar build", USAGE)) {
     switch (name) {
       case "-o":
@@ -63,6 +68,9 @@ function parseArgs(argv: readonly string[]): Options {
         break;
       case "--ca-file":
         o.caFile = value();
+        break;
+      case "--ca":
+        o.consoleCa = value();
         break;
       case "--insecure":
         o.insecure = true;
@@ -88,7 +96,8 @@ export async function sidecarBuildCommand(argv: readonly string[], io: CliIo): P
   const dir = o.enforcerDir !== null ? resolve(io.cwd, o.enforcerDir) : (io.env["VIGIL_ENFORCER_DIR"] || join(PACKAGE_ROOT, "dist", "enforcer"));
   const binaries = {} as Record<SidecarArch, Buffer>;
   for (const arch of SIDECAR_ARCHES) binaries[arch] = await readEnforcerBinary(dir, arch);
-  const built = buildSidecarImage(binaries, VIGIL_VERSION);
+  const ca = o.consoleCa === null ? null : await readConsoleCa(o.consoleCa, io);
+  const built = buildSidecarImage(binaries, VIGIL_VERSION, ca === null ? {} : { caBundle: ca.data });
 
   const lines: string[] = [];
   if (o.output !== null) {
@@ -123,7 +132,25 @@ export async function sidecarBuildCommand(argv: readonly string[], io: CliIo): P
       throw error;
     }
   }
-  return { code: 0, stdout: `${[...new Set(lines)].join("\n")}\n`, stderr: "" };
+  return { code: 0, stdout: `${[...new Set(lines)].join("\n")}\n`, stderr: ca?.warnings ?? "" };
+}
+
+/** The --ca bundle, checked as the enforcer will read it; warnings as stderr lines. */
+async function readConsoleCa(file: string, io: CliIo): Promise<{ data: Buffer; warnings: string }> {
+  let data: Buffer;
+  try {
+    data = await readFile(resolve(io.cwd, file));
+  } catch (error) {
+    throw new UserError(`sidecar build: cannot read --ca ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, "give the console's CA certificate(s) as a PEM file");
+  }
+  const check = checkCaBundle(data);
+  if (check.errors.length > 0) {
+    throw new UserError(
+      `sidecar build: --ca ${file}: ${check.errors.join(`\n  ${file}: `)}`,
+      "give the PEM file of the CA that signed the console's certificate (-----BEGIN CERTIFICATE----- …), e.g. the ca.pem your console's certificate was issued from, or /etc/ssl/certs/ca-certificates.crt for a public one",
+    );
+  }
+  return { data, warnings: check.warnings.map((w) => `vigil: warning: --ca ${file}: ${w}\n`).join("") };
 }
 
 function parseUserReference(text: string, flag: string): ImageReference {
