@@ -60,11 +60,7 @@ function events(stderr: string): Record<string, unknown>[] {
 }
 
 function startEvent(stderr: string): Record<string, unknown> | undefined {
-  return stderr
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .find((e) => e["kind"] === "lifecycle" && e["event"] === "start");
+  return events(stderr).find((e) => e["kind"] === "lifecycle" && e["event"] === "start");
 }
 
 describe("protected Dockerfiles build and run", () => {
