@@ -11,7 +11,7 @@ APT_PACKAGES=(
   clang libclang-rt-14-dev
   tini strace hyperfine util-linux procps busybox-static
   nginx python3
-  docker.io debootstrap qemu-user
+  docker.io debootstrap qemu-user qemu-system-arm cpio
   docker-registry apache2-utils openssl curl
   chromium postgresql
 )

@@ -1,0 +1,46 @@
+#!/bin/busybox sh
+# /init of the arm64 test VM (scripts/arm64-vm.sh): runs the arm64 enforcer on a real arm64
+# kernel (qemu-system-aarch64, TCG) and prints one `VIGIL-CASE name key=value...` line per
+# scenario; test/arm64-vm/arm64-vm.test.ts judges them. Then powers off.
+/bin/busybox --install -s /bin
+export PATH=/bin:/usr/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mount -t tmpfs tmp /tmp
+ip link set lo up
+E=/vigil/enforcer
+P=/probes
+echo "VIGIL-KERNEL $(uname -m) $(uname -r)"
+
+policy() { printf 'vigil-policy 1\n%s\nend\n' "$1" > /tmp/policy; }
+# case NAME POLICY-LINE -- ENFORCER-ARGS... : runs the enforcer, reports rc, output, event counts
+case_() {
+	name=$1; shift
+	policy "$1"; shift
+	rm -f /tmp/ev /tmp/out
+	"$E" --policy /tmp/policy --events /tmp/ev "$@" >/tmp/out 2>/tmp/err
+	rc=$?
+	echo "VIGIL-CASE $name rc=$rc blocked=$(grep -c '"verdict":"blocked"' /tmp/ev) out=$(tr '\n' '|' </tmp/out) err=$(tr '\n' '|' </tmp/err | cut -c1-300)"
+}
+
+cp /bin/busybox /usr/bin/denied
+for mech in seccomp landlock; do
+	case_ "exec-denied-$mech" 'exec.deny /usr/bin/denied' --mechanism $mech -- $P/try-exec /usr/bin/denied true
+	case_ "exec-allowed-$mech" 'exec.deny /usr/bin/denied' --mechanism $mech -- $P/try-exec /bin/busybox true
+	case_ "exec-shell-$mech" 'exec.deny /usr/bin/denied' --mechanism $mech -- /bin/sh -c '/usr/bin/denied echo RAN || echo REFUSED; /bin/busybox echo ALLOWED'
+done
+# the system-call deny path: the tracer rewrites the call's registers at the seccomp stop
+case_ net-denied 'network.connect.deny 127.0.0.0/8' -- $P/net-ops connect 127.0.0.1 9
+case_ net-allowed 'network.connect.deny 10.0.0.0/8' -- $P/net-ops connect 127.0.0.1 9
+case_ listen-denied 'network.listen.allow 8080' -- $P/net-ops listen 9090
+case_ listen-allowed 'network.listen.allow 8080' -- $P/net-ops listen 8080
+mkdir -p /srv/conf /srv/logs
+echo original > /srv/conf/app.conf
+case_ files-readonly 'files.readOnly /srv/conf/**' -- $P/file-ops write /srv/conf/app.conf unlink /srv/conf/app.conf rename /srv/conf/app.conf /srv/conf/moved write /srv/logs/app.log
+echo "VIGIL-CASE files-content content=$(cat /srv/conf/app.conf) log=$(cat /srv/logs/app.log 2>/dev/null)"
+# routes around ptrace
+case_ clone3 'exec.deny /usr/bin/denied' -- $P/clone3-exec /usr/bin/denied true
+case_ untraced 'exec.deny /usr/bin/denied' -- $P/untraced-exec /usr/bin/denied true
+echo VIGIL-DONE
+poweroff -f
