@@ -16,7 +16,7 @@ let ca: TestCa;
 let s: ShippingConsole;
 const dir = mkdtempSync(path.join(tmpdir(), "vigil-arm64-ship-"));
 beforeAll(async () => {
-  ca = makeTestCa();
+  ca = await makeTestCa();
   s = await shippingConsole({ ca });
 });
 afterAll(async () => {

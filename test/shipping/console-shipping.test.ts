@@ -17,10 +17,10 @@ import { assignPolicy, enforcers, eventually, gaps, makeTestCa, shippingConsole,
 validateEventsAfterEach();
 
 let ca: TestCa;
-beforeAll(() => {
+beforeAll(async () => {
   ensureBuilt();
   ensureAsanBuilt();
-  ca = makeTestCa();
+  ca = await makeTestCa();
 }, 300_000);
 afterAll(() => ca.remove());
 
@@ -135,7 +135,7 @@ describe("over HTTPS with the test CA", () => {
   });
 
   test("a CA bundle that did not sign the console's certificate: no connection, the application still runs (local policy)", async () => {
-    const other = makeTestCa();
+    const other = await makeTestCa();
     try {
       const r = await runEnforcer({
         command: ["sh", "-c", "sleep 1.5; echo ok"],

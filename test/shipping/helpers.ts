@@ -1,13 +1,13 @@
 // A real console on a loopback port (HTTPS with a throwaway CA, or plain HTTP) for the enforcer to
 // ship to, with an admin session to look at what arrived and to assign policies.
 
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { expect } from "vitest";
 import type { BuildOptions } from "../../src/console/server.js";
+import { makeThrowawayCa } from "../../src/demo/throwaway-ca.js";
 import type { VigilEvent } from "../../src/events/schema.js";
 import type { AdminSession, TestConsole } from "../console/helpers.js";
 import { consoleOn, createToken, setupAdmin } from "../console/helpers.js";
@@ -20,18 +20,12 @@ export interface TestCa {
   remove(): void;
 }
 
-/** A CA and a server certificate for DNS name `localhost` (BearSSL checks DNS names only). */
-export function makeTestCa(): TestCa {
+/** A CA and a server certificate for DNS name `localhost` (BearSSL checks DNS names only): the demo's. */
+export async function makeTestCa(): Promise<TestCa> {
   const dir = mkdtempSync(join(tmpdir(), "vigil-ca-"));
-  const p = (f: string): string => join(dir, f);
-  const run = (...args: string[]): void => {
-    execFileSync("openssl", args, { stdio: "pipe", timeout: 20_000 });
-  };
-  run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", p("ca.key"), "-out", p("ca.pem"), "-days", "2", "-subj", "/CN=Vigil test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
-  run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", p("server.key"), "-out", p("server.csr"), "-subj", "/CN=localhost");
-  writeFileSync(p("ext.cnf"), "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n");
-  run("x509", "-req", "-in", p("server.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"), "-CAcreateserial", "-out", p("server.pem"), "-days", "2", "-extfile", p("ext.cnf"));
-  return { dir, caPem: p("ca.pem"), certPem: p("server.pem"), keyPem: p("server.key"), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const ca = await makeThrowawayCa(dir, process.env);
+  if (ca === null) throw new Error("openssl is missing (scripts/setup.sh installs it)");
+  return { dir, ...ca, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export interface ShippingConsole {

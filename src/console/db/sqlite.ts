@@ -14,6 +14,10 @@ export function openSqlite(file: string): Db {
   raw.pragma("synchronous = NORMAL");
   raw.pragma("foreign_keys = ON");
   raw.pragma("busy_timeout = 5000");
+  // Ingest is batches of up to 1000 rows: a larger page cache and fewer WAL checkpoints
+  // (bench/RESULTS-console.md) keep COMMIT from dominating.
+  raw.pragma("cache_size = -65536");
+  raw.pragma("wal_autocheckpoint = 16384");
   return new SqliteDb(raw);
 }
 
