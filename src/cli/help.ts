@@ -5,7 +5,9 @@ import { VIGIL_VERSION } from "../version.js";
 export const HELP = `vigil ${VIGIL_VERSION} — runtime protection for containers
 
 Usage:
-  vigil demo                                  run the quick start: a script under the enforcer
+  vigil demo [--no-wait]                      run the quick start: a script under the enforcer, its
+                                              events in a local console (kept up until Ctrl-C in a
+                                              terminal; --no-wait ends at once)
   vigil exec [OPTIONS] -- COMMAND [ARGS...]   run COMMAND under the enforcer on this machine
       --policy FILE        policy (YAML/JSON, or already compiled); without it every exec is allowed and reported
       --audit              block nothing; report what would have been blocked as "alert"
