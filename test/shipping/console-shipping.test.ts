@@ -2,7 +2,11 @@
 // from it, applies a new one without restarting the application, and never lets a slow or absent
 // console slow or stop the application (docs/console-protocol.md, "What the enforcer does").
 
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo, Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -165,6 +169,32 @@ describe("over HTTPS with the test CA", () => {
     expect(open.stdout).toContain("started");
     expect(lifecycle(open.events, "failopen")[0]).toMatchObject({ reason: "no policy from the console" });
   }, 60_000);
+});
+
+describe("certificates", () => {
+  test("an RSA chain (ECDHE-RSA, RSA signatures) works as well as the ECDSA one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vigil-rsa-ca-"));
+    const p = (f: string): string => join(dir, f);
+    const ssl = (...args: string[]): void => void execFileSync("openssl", args, { stdio: "pipe", timeout: 60_000 });
+    try {
+      ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", p("ca.key"), "-out", p("ca.pem"), "-days", "1", "-subj", "/CN=RSA test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign");
+      ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", p("server.key"), "-out", p("server.csr"), "-subj", "/CN=localhost");
+      writeFileSync(p("ext"), "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n");
+      ssl("x509", "-req", "-in", p("server.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"), "-CAcreateserial", "-out", p("server.pem"), "-days", "1", "-sha384", "-extfile", p("ext"));
+      const rsa: TestCa = { dir, caPem: p("ca.pem"), certPem: p("server.pem"), keyPem: p("server.key"), remove: () => undefined };
+      const s = await shippingConsole({ ca: rsa });
+      try {
+        const r = await runEnforcer({ command: ["true"], policy: compiledPolicy({ deny: ["/usr/bin/ls"] }), env: { VIGIL_CONSOLE: s.url, VIGIL_TOKEN: s.token, VIGIL_CONSOLE_CA: rsa.caPem } });
+        expectCleanRun(r);
+        expect(r.stderr).not.toMatch(/TLS|console:/);
+        await eventually("the events", () => storedEvents(s), (v) => v.length === r.events.length);
+      } finally {
+        await s.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("when the console is away", () => {
