@@ -71,6 +71,8 @@ export interface ContainerPlan {
 export interface TaskPlan {
   runId: string;
   family: string;
+  /** The task definition's revision, when the input has one (a describe output). */
+  revision?: string;
   network: TaskNetwork;
   labels: Record<string, string>;
   pause: { dockerName: string; sharePid: boolean; shareIpc: boolean };
@@ -191,6 +193,7 @@ export function planTask(input: PlanInput): { plan: TaskPlan | null; diagnostics
     plan: {
       runId: input.runId,
       family: td.family,
+      ...revisionField(td.raw["revision"]),
       network: input.network,
       labels: { ...input.ownerLabels, [LABEL_RUN]: input.runId, [LABEL_FAMILY]: td.family },
       pause: { dockerName: dockerNameFor(td.family, input.runId, "pause"), sharePid: td.pidMode === "task", shareIpc: td.ipcMode === "task" },
@@ -200,6 +203,10 @@ export function planTask(input: PlanInput): { plan: TaskPlan | null; diagnostics
     },
     diagnostics,
   };
+}
+
+function revisionField(raw: unknown): { revision?: string } {
+  return typeof raw === "number" || (typeof raw === "string" && /^\d+$/.test(raw)) ? { revision: String(raw) } : {};
 }
 
 function checkTaskFields(td: TaskDefinition, input: PlanInput, d: Diagnostics): void {
@@ -358,8 +365,11 @@ export function dependentsOf(plan: TaskPlan, name: string): string[] {
     .map((c) => c.name);
 }
 
-/** The body of POST /containers/create for one container, once its image is known. */
-export function containerCreateBody(plan: TaskPlan, c: ContainerPlan, image: ImageInspect): Record<string, unknown> {
+/**
+ * The body of POST /containers/create for one container, once its image is known. `runtimeEnv`:
+ * variables the runtime adds (ECS_CONTAINER_METADATA_URI_V4), unless the container sets them.
+ */
+export function containerCreateBody(plan: TaskPlan, c: ContainerPlan, image: ImageInspect, runtimeEnv: readonly string[] = []): Record<string, unknown> {
   const def = c.definition;
   const imageVolumes = new Set(Object.keys(image.Config?.Volumes ?? {}));
   const pause = `container:${plan.pause.dockerName}`;
@@ -401,7 +411,7 @@ export function containerCreateBody(plan: TaskPlan, c: ContainerPlan, image: Ima
   if (def.cpu !== null && def.cpu > 0) hostConfig["CpuShares"] = Math.max(2, def.cpu);
   const body: Record<string, unknown> = {
     Image: c.image,
-    Env: c.env,
+    Env: [...c.env, ...runtimeEnv.filter((v) => !c.env.some((e) => e.startsWith(`${v.slice(0, v.indexOf("=") + 1)}`)))],
     Labels: { ...def.dockerLabels, ...plan.labels, [LABEL_CONTAINER]: c.name },
     StopTimeout: c.stopTimeout,
     // ECS ignores the image's HEALTHCHECK; the task definition's is run by vigil through exec.

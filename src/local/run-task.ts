@@ -20,6 +20,7 @@ import {
   type ContainerPlan,
   type TaskPlan,
 } from "./plan.js";
+import { METADATA_VARIABLE, metadataPath, startMetadataServer, type MetadataServer } from "./task-metadata.js";
 
 export type PullPolicy = "missing" | "never";
 
@@ -49,6 +50,11 @@ export interface RunTaskOptions {
   onPauseStarted?: (id: string) => void;
   /** Called once a container started, with its name and id. */
   onContainerStarted?: (name: string, id: string) => void;
+  /**
+   * Serve the task metadata endpoint v4 (ECS_CONTAINER_METADATA_URI_V4) on 127.0.0.1; only with
+   * --network host, where the task can reach it. Default true.
+   */
+  metadata?: boolean;
 }
 
 export type ContainerStatus = "exited" | "not-started" | "failed";
@@ -143,6 +149,7 @@ class TaskRun {
   private readonly createdVolumes: string[] = [];
   private readonly createdOrder: ContainerRun[] = [];
   private killed = false;
+  private metadata: MetadataServer | null = null;
 
   constructor(private readonly options: RunTaskOptions) {
     this.plan = options.plan;
@@ -183,6 +190,7 @@ class TaskRun {
       try {
         await this.startPause();
         await this.createVolumes();
+        await this.startMetadata();
       } catch (error) {
         this.requestStop("failure", `the task could not be set up: ${messageOf(error)}`);
       }
@@ -232,6 +240,12 @@ class TaskRun {
     this.options.onPauseStarted?.(this.pauseId);
   }
 
+  private async startMetadata(): Promise<void> {
+    if (this.plan.network !== "host" || this.options.metadata === false) return;
+    this.metadata = await startMetadataServer(this.plan);
+    this.say(`task metadata endpoint: ${this.metadata.base}/v4/… (${METADATA_VARIABLE})`);
+  }
+
   private async createVolumes(): Promise<void> {
     for (const v of this.plan.volumes) {
       if (v.dockerName === null) continue;
@@ -263,7 +277,9 @@ class TaskRun {
       if (this.stopCause !== null) return this.neverRuns(r, "not started: the task was stopping");
       const image = await this.resolveImage(c.image);
       if (this.stopCause !== null) return this.neverRuns(r, "not started: the task was stopping");
-      r.id = await this.docker.containerCreate(c.dockerName, containerCreateBody(this.plan, c, image));
+      const runtimeEnv = this.metadata === null ? [] : [`${METADATA_VARIABLE}=${this.metadata.base}${metadataPath(this.plan, c.name)}`];
+      r.id = await this.docker.containerCreate(c.dockerName, containerCreateBody(this.plan, c, image, runtimeEnv));
+      this.metadata?.record(c.name, { dockerId: r.id, imageId: image.Id, createdAt: new Date().toISOString() });
       this.createdOrder.push(r);
       r.created.resolve(true);
       if (this.stopCause !== null) return this.neverRuns(r, "not started: the task was stopping");
@@ -277,6 +293,7 @@ class TaskRun {
     }
     const id = r.id;
     r.result.status = "exited";
+    this.metadata?.record(c.name, { startedAt: new Date().toISOString() });
     r.started.resolve(true);
     this.say(`${c.name}: started (${c.image})`);
     this.options.onContainerStarted?.(c.name, id);
@@ -299,6 +316,7 @@ class TaskRun {
       // keep the code from wait
     }
     r.result.exitCode = code;
+    this.metadata?.record(c.name, { exitCode: code });
     r.result.reason = this.exitReason(r, code, oom);
     r.healthy.resolve(false);
     r.exited.resolve(code);
@@ -466,6 +484,8 @@ class TaskRun {
   // --- cleanup ----------------------------------------------------------------------------------
   private async cleanup(): Promise<string[]> {
     const left: string[] = [];
+    await this.metadata?.close();
+    this.metadata = null;
     const anonymous = new Set<string>();
     // Log streams end with their containers; give them a moment, then cut them.
     const logs = [...this.runs.values()].map((r) => r.logs);

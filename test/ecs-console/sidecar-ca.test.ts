@@ -13,8 +13,9 @@ import { freshDir, run } from "../cli/helpers.js";
 import { makeTestCa, type TestCa } from "../shipping/helpers.js";
 
 let ca: TestCa;
-beforeAll(() => {
-  ca = makeTestCa();
+beforeAll(async () => {
+  // (await: the helper is synchronous or asynchronous depending on its version)
+  ca = await makeTestCa();
 });
 afterAll(() => ca.remove());
 
@@ -68,7 +69,7 @@ describe("vigil sidecar build --ca", () => {
     const cases: [string, string][] = [
       [write("empty.pem", ""), "holds no PEM certificate (-----BEGIN CERTIFICATE-----)"],
       [write("der.crt", execFileSync("openssl", ["x509", "-in", ca.caPem, "-outform", "DER"])), "holds no PEM certificate"],
-      [write("key.pem", readFileSync(ca.keyPem)), "holds a PRIVATE KEY; a CA bundle holds certificates only"],
+      [write("key.pem", readFileSync(ca.keyPem)), "PRIVATE KEY; a CA bundle holds certificates only"],
       [write("cut.pem", caText.slice(0, caText.indexOf("-----END"))), "line 1: BEGIN CERTIFICATE has no END line"],
       [write("junk.pem", "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"), "line 1: this CERTIFICATE block is not a valid X.509 certificate"],
       [write("leaf.pem", readFileSync(ca.certPem)), "holds no CA certificate: the enforcer would trust nothing"],
