@@ -1,7 +1,8 @@
 // Image layers: a tar, gzip-compressed the same way every time. The layer's DiffID (in the config)
 // is the digest of the uncompressed tar; its descriptor digest (in the manifest) that of the gzip.
 
-import { gzipSync } from "node:zlib";
+import { promisify } from "node:util";
+import { gzip, gzipSync, type InputType, type ZlibOptions } from "node:zlib";
 import { sha256Digest } from "../registry/digest.js";
 import { OCI_LAYER_GZIP } from "../registry/media-types.js";
 import { writeTar, type TarEntry } from "./tar.js";
@@ -24,9 +25,24 @@ export function deterministicGzip(data: Uint8Array): Buffer {
   return gz;
 }
 
+const gzipAsync = promisify(gzip) as (data: InputType, options: ZlibOptions) => Promise<Buffer>;
+
+/** The same bytes, compressed on libuv's thread pool (the main thread stays free for the network). */
+export async function deterministicGzipAsync(data: Uint8Array): Promise<Buffer> {
+  const gz = await gzipAsync(data, { level: 9 });
+  gz[9] = 0xff;
+  return gz;
+}
+
 export function layerFromTar(tar: Buffer, mediaType: string = OCI_LAYER_GZIP): Layer {
   const bytes = mediaType.endsWith("+gzip") || mediaType.endsWith(".gzip") ? deterministicGzip(tar) : tar;
   return { mediaType, bytes, digest: sha256Digest(bytes), size: bytes.length, diffId: sha256Digest(tar) };
+}
+
+/** A gzip'ed layer of `tar`, compressed off the main thread; the same bytes as layerFromTar. */
+export async function gzipLayerFromTar(tar: Buffer): Promise<Layer> {
+  const bytes = await deterministicGzipAsync(tar);
+  return { mediaType: OCI_LAYER_GZIP, bytes, digest: sha256Digest(bytes), size: bytes.length, diffId: sha256Digest(tar) };
 }
 
 export function layerFromEntries(entries: readonly TarEntry[], mediaType?: string): Layer {

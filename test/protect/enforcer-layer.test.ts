@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { deterministicGzip } from "../../src/oci/layer.js";
 import { writeTar } from "../../src/oci/tar.js";
-import { enforcerLayer } from "../../src/protect/image/enforcer-layer.js";
+import { enforcerLayer, prepareEnforcerLayer } from "../../src/protect/image/enforcer-layer.js";
 import { streamSlots, TaskPool } from "../../src/protect/image/task-pool.js";
 
 const enforcer = Buffer.from("\u007fELF pretend enforcer ".repeat(500));
@@ -22,6 +22,14 @@ describe("enforcer layer", () => {
     const prebuilt = enforcerLayer({ enforcer }, "oci", prebuiltOf(enforcer));
     expect(prebuilt).toEqual(here);
     expect(enforcerLayer({ enforcer }, "docker", prebuiltOf(enforcer)).mediaType).toBe("application/vnd.docker.image.rootfs.diff.tar.gzip");
+  });
+
+  it("prepared off the main thread: the same layer, prebuilt or not, stale or not", async () => {
+    const here = enforcerLayer({ enforcer }, "oci");
+    expect(await prepareEnforcerLayer({ enforcer }, prebuiltOf(enforcer))).toEqual(here);
+    expect(await prepareEnforcerLayer({ enforcer }, null)).toEqual(here);
+    expect(await prepareEnforcerLayer({ enforcer }, prebuiltOf(Buffer.from("another build")))).toEqual(here);
+    expect(await prepareEnforcerLayer({ enforcer }, Buffer.from("not gzip"))).toEqual(here);
   });
 
   it("a stale, corrupt or unrelated prebuilt file is ignored", () => {

@@ -11,7 +11,8 @@ import { RegistryError } from "../../registry/errors.js";
 import { formatReference } from "../../registry/reference.js";
 import { openDockerArchive, LayoutSource, LayoutDestination } from "../../protect/image/layout-store.js";
 import { DockerArchiveDestination } from "../../protect/image/archive-store.js";
-import { enforcerLayer, layerContentsLabel, PREBUILT_LAYER_SUFFIX, type LayerContents } from "../../protect/image/enforcer-layer.js";
+import type { Layer } from "../../oci/layer.js";
+import { forFamily, layerContentsLabel, PREBUILT_LAYER_SUFFIX, prepareEnforcerLayer } from "../../protect/image/enforcer-layer.js";
 import { VigilImageError } from "../../protect/image/errors.js";
 import { parseLocation, type Location } from "../../protect/image/locations.js";
 import { transformImage, type TransformReport } from "../../protect/image/protect-image.js";
@@ -128,29 +129,42 @@ async function imageCommand(argv: readonly string[], io: CliIo, mode: "protect" 
     const source = await openSource(src, client);
     const dest = openDestination(dst, src, source, client, a.loadPlatform);
 
-    const contents: Partial<Record<EnforcerArch, LayerContents>> = {};
-    const prebuilt: Partial<Record<EnforcerArch, Buffer | null>> = {};
     // The policy compiler (zod, yaml) is loaded only when a policy is given: most of start-up otherwise.
     const policy = a.policy === null ? undefined : Buffer.from(await (await import("../load-policy.js")).loadCompiledPolicy(a.policy, io));
     const ca = a.ca === null ? undefined : await readCa(resolve(io.cwd, a.ca), a.ca);
     const enforcerDir = a.enforcerDir !== null ? resolve(io.cwd, a.enforcerDir) : io.env["VIGIL_ENFORCER_DIR"] || join(PACKAGE_ROOT, "dist", "enforcer");
-    // Binaries are read up front (the pure rewrite needs them synchronously), only when protecting;
-    // with neither policy nor CA, the enforcer-only layer made at build time saves compressing it.
-    if (mode === "protect") {
-      await Promise.all(
-        (["amd64", "arm64"] as const).map(async (arch) => {
-          const enforcer = await readEnforcerBinary(enforcerDir, arch);
-          contents[arch] = { enforcer, ...(policy ? { policy } : {}), ...(ca ? { ca } : {}) };
-          prebuilt[arch] = policy || ca ? null : await readFile(`${enforcerBinaryPath(enforcerDir, arch)}${PREBUILT_LAYER_SUFFIX}`).catch(() => null);
-        }),
-      );
-    }
+    // An architecture's layer is made (files read, the prebuilt layer checked, or the tar
+    // compressed, on the thread pool) as soon as the walk learns it is needed, and amd64's at once,
+    // while the registry answers the first requests. With neither policy nor CA, the layer made at
+    // build time saves compressing the enforcer.
+    const layers: Partial<Record<EnforcerArch, Layer>> = {};
+    const preparing = new Map<EnforcerArch, Promise<void>>();
+    const prepare = (arch: EnforcerArch): Promise<void> => {
+      let p = preparing.get(arch);
+      if (p === undefined) {
+        p = (async () => {
+          const [enforcer, prebuilt] = await Promise.all([
+            readEnforcerBinary(enforcerDir, arch),
+            policy || ca ? null : readFile(`${enforcerBinaryPath(enforcerDir, arch)}${PREBUILT_LAYER_SUFFIX}`).catch(() => null),
+          ]);
+          layers[arch] = await prepareEnforcerLayer({ enforcer, ...(policy ? { policy } : {}), ...(ca ? { ca } : {}) }, prebuilt);
+        })();
+        preparing.set(arch, p);
+      }
+      return p;
+    };
+    if (mode === "protect") prepare("amd64").catch(() => undefined); // awaited by the walk when needed
     const report = await transformImage(source, dest, {
       mode,
       version: VIGIL_VERSION,
       policy: policy !== undefined,
       contents: layerContentsLabel({ enforcer: new Uint8Array(0), ...(policy ? { policy } : {}), ...(ca ? { ca } : {}) }),
-      layer: (arch, family) => enforcerLayer(contents[arch] as LayerContents, family, prebuilt[arch] ?? null),
+      layer: (arch, family) => {
+        const layer = layers[arch];
+        if (layer === undefined) throw new Error(`the ${arch} enforcer layer was asked for before it was prepared`);
+        return forFamily(layer, family);
+      },
+      ...(mode === "protect" ? { prepare } : {}),
       strict: a.strict,
     });
     return { code: 0, stdout: `${report.digest}\n`, stderr: describe(report, mode) };

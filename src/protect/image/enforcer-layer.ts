@@ -7,8 +7,9 @@
 // here from the binary at hand; otherwise (another binary, a policy or CA added) the layer is
 // compressed here, the same way, so either route gives the same bytes.
 
-import { gunzipSync } from "node:zlib";
-import { layerFromTar, type Layer } from "../../oci/layer.js";
+import { promisify } from "node:util";
+import { gunzip, gunzipSync, type InputType, type ZlibOptions } from "node:zlib";
+import { gzipLayerFromTar, layerFromTar, type Layer } from "../../oci/layer.js";
 import { writeTar, type TarEntry } from "../../oci/tar.js";
 import { sha256Digest } from "../../registry/digest.js";
 import { DOCKER_LAYER_GZIP, OCI_LAYER_GZIP } from "../../registry/media-types.js";
@@ -22,34 +23,55 @@ export interface LayerContents {
 
 const rel = (p: string): string => p.replace(/^\//, "");
 
+const gunzipAsync = promisify(gunzip) as (data: InputType, options: ZlibOptions) => Promise<Buffer>;
+
 /** The file next to an enforcer binary that holds its enforcer-only layer (gzip). */
 export const PREBUILT_LAYER_SUFFIX = ".layer.tar.gz";
 
 export function enforcerLayer(contents: LayerContents, family: "oci" | "docker", prebuilt: Uint8Array | null = null): Layer {
+  const tar = layerTar(contents);
+  let inflated: Buffer | null = null;
+  if (prebuilt !== null) {
+    try {
+      inflated = gunzipSync(prebuilt, { maxOutputLength: tar.length + 1 });
+    } catch {
+      inflated = null;
+    }
+  }
+  return forFamily(finish(tar, prebuilt, inflated), family);
+}
+
+/**
+ * The same layer (OCI media type), with the prebuilt file decompressed — or, without a matching
+ * one, the tar compressed — on libuv's thread pool: started early, it is ready by the time the
+ * rewrite needs it, and the main thread stays free for the network.
+ */
+export async function prepareEnforcerLayer(contents: LayerContents, prebuilt: Uint8Array | null): Promise<Layer> {
+  const tar = layerTar(contents);
+  const inflated = prebuilt === null ? null : await gunzipAsync(prebuilt, { maxOutputLength: tar.length + 1 }).catch(() => null);
+  if (prebuilt === null || inflated === null || !inflated.equals(tar)) return gzipLayerFromTar(tar);
+  return finish(tar, prebuilt, inflated);
+}
+
+export function forFamily(layer: Layer, family: "oci" | "docker"): Layer {
+  return family === "docker" ? { ...layer, mediaType: DOCKER_LAYER_GZIP } : layer;
+}
+
+function layerTar(contents: LayerContents): Buffer {
   const entries: TarEntry[] = [
     { type: "dir", path: "vigil", mode: 0o755 },
     { type: "file", path: rel(ENFORCER_PATH), mode: 0o755, content: contents.enforcer },
   ];
   if (contents.policy !== undefined) entries.push({ type: "file", path: rel(POLICY_PATH), mode: 0o644, content: contents.policy });
   if (contents.ca !== undefined) entries.push({ type: "file", path: rel(CA_PATH), mode: 0o644, content: contents.ca });
-  const tar = writeTar(entries);
-  const layer = fromPrebuilt(tar, prebuilt) ?? layerFromTar(tar, OCI_LAYER_GZIP);
-  return family === "docker" ? { ...layer, mediaType: DOCKER_LAYER_GZIP } : layer;
+  return writeTar(entries);
 }
 
-/** The prebuilt layer when it holds exactly `tar` (checked by decompressing it), else null. */
-function fromPrebuilt(tar: Buffer, prebuilt: Uint8Array | null): Layer | null {
-  if (prebuilt === null) return null;
-  let inflated: Buffer;
-  try {
-    inflated = gunzipSync(prebuilt, { maxOutputLength: tar.length + 1 });
-  } catch {
-    return null;
-  }
-  const diffId = sha256Digest(tar);
-  if (inflated.length !== tar.length || sha256Digest(inflated) !== diffId) return null;
+/** The prebuilt layer when it decompressed to exactly `tar`; else `tar` compressed here. */
+function finish(tar: Buffer, prebuilt: Uint8Array | null, inflated: Buffer | null): Layer {
+  if (prebuilt === null || inflated === null || !inflated.equals(tar)) return layerFromTar(tar, OCI_LAYER_GZIP);
   const bytes = Buffer.from(prebuilt);
-  return { mediaType: OCI_LAYER_GZIP, bytes, digest: sha256Digest(bytes), size: bytes.length, diffId };
+  return { mediaType: OCI_LAYER_GZIP, bytes, digest: sha256Digest(bytes), size: bytes.length, diffId: sha256Digest(tar) };
 }
 
 /** Words for the history entry. */

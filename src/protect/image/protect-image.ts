@@ -4,11 +4,11 @@
 // share a registry, streamed otherwise; only the enforcer layer, configs and manifests are new.
 
 import { formatJson, jsonStyleOf } from "../../oci/json-style.js";
-import { parseManifest, platformString, type Descriptor, type ImageIndex } from "../../registry/manifest.js";
+import { normalizeArchitecture, parseManifest, platformString, type Descriptor, type ImageIndex } from "../../registry/manifest.js";
 import { IMAGE_MANIFEST_TYPES, INDEX_TYPES } from "../../registry/media-types.js";
 import { sha256Digest } from "../../registry/digest.js";
 import { VigilImageError } from "./errors.js";
-import { rewriteImage, type ImageOutcome, type RewriteRequest } from "./rewrite.js";
+import { rewriteImage, type EnforcerArch, type ImageOutcome, type RewriteRequest } from "./rewrite.js";
 import type { BlobCopy, ImageDestination, ImageSource, ManifestBytes } from "./store.js";
 import { streamSlots, TaskPool } from "./task-pool.js";
 
@@ -17,6 +17,11 @@ export interface TransformOptions extends RewriteRequest {
   strict?: boolean;
   /** Blobs streamed at once (checks and mounts, small requests, go up to 16 at once). */
   concurrency?: number;
+  /**
+   * Makes `layer` ready for an architecture; called (and awaited) before `layer` is, as early as
+   * the walk learns that the architecture is needed: from an index's platforms, or from a config.
+   */
+  prepare?: (arch: EnforcerArch) => Promise<unknown>;
 }
 
 export interface PlatformReport {
@@ -99,7 +104,10 @@ async function walk(source: ImageSource, dest: ImageDestination, options: Transf
     if (parsed.kind !== "image") throw new Error("fetchImage(): not an image");
     const config = source.blob(parsed.manifest.config); // first in line: the rewrite waits for it
     for (const l of parsed.manifest.layers.slice(0, -1)) copy(l);
-    return { manifest: m, config: await config };
+    const bytes = await config;
+    const arch = declaredArch(bytes);
+    if (arch !== null && options.prepare !== undefined) await options.prepare(arch);
+    return { manifest: m, config: bytes };
   };
 
   /** Rewrites one image manifest (pure), starts its new blobs' uploads; returns its new bytes. */
@@ -129,7 +137,12 @@ async function walk(source: ImageSource, dest: ImageDestination, options: Transf
     result = image(await fetchImage(root), null);
   } else {
     const indexDoc = JSON.parse(root.bytes.toString("utf8")) as ImageIndex & Record<string, unknown>;
-    // Every entry is read at once (manifests, configs); the rewrite then goes in index order.
+    // The enforcer layers of the index's architectures start being made now; every entry is read
+    // at once (manifests, configs); the rewrite then goes in index order.
+    for (const desc of indexDoc.manifests) {
+      const arch = normalizeArchitecture(desc.platform?.architecture ?? "");
+      if (options.prepare !== undefined && (arch === "amd64" || arch === "arm64")) options.prepare(arch).catch(() => undefined); // awaited again in fetchImage
+    }
     const entries = await Promise.all(
       indexDoc.manifests.map(async (desc) => {
         const platform = desc.platform === undefined ? "no platform" : platformString(desc.platform);
@@ -177,6 +190,19 @@ async function walk(source: ImageSource, dest: ImageDestination, options: Transf
   for (const m of manifestsToPut.filter(isIndex)) await dest.putManifest(m);
   const reference = await dest.finish(result);
   return { reference, digest: result.digest, mediaType: result.mediaType, platforms, blobs, warnings };
+}
+
+/** The architecture a config states, when vigil has an enforcer for it (the rewrite checks the rest). */
+function declaredArch(config: Buffer): EnforcerArch | null {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(config.toString("utf8"));
+  } catch {
+    return null; // the rewrite reports it
+  }
+  const raw = typeof doc === "object" && doc !== null ? (doc as { architecture?: unknown }).architecture : undefined;
+  const arch = normalizeArchitecture(typeof raw === "string" ? raw : "");
+  return arch === "amd64" || arch === "arm64" ? arch : null;
 }
 
 /** Layers that registries must not copy (Windows base layers, urls-only). */
