@@ -320,6 +320,8 @@ function planContainer(
       startPeriodMs: hc.startPeriod * 1000,
     };
   }
+  const env = mergeEnvironment(c.environment, files, secrets);
+  checkConsoleReachable(env, at, input.network, d);
   return {
     name: c.name,
     dockerName: dockerNameFor(input.taskDefinition.family, input.runId, c.name),
@@ -330,9 +332,24 @@ function planContainer(
     stopTimeout: c.stopTimeout ?? DEFAULT_STOP_TIMEOUT,
     startTimeout: c.startTimeout ?? DEFAULT_START_TIMEOUT,
     healthCheck,
-    env: mergeEnvironment(c.environment, files, secrets),
+    env,
     definition: c,
   };
+}
+
+/** A console on this machine's loopback (VIGIL_CONSOLE) cannot be reached from the task's own loopback. */
+function checkConsoleReachable(env: readonly string[], at: string, network: TaskNetwork, d: Diagnostics): void {
+  const url = env.find((e) => e.startsWith("VIGIL_CONSOLE="))?.slice("VIGIL_CONSOLE=".length);
+  if (url === undefined || network !== "none") return;
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return;
+  }
+  if (host === "localhost" || host === "[::1]" || host.startsWith("127.")) {
+    d.warning(`${at}.environment`, `VIGIL_CONSOLE is ${url}: with --network none the task has its own loopback, so a console on this machine is not reachable and the enforcer's events go to stderr only`, "pass --network host");
+  }
 }
 
 function envFileVars(file: EnvFileText, at: string, d: Diagnostics): [string, string][] {

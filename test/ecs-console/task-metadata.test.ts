@@ -77,3 +77,14 @@ describe("task metadata endpoint v4", () => {
     expect(containerCreateBody(p, web, image)["Env"]).toEqual(["A=1"]);
   });
 });
+
+describe("a console on this machine", () => {
+  test("--network none warns that the task cannot reach it; --network host does not", () => {
+    const td = parseTaskDefinition({ family: "f", containerDefinitions: [{ name: "app", image: "a", environment: [{ name: "VIGIL_CONSOLE", value: "https://localhost:8443" }] }] });
+    if (td.value === null) throw new Error("bad task definition");
+    const input = { taskDefinition: td.value, runId: "r", envFiles: new Map(), extraEnvFiles: [], secrets: new Map(), volumeOverrides: new Map() };
+    const none = planTask({ ...input, network: "none" }).diagnostics.filter((d) => d.path.endsWith(".environment"));
+    expect(none).toEqual([expect.objectContaining({ severity: "warning", path: "containerDefinitions[0].environment", message: expect.stringContaining("with --network none the task has its own loopback") })]);
+    expect(planTask({ ...input, network: "host" }).diagnostics.filter((d) => d.path.endsWith(".environment"))).toEqual([]);
+  });
+});
