@@ -228,6 +228,7 @@ check() { # DEST SIZE -> prints "ok" or what is wrong
 
 mkdir -p "$BENCH_DIR/results"
 : >"$TMP/results.jsonl"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg) # other work on the machine shows in every tool's times
 n=0
 for round in $(seq 1 "$RUNS"); do
   for mb in $SIZES; do
@@ -264,7 +265,7 @@ cp "$TMP/results.jsonl" "$RAW"
 versions=$(printf 'vigil %s (node %s); crane %s; %s; Docker Engine %s (classic builder); docker-registry %s' \
   "$(jq -r .version "$ROOT/package.json")" "$(node --version)" "$("$CRANE" version)" "$(buildah --version)" \
   "$("$DOCKER" version --format '{{.Server.Version}}')" "$(dpkg-query -W -f='${Version}' docker-registry)")
-machine="$(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)), $(free -g | awk '/^Mem:/ {print $2}') GB RAM, kernel $(uname -r)"
+machine="$(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)), $(free -g | awk '/^Mem:/ {print $2}') GB RAM, kernel $(uname -r), load average $LOAD_START at the start and $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 startup() { local t=() a b; for _ in 1 2 3 4 5; do a=$(date +%s%N); "$@" >/dev/null; b=$(date +%s%N); t+=($(((b - a) / 1000000))); done; printf '%s\n' "${t[@]}" | sort -n | sed -n 3p; }
 startup_ms="$(startup "${VIGIL[@]}" --version) ms for \`vigil --version\`, $(startup node -e 0) ms for \`node -e 0\`, $(startup "$CRANE" version) ms for \`crane version\`"
 node --input-type=module - "$RAW" "$OUT" "$RUNS" "$versions" "$machine" "$RATE" "$startup_ms" <<'JS'
