@@ -383,10 +383,11 @@ static void finish(void)
     pthread_mutex_unlock(&lock);
 }
 
-/* How long to sleep and for how many queued events to wake early. */
+/* Until when to sleep, and for how many queued events to wake early. Nothing is
+ * sent before retry_at (backoff), so no wake-up is earlier than that. */
 static long long next_wake(long long next_poll, bool stop, size_t *want)
 {
-    long long now = sq_now_ms(), oldest;
+    long long now = sq_now_ms(), oldest, due;
     *want = (size_t)-1;
     if (stop)
         return now;
@@ -394,15 +395,20 @@ static long long next_wake(long long next_poll, bool stop, size_t *want)
         *want = 1;
         return now + 60000;
     }
-    long long wake = registered ? next_poll : retry_at;
-    if (rec_n > 0)
-        return retry_at < wake ? retry_at : wake;
-    if (sq_peek(&oldest) == 0) {
+    if (!registered || rec_n > 0) {
+        due = now;
+    } else if (sq_peek(&oldest) == 0) {
+        due = next_poll;
         *want = 1; /* the first event starts the batch clock */
-        return wake;
+    } else {
+        due = oldest + BATCH_DELAY_MS < next_poll ? oldest + BATCH_DELAY_MS : next_poll;
+        *want = batch_events;
     }
-    *want = batch_events;
-    return oldest + BATCH_DELAY_MS < wake ? oldest + BATCH_DELAY_MS : wake;
+    if (retry_at > due) {
+        due = retry_at;
+        *want = (size_t)-1; /* new events cannot be sent before then anyway */
+    }
+    return due;
 }
 
 static void *run(void *arg)

@@ -3,7 +3,7 @@
 // console slow or stop the application (docs/console-protocol.md, "What the enforcer does").
 
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -241,6 +241,31 @@ describe("when the console is away", () => {
     } finally {
       for (const sock of hung) sock.destroy();
       await new Promise((resolve) => server.close(resolve));
+    }
+  }, 60_000);
+
+  test("while the console is away the shipping thread sleeps between attempts (no busy loop)", async () => {
+    const s = await shippingConsole({ ca });
+    try {
+      const run = startEnforcer({ command: ["sh", "-c", "echo up; sleep 7"], policy: compiledPolicy({ deny: ["/usr/bin/ls"] }), env: consoleEnv(s), timeoutMs: 30_000 });
+      await run.waitForStdout(/up/);
+      const pid = await run.enforcerPid();
+      await eventually("the enforcer registered", () => enforcers(s), (v) => v.length === 1);
+      await new Promise((r) => setTimeout(r, 1_500)); // a policy poll (pollSeconds 1) has happened
+      await s.stop();
+      const cpu = (): number => {
+        const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+        return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (1/100 s)
+      };
+      const before = cpu();
+      await new Promise((r) => setTimeout(r, 4_000));
+      const used = cpu() - before;
+      expect(used, `${used} ticks of CPU in 4 s with the console away`).toBeLessThan(20);
+      const r = await run.result;
+      expectCleanRun(r);
+      expect(r.stderr).toMatch(/console: cannot fetch the policy/);
+    } finally {
+      await s.close();
     }
   }, 60_000);
 
