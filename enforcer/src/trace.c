@@ -220,16 +220,32 @@ static bool judge_program(struct tracer *t, pid_t pid, const char *mechanism, ch
  * wake-up, which on a VM is a cross-CPU interrupt of tens of microseconds. It is
  * released at the child's exec event, the child's exit, or the first clone/fork
  * event of the child (then its leader could end before the rest: the kernel
- * would release the parent at once, without a wait status for us to see). */
+ * would release the parent at once, without a wait status for us to see).
+ * A parent is held only while its child still sits at its first stop, not yet
+ * reported to us: wait statuses of different tasks come in no fixed order, and a
+ * child resumed before its parent's vfork event was seen may already have exec'd
+ * and exited, leaving nothing that would release the parent. */
 #define PARKED_SLOTS 256
 static struct {
     pid_t parent, child;
 } parked[PARKED_SLOTS];
 
+/* Is `child` stopped at its first stop (PTRACE_EVENT_STOP, SIGTRAP), which we have
+ * not collected yet? Then it has run nothing and cannot have released its parent.
+ * WNOWAIT leaves the stop to be collected by the loop as usual. */
+static bool at_first_stop(pid_t child)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_PID, (id_t)child, &si, WSTOPPED | WNOHANG | WNOWAIT | __WALL) < 0)
+        return false;
+    return si.si_pid == child && si.si_code == CLD_TRAPPED && si.si_status == (SIGTRAP | PTRACE_EVENT_STOP << 8);
+}
+
 static void on_vfork(pid_t parent)
 {
     unsigned long child = 0;
-    if (ptrace(PTRACE_GETEVENTMSG, parent, 0, &child) == 0 && child > 0) {
+    if (ptrace(PTRACE_GETEVENTMSG, parent, 0, &child) == 0 && child > 0 && at_first_stop((pid_t)child)) {
         for (size_t i = 0; i < PARKED_SLOTS; i++) {
             if (parked[i].parent == 0) {
                 parked[i].parent = parent;
