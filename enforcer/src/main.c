@@ -489,15 +489,26 @@ int main(int argc, char **argv)
     if (!l)
         return 1;
     bool failopen_policy = false;
+    bool events_ready = false;
     if (console && !local_policy) {
         /* events queue from now on; the registration says "no policy yet" */
-        if (events_open(o.events) < 0 || ship_start(&so, NULL, o.audit ? "audit" : "enforce", arch_name) < 0)
+        if (events_open(o.events) < 0)
             return finish(2);
-        if (console_policy(&o, &l->policy, l->digest, &failopen_policy) < 0) {
+        events_ready = true;
+        if (ship_start(&so, NULL, o.audit ? "audit" : "enforce", arch_name) < 0) {
+            if (!o.fail_open)
+                return finish(2);
+            log_msg("console: not used (--fail-open): starting with an empty policy that only reports");
+            console = false;
+            failopen_policy = true;
+            if (parse_policy(empty_policy, sizeof empty_policy - 1, "the empty policy", &l->policy, l->digest) < 0)
+                return finish(2);
+        } else if (console_policy(&o, &l->policy, l->digest, &failopen_policy) < 0) {
             ship_stop(2000);
             return finish(1);
+        } else {
+            ship_policy_result(l->digest, true, o.audit || l->policy.mode == POLICY_AUDIT ? "audit" : "enforce");
         }
-        ship_policy_result(l->digest, true, o.audit || l->policy.mode == POLICY_AUDIT ? "audit" : "enforce");
     } else if (load_policy(&o, &l->policy, l->digest) < 0) {
         return finish(2);
     }
@@ -515,11 +526,14 @@ int main(int argc, char **argv)
     protections_start_clock();
 
     /* 3. where events go (and the console, when one is set) */
-    if (!ship_active()) {
-        if (events_open(o.events) < 0)
+    if (!events_ready && events_open(o.events) < 0)
+        return finish(2);
+    if (console && !ship_active() && ship_start(&so, l->digest, audit ? "audit" : "enforce", arch_name) < 0) {
+        /* a configuration mistake: loud, before anything starts (or, --fail-open, run without the console) */
+        if (!o.fail_open)
             return finish(2);
-        if (console && ship_start(&so, l->digest, audit ? "audit" : "enforce", arch_name) < 0)
-            return finish(2);
+        log_msg("console: not used (--fail-open): events go to the event sink only");
+        console = false;
     }
 
     /* 4. init duties: reap orphans even when not PID 1; signals stay blocked until

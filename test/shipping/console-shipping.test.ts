@@ -381,6 +381,20 @@ describe("configuration errors are explained", () => {
     }
   });
 
+  test("with --fail-open a configuration mistake runs the application without the console, and says so", async () => {
+    const env = { VIGIL_CONSOLE: "https://localhost:9", VIGIL_TOKEN: "vgt_1_x", VIGIL_CONSOLE_CA: "/nonexistent/ca.pem" };
+    const local = await runEnforcer({ command: ["sh", "-c", "echo ran"], policy: compiledPolicy({ deny: ["/usr/bin/ls"] }), options: ["--fail-open"], env });
+    expectCleanRun(local);
+    expect(local.code).toBe(0);
+    expect(local.stdout).toContain("ran");
+    expect(local.stderr).toMatch(/cannot open \/nonexistent\/ca.pem[\s\S]*not used \(--fail-open\)/);
+    const none = await runEnforcer({ command: ["sh", "-c", "echo ran"], options: ["--fail-open"], env });
+    expectCleanRun(none);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toContain("ran");
+    expect(lifecycle(none.events, "failopen")[0]).toMatchObject({ reason: "no policy from the console" });
+  });
+
   test("a revoked enrollment token: registration refused, said once, the application unaffected", async () => {
     const s = await shippingConsole({ ca });
     try {
