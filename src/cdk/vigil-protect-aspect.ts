@@ -14,6 +14,7 @@ import type { IConstruct } from "constructs";
 import { compilePolicySource, isCompiledPolicy } from "../policy/compile-source.js";
 import { formatDiagnostic } from "../policy/diagnostic.js";
 import { protectEcs } from "../protect/ecs/protect.js";
+import type { ConsoleOptions } from "../protect/ecs/console.js";
 import type { DeliveryMode, ImageRunConfig, ProtectOptions } from "../protect/ecs/types.js";
 
 export interface VigilProtectProps {
@@ -28,6 +29,12 @@ export interface VigilProtectProps {
   /** Image ENTRYPOINT/CMD by image reference or container name, for containers that set no entryPoint. */
   imageConfigs?: Record<string, ImageRunConfig>;
   allowSharedPid?: boolean;
+  /**
+   * Enroll the protected containers with the Vigil console (docs/protect-ecs.md, "Connecting to the
+   * console"): VIGIL_CONSOLE in `environment`, the enrollment token from `tokenSecret` (an SSM
+   * parameter or Secrets Manager ARN) through `secrets` — never in clear.
+   */
+  console?: ConsoleOptions;
 }
 
 interface RenderedTemplate {
@@ -58,6 +65,7 @@ export class VigilProtect implements IAspect {
       ...(props.policySecret === undefined ? {} : { policySecret: props.policySecret }),
       ...(props.containers === undefined ? {} : { containers: props.containers }),
       ...(props.allowSharedPid === true ? { allowSharedPid: true } : {}),
+      ...(props.console === undefined ? {} : { console: props.console }),
     };
   }
 

@@ -80,4 +80,31 @@ describe("VigilProtect aspect", () => {
   test("a policy that does not compile is refused at construction", () => {
     expect(() => new VigilProtect({ sidecarImage: "s", policy: "apiVersion: vigil/v1\nkind: Policy\nspec:\n  exec:\n    alow: []\n" })).toThrow(/the policy does not compile/);
   });
+  test("enrolls with the console: VIGIL_CONSOLE in the environment, the token through secrets", () => {
+    const { stack: s } = stack();
+    const tokenSecret = "arn:aws:ssm:us-east-1:123456789012:parameter/vigil/enrollment-token";
+    Aspects.of(s).add(
+      new VigilProtect({
+        sidecarImage: "123456789012.dkr.ecr.us-east-1.amazonaws.com/vigil-sidecar:0.1.0",
+        containers: ["job"],
+        console: { url: "https://vigil.example.internal", tokenSecret },
+      }),
+    );
+    const defs = Template.fromStack(s).findResources("AWS::ECS::TaskDefinition");
+    const job = Object.values(defs)
+      .flatMap((d) => (d.Properties as { ContainerDefinitions: Record<string, unknown>[] }).ContainerDefinitions)
+      .find((c) => c["Name"] === "job");
+    expect(job).toMatchObject({
+      Environment: expect.arrayContaining([{ Name: "VIGIL_CONSOLE", Value: "https://vigil.example.internal" }]),
+      Secrets: expect.arrayContaining([{ Name: "VIGIL_TOKEN", ValueFrom: tokenSecret }]),
+    });
+    expect(JSON.stringify(job)).not.toContain("vgt_");
+  });
+
+  test("a console URL the enforcer would refuse fails the synthesis with the reason", () => {
+    const { stack: s } = stack();
+    Aspects.of(s).add(new VigilProtect({ sidecarImage: "sidecar:1", containers: ["job"], console: { url: "https://10.0.0.5", tokenSecret: "arn:aws:ssm:us-east-1:1:parameter/t" } }));
+    const errors = Annotations.fromStack(s).findError("*", Match.stringLikeRegexp("DNS name"));
+    expect(errors.length).toBeGreaterThan(0);
+  });
 });
