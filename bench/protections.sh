@@ -16,8 +16,11 @@ TMP=$(mktemp -d /tmp/vigil-bench-prot.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
 gcc -O2 -static -o "$TMP/open-loop" "$BENCH_DIR/programs/open-loop.c"
+gcc -O2 -static -o "$TMP/kernel-costs" "$BENCH_DIR/programs/kernel-costs.c"
 printf 'vigil-policy 1\nexec.allow /bin/*\nexec.allow /usr/bin/*\nexec.allow %s/*\nexec.deny /usr/bin/wget\nend\n' "$TMP" >"$TMP/exec.policy"
 printf 'vigil-policy 1\nexec.allow /bin/*\nexec.allow /usr/bin/*\nexec.allow %s/*\nexec.deny /usr/bin/wget\nexec.drift block\nexec.fileless block\nexec.loader block\nexec.reverseShell block\nfiles.readOnly /etc/**\nfiles.readOnly /usr/**\nfiles.watch /var/log/**\nnetwork.connect.deny 169.254.170.2/32\nnetwork.connect.deny 169.254.169.254/32\nnetwork.listen.allow 8080\nselfProtection on\nend\n' "$TMP" >"$TMP/full.policy"
+
+sed 's/^vigil-policy 1$/vigil-policy 1\nmode audit/' "$TMP/full.policy" >"$TMP/full-audit.policy"
 
 OPEN="$TMP/open-loop 200000 /etc/hostname"
 LOOP="sh -c 'i=0; while [ \$i -lt 1000 ]; do /bin/true; i=\$((i+1)); done'"
@@ -25,21 +28,30 @@ E="$ENFORCER --events /dev/null"
 STRACE_OPEN="strace -f --seccomp-bpf -e trace=open,openat,creat -o /dev/null"
 STRACE_LOOP="strace -f --seccomp-bpf -e trace=execve,open,openat,creat,connect -o /dev/null"
 
-run() { # NAME NATIVE STRACE
+run() { # NAME NATIVE STRACE [NAME COMMAND]...: extra contenders after the four
   local name=$1 native=$2 strace=$3
+  shift 3
+  local extra=()
+  while (($#)); do extra+=(-n "$1" "$2"); shift 2; done
   for r in $(seq 1 "$ROUNDS"); do
     hyperfine -N -w 1 -r 3 --export-json "$TMP/$name.r$r.json" \
       -n native "$native" -n strace "$strace $native" \
       -n "vigil exec-only" "$E --policy $TMP/exec.policy -- $native" \
-      -n "vigil all protections" "$E --policy $TMP/full.policy -- $native" >/dev/null
+      -n "vigil all protections" "$E --policy $TMP/full.policy -- $native" "${extra[@]}" >/dev/null
   done
 }
-run open "$OPEN" "$STRACE_OPEN"
+# The split of the open loop's cost: the same policy in audit mode has the same seccomp filter but
+# no Landlock layer; open-loop ... landlock is the Landlock layer alone (no enforcer, no filter).
+run open "$OPEN" "$STRACE_OPEN" \
+  "vigil all protections, audit (no Landlock layer)" "$E --policy $TMP/full-audit.policy -- $OPEN" \
+  "Landlock write layer alone (no enforcer)" "$OPEN landlock"
 run forkexec "$LOOP" "$STRACE_LOOP"
+KERNEL_COSTS=$("$TMP/kernel-costs" | tr '\n' ';')
 
-node --input-type=module - "$TMP" "$OUT" "$ROUNDS" <<'JS'
+node --input-type=module - "$TMP" "$OUT" "$ROUNDS" "$KERNEL_COSTS" <<'JS'
 import { readFileSync, writeFileSync } from 'node:fs';
-const [dir, out, rounds] = process.argv.slice(2);
+const [dir, out, rounds, kernelCosts] = process.argv.slice(2);
+const kc = Object.fromEntries(kernelCosts.split(';').filter(Boolean).map((l) => { const [k, v, u] = l.split(' '); return [k, `${v} ${u}`]; }));
 const median = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 function table(name, target) {
   const per = {};
@@ -70,12 +82,24 @@ ${table('open', '≤ 1.05×')}
 
 ${table('forkexec', '≤ 1.2×')}
 
-Read-only opens never stop (the open flags are decided in BPF, first in the filter) and the Landlock layer does not
-handle TRUNCATE, whose check would walk the path on every open. What remains, measured separately on this loop: ~8% is
-the kernel's slow path for a process with any seccomp filter (the exec-only row), ~6% the Landlock write layer of
-files.readOnly (the same policy in audit mode, which installs no Landlock layer, costs what exec-only costs). The
-Landlock layer is kept: it is what makes read-only paths race-free. Fork+exec pays the ptrace stops
-of every fork and exec (bench/RESULTS.md: about 1.3× here with any policy, strace alike).
+Where the time goes (measured on this machine; see also bench/RESULTS.md):
+
+- **Read-only opens never stop**: the open flags are decided in BPF, first in the filter
+  (test/enforcer/seccomp-cache.test.ts replays the kernel's action-cache computation on the generated program: only
+  clone, seccomp, open/openat/open_by_handle_at and sendto/sendmsg/sendmmsg have their arguments read; read, write,
+  close, futex... are cached and never run the BPF). What a read-only open+close still pays is kernel-side: the
+  seccomp entry path that every system call of a filtered process takes, cached or not (the exec-only row), the BPF
+  run for openat (its flags decide), and the Landlock write layer's hooks. The Landlock layer alone, without the
+  enforcer or any filter ("Landlock write layer alone"), costs about what separates "all protections" from its audit
+  twin (same filter, no layer): it is the kernel's per-open cost of being in a Landlock domain, even one that handles
+  no read right (the layer does not handle TRUNCATE, whose check would walk the path on every open). The layer is kept:
+  it is what makes read-only paths race-free.
+- **Fork+exec** pays the ptrace stops of every fork and exec: a vfork+exec is four stops (vfork event, the child's first
+  stop, the exec event, the parent's SIGCHLD) and the tracer's reaping of the child, each a tracee -> tracer -> tracee
+  round trip. The tracer holds a vfork parent at its vfork stop until the child execs (the kernel would block it until
+  then anyway), which saves one wake-up per loop. A wake-up on the same CPU costs ${kc['wake-same'] ?? '?'} here, one
+  on the other (idle, halted) vCPU ${kc['wake-cross'] ?? '?'} (bench/programs/kernel-costs.c, pipe round trips; the
+  scheduler puts a woken task on an idle CPU, so the tracer and its tracees alternate CPUs). strace pays the same.
 `);
 JS
 echo "protections: wrote $OUT"
