@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -393,6 +394,9 @@ static size_t not_applied(const struct live *l, const char **out, size_t max)
         out[n++] = "files.readOnly: the Landlock layer of the start policy stays in force";
     if (l->policy.self_protection_off != state.now->policy.self_protection_off && n < max)
         out[n++] = "selfProtection: takes effect at the next start";
+    if ((l->policy.drop_caps != state.now->policy.drop_caps || l->policy.no_new_privs != state.now->policy.no_new_privs) &&
+        n < max)
+        out[n++] = "capabilities.drop, noNewPrivileges: take effect at the next start";
     return n;
 }
 
@@ -524,6 +528,10 @@ int main(int argc, char **argv)
     bool audit = l->policy.mode == POLICY_AUDIT;
     bool enforce = !audit && !rules_empty(&l->rules.exec);
     protections_start_clock();
+    if (net_rules_connect(&l->rules.net) && !(l->policy.drop_caps & ((uint64_t)1 << CAP_NET_RAW)) &&
+        prctl(PR_CAPBSET_READ, CAP_NET_RAW, 0, 0, 0) == 1)
+        log_msg("network.connect rules are checked on connect/sendto/sendmsg; a raw socket (CAP_NET_RAW, which this "
+                "container has) can build packets around them: add NET_RAW to capabilities.drop");
 
     /* 3. where events go (and the console, when one is set) */
     if (!events_ready && events_open(o.events) < 0)
@@ -555,8 +563,15 @@ int main(int argc, char **argv)
         ship_stop(2000);
         return finish(1);
     }
-    struct spawn_plan plan = {o.argv,     mech->landlock_fd, mech->files_landlock_fd, mech->seccomp,
-                              mech->needs, l->policy.self_protection_off, original};
+    struct spawn_plan plan = {o.argv,
+                              mech->landlock_fd,
+                              mech->files_landlock_fd,
+                              mech->seccomp,
+                              mech->needs,
+                              l->policy.self_protection_off,
+                              l->policy.drop_caps,
+                              l->policy.no_new_privs,
+                              original};
     int gate;
     pid_t app = spawn_start(&plan, &gate);
     if (app < 0) {

@@ -5,9 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "caps.h"
 #include "glob.h"
 
-enum value_kind { V_MODE, V_GLOB, V_TRISTATE, V_ONOFF, V_CIDR_PORTS, V_EXCEPTION, V_PORTS, V_NAME };
+enum value_kind { V_MODE, V_GLOB, V_TRISTATE, V_ONOFF, V_CIDR_PORTS, V_EXCEPTION, V_PORTS, V_NAME, V_CAP };
 
 struct key_spec {
     const char *key;
@@ -32,6 +33,8 @@ static const struct key_spec keys[] = {
     {"network.connect.exception", V_EXCEPTION, true, true},
     {"network.listen.allow", V_PORTS, true, true},
     {"selfProtection", V_ONOFF, false, true},
+    {"capabilities.drop", V_CAP, true, true},
+    {"noNewPrivileges", V_ONOFF, false, true},
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -156,6 +159,8 @@ static const char *value_invalid(enum value_kind kind, const char *v)
         return glob_invalid(v);
     case V_NAME:
         return v[0] ? NULL : "must not be empty";
+    case V_CAP:
+        return cap_bit(v) ? NULL : "is not a capability name (NET_RAW, SYS_ADMIN, ... without CAP_, or ALL)";
     case V_PORTS:
         return ports_invalid(v);
     case V_CIDR_PORTS:
@@ -220,6 +225,10 @@ static int apply(struct policy *p, const struct key_spec *k, const char *v)
         return add_rule(&p->listen_allow, &p->n_listen_allow, v);
     else if (!strcmp(k->key, "selfProtection"))
         p->self_protection_off = !strcmp(v, "off");
+    else if (!strcmp(k->key, "capabilities.drop"))
+        p->drop_caps |= cap_bit(v);
+    else if (!strcmp(k->key, "noNewPrivileges"))
+        p->no_new_privs = !strcmp(v, "on");
     else if (k->kind == V_TRISTATE) {
         enum policy_action a = !strcmp(v, "block") ? ACTION_BLOCK : !strcmp(v, "alert") ? ACTION_ALERT : ACTION_OFF;
         if (!strcmp(k->key, "exec.drift"))

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define POLICY_MAX_BYTES (1u << 20)
 #define POLICY_MAX_LINE 4096
@@ -30,6 +31,8 @@ struct policy {
     struct policy_rule *read_only, *watch, *connect_deny, *connect_allow, *connect_exception, *listen_allow;
     size_t n_read_only, n_watch, n_connect_deny, n_connect_allow, n_connect_exception, n_listen_allow;
     bool self_protection_off; /* selfProtection off: the application keeps CAP_SYS_PTRACE */
+    uint64_t drop_caps;       /* capabilities.drop: bits (1 << CAP_*) the application loses */
+    bool no_new_privs;        /* noNewPrivileges on: set even when no filter or Landlock needs it */
     /* keys present in the policy that this enforcer accepts but does not enforce yet */
     const char *not_enforced[16];
     size_t n_not_enforced;

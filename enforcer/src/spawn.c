@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <linux/capability.h>
 #include <termios.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "landlock.h"
@@ -22,6 +23,31 @@ static void child_fail(const char *what, int err)
     errno = err;
     log_errno("%s", what);
     _exit(1);
+}
+
+/* Remove the capabilities in `mask` from the bounding, inheritable and ambient
+ * sets, so that no exec gives them back (root's exec takes inheritable | bounding).
+ * -1 when one could not be removed from the bounding set (no CAP_SETPCAP). */
+static int drop_capabilities(uint64_t mask)
+{
+    int rc = 0;
+    for (int cap = 0; cap < 64; cap++) {
+        if (!(mask & ((uint64_t)1 << cap)))
+            continue;
+        if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) <= 0)
+            continue; /* not in the set, or beyond this kernel's last capability */
+        prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, cap, 0, 0);
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+            rc = -1;
+    }
+    struct __user_cap_header_struct head = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &head, data) == 0) {
+        data[0].inheritable &= ~(uint32_t)mask;
+        data[1].inheritable &= ~(uint32_t)(mask >> 32);
+        syscall(SYS_capset, &head, data);
+    }
+    return rc;
 }
 
 static void child(const struct spawn_plan *plan, int gate_rd, pid_t parent)
@@ -52,12 +78,12 @@ static void child(const struct spawn_plan *plan, int gate_rd, pid_t parent)
 
     /* SYS_PTRACE is added to the task for the enforcer only: the application must
      * not use it to attach to the enforcer or to processes it does not own. */
-    if (!plan->keep_ptrace_cap) {
-        prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, CAP_SYS_PTRACE, 0, 0);
-        prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE, 0, 0, 0);
-    }
+    uint64_t drop = plan->drop_caps | (plan->keep_ptrace_cap ? 0 : (uint64_t)1 << CAP_SYS_PTRACE);
+    bool nnp = plan->no_new_privs;
+    if (drop && drop_capabilities(drop) < 0)
+        nnp = true; /* some stay in the bounding set: at least no file capability may grant them */
 
-    if (plan->landlock_fd >= 0 || plan->files_landlock_fd >= 0 || plan->seccomp) {
+    if (nnp || plan->landlock_fd >= 0 || plan->files_landlock_fd >= 0 || plan->seccomp) {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
             child_fail("prctl(PR_SET_NO_NEW_PRIVS)", errno);
     }

@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "seccomp.h"
@@ -16,6 +17,8 @@ struct spawn_plan {
     bool seccomp;           /* install the seccomp filter */
     struct filter_needs needs; /* what the filter must trace */
     bool keep_ptrace_cap;   /* selfProtection off: leave CAP_SYS_PTRACE to the application */
+    uint64_t drop_caps;     /* capabilities.drop (1 << CAP_*) */
+    bool no_new_privs;      /* noNewPrivileges on */
     sigset_t child_mask;    /* the signal mask the application starts with */
 };
 

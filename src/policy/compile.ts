@@ -91,6 +91,8 @@ function policyDirectives(policy: Policy): Directive[] {
   addList("network.listen.allow", spec.network?.listen?.allow?.map(canonicalPort), "spec.network.listen.allow");
 
   if (spec.selfProtection !== undefined) add("selfProtection", spec.selfProtection, "spec.selfProtection");
+  addList("capabilities.drop", spec.capabilities?.drop, "spec.capabilities.drop");
+  if (spec.noNewPrivileges !== undefined) add("noNewPrivileges", spec.noNewPrivileges, "spec.noNewPrivileges");
   return out;
 }
 

@@ -96,4 +96,8 @@ spec:
   # No process of the application can trace the enforcer or read its memory (the application
   # does not inherit CAP_SYS_PTRACE). Applications have no need to trace anything.
   selfProtection: on
+  # A raw socket builds its own packets, around the connect rules above: Docker and ECS give
+  # containers CAP_NET_RAW by default, and web applications never need it (ping does).
+  capabilities:
+    drop: [NET_RAW]
 `;

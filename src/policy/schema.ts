@@ -81,12 +81,33 @@ export const networkSchema = z.strictObject({
   listen: z.strictObject({ allow: z.array(port).optional() }).optional(),
 });
 
+/** Linux capability names as ECS and Kubernetes write them (no CAP_ prefix), and ALL. */
+export const CAPABILITY_NAMES = [
+  "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
+  "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
+  "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
+  "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
+  "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF",
+  "CHECKPOINT_RESTORE", "ALL",
+] as const;
+
+export const capabilitiesSchema = z.strictObject({
+  drop: z
+    .array(oneOf(CAPABILITY_NAMES))
+    .optional()
+    .meta({ description: "Capabilities the application loses (bounding, inheritable and ambient sets) before it starts, e.g. NET_RAW." }),
+});
+
 export const specSchema = z.strictObject({
   mode: modeSchema.optional().meta({ description: "enforce (default) blocks; audit only reports what would be blocked (verdict alert)." }),
   exec: execSchema.optional(),
   files: filesSchema.optional(),
   network: networkSchema.optional(),
   selfProtection: switchSchema.optional().meta({ description: "Protect the enforcer itself." }),
+  capabilities: capabilitiesSchema.optional(),
+  noNewPrivileges: switchSchema
+    .optional()
+    .meta({ description: "on: no exec may raise privileges (set-user-ID, file capabilities). Always on when a seccomp filter or Landlock is installed." }),
 });
 
 export const policyNameSchema = z

@@ -50,6 +50,8 @@ const bad: BadPolicy[] = [
   { what: "port out of range", text: `${H}network.listen.allow 70000\nend\n`, line: 2 },
   { what: "bad CIDR", text: `${H}network.connect.deny 300.1.1.1/32\nend\n`, line: 2 },
   { what: "bad exception", text: `${H}network.connect.exception /app/server\nend\n`, line: 2 },
+  { what: "unknown capability", text: `${H}capabilities.drop CAP_NET_RAW\nend\n`, line: 2 },
+  { what: "noNewPrivileges twice", text: `${H}noNewPrivileges on\nnoNewPrivileges off\nend\n`, line: 3 },
   {
     what: "more than 10,000 directives",
     text: `${H}${"exec.allow /a\n".repeat(10_001)}end\n`,

@@ -18,6 +18,13 @@ describe("compilePolicySource", () => {
     expect(result.text).toBe(fixture("web.compiled"));
   });
 
+  test("capabilities.drop and noNewPrivileges compile to one line each; a misspelt capability is refused with a suggestion", () => {
+    const text = compilePolicySource("apiVersion: vigil/v1\nkind: Policy\nspec:\n  capabilities: { drop: [NET_RAW, SYS_ADMIN] }\n  noNewPrivileges: on\n", "p.yaml").text;
+    expect(text).toContain("capabilities.drop NET_RAW\ncapabilities.drop SYS_ADMIN\nnoNewPrivileges on\n");
+    const errors = errorsOf("apiVersion: vigil/v1\nkind: Policy\nspec:\n  capabilities: { drop: [NET_RAWW] }\n");
+    expect(errors.join("\n")).toMatch(/p\.yaml:4:\d+: error: spec\.capabilities\.drop\[0\]: .*NET_RAW/);
+  });
+
   test("is deterministic and accepts JSON", () => {
     const json = JSON.stringify({ apiVersion: "vigil/v1", kind: "Policy", spec: { exec: { deny: ["/usr/bin/wget"] } } });
     const once = compilePolicySource(json, "p.json").text;

@@ -17,6 +17,6 @@ describe("schema/policy.schema.json", () => {
     const schema = policyJsonSchema() as { required: string[]; additionalProperties: boolean; properties: { spec: { properties: Record<string, unknown> } } };
     expect(schema.required).toEqual(["apiVersion", "kind"]);
     expect(schema.additionalProperties).toBe(false);
-    expect(Object.keys(schema.properties.spec.properties)).toEqual(["mode", "exec", "files", "network", "selfProtection"]);
+    expect(Object.keys(schema.properties.spec.properties)).toEqual(["mode", "exec", "files", "network", "selfProtection", "capabilities", "noNewPrivileges"]);
   });
 });

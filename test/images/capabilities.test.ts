@@ -1,0 +1,86 @@
+// capabilities.drop and noNewPrivileges: a root application in a Docker container (which has
+// CAP_NET_RAW by default, as on ECS) loses what the policy lists, for itself and for every program it
+// starts; what it keeps still works.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { Docker, REPO, buildTestImages, ensureDockerEngine } from "../helpers/docker.js";
+import type { TestImage } from "../helpers/docker.js";
+
+const ENFORCER = path.join(REPO, "dist/enforcer/linux-amd64/vigil-enforcer");
+const CAP_NET_RAW = 13n;
+let docker: Docker;
+let images: Record<TestImage, string>;
+let dir: string;
+
+beforeAll(async () => {
+  if (!existsSync(ENFORCER)) throw new Error(`enforcer binary not found at ${ENFORCER}: run npm run build`);
+  docker = new Docker(await ensureDockerEngine());
+  images = await buildTestImages();
+  dir = mkdtempSync(path.join(tmpdir(), "vigil-caps-"));
+}, 1_500_000);
+
+afterAll(async () => {
+  await docker?.removeAll();
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+}, 120_000);
+
+async function underPolicy(policyLines: string[], script: string) {
+  const file = path.join(dir, `policy-${Math.random().toString(36).slice(2)}`);
+  writeFileSync(file, `vigil-policy 1\n${policyLines.join("\n")}${policyLines.length ? "\n" : ""}end\n`);
+  const args = ["run", "--rm", "--network", "none", "--cap-add", "SYS_PTRACE", "--name", docker.uniqueName("caps")];
+  args.push("-v", `${ENFORCER}:/vigil/enforcer:ro`, "-v", `${file}:/vigil/policy:ro`);
+  args.push("--entrypoint", "/vigil/enforcer", images.debian, "--policy", "/vigil/policy", "--", "bash", "-c", script);
+  const r = await docker.run(args, 60_000);
+  expect(r.timedOut).toBe(false);
+  return r;
+}
+
+const PROBE = [
+  "grep -E '^(CapInh|CapEff|CapBnd|CapAmb|NoNewPrivs):' /proc/self/status",
+  // a raw IPv4 socket (ICMP) and a plain TCP socket, by a program started from the application
+  `perl -e 'use Socket; print socket(S, PF_INET, SOCK_RAW, 1) ? "raw=ok\\n" : "raw=" . ($!+0) . "\\n"; print socket(T, PF_INET, SOCK_STREAM, 0) ? "tcp=ok\\n" : "tcp=" . ($!+0) . "\\n"'`,
+].join("; ");
+
+function capField(stdout: string, name: string): bigint {
+  const hex = new RegExp(`^${name}:\\s+([0-9a-f]+)$`, "m").exec(stdout)?.[1];
+  if (hex === undefined) throw new Error(`no ${name} in\n${stdout}`);
+  return BigInt(`0x${hex}`);
+}
+
+describe("capabilities.drop", () => {
+  test("NET_RAW dropped: no raw socket for the root application, TCP still works", async () => {
+    const r = await underPolicy(["capabilities.drop NET_RAW", "network.connect.deny 169.254.170.2/32"], PROBE);
+    expect(r.code, r.stderr).toBe(0);
+    for (const set of ["CapBnd", "CapEff", "CapInh", "CapAmb"]) expect(capField(r.stdout, set) & (1n << CAP_NET_RAW), set).toBe(0n);
+    expect(r.stdout).toMatch(/^raw=1$/m); // EPERM
+    expect(r.stdout).toMatch(/^tcp=ok$/m);
+    expect(r.stderr).not.toMatch(/add NET_RAW to capabilities.drop/);
+  });
+
+  test("the neighbour: without it the same root application opens a raw socket, and the enforcer warns when connect rules are set", async () => {
+    const r = await underPolicy(["network.connect.deny 169.254.170.2/32"], PROBE);
+    expect(r.code, r.stderr).toBe(0);
+    expect(capField(r.stdout, "CapBnd") & (1n << CAP_NET_RAW)).not.toBe(0n);
+    expect(r.stdout).toMatch(/^raw=ok$/m);
+    expect(r.stderr).toMatch(/a raw socket \(CAP_NET_RAW, which this container has\) can build packets around them: add NET_RAW to capabilities.drop/);
+  });
+
+  test("ALL: the root application keeps no capability at all (and cannot chown what it does not own)", async () => {
+    const r = await underPolicy(["capabilities.drop ALL"], `${PROBE}; touch /tmp/f; chown 1000 /tmp/f; echo "chown=$?"`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(capField(r.stdout, "CapBnd")).toBe(0n);
+    expect(capField(r.stdout, "CapEff")).toBe(0n);
+    expect(r.stdout).toMatch(/^chown=1$/m);
+  });
+});
+
+describe("noNewPrivileges", () => {
+  test("on: set for the application even with no filter (audit mode); off: not set", async () => {
+    const on = await underPolicy(["mode audit", "noNewPrivileges on"], "grep NoNewPrivs /proc/self/status");
+    expect(on.stdout).toMatch(/^NoNewPrivs:\s+1$/m);
+    const off = await underPolicy(["mode audit"], "grep NoNewPrivs /proc/self/status");
+    expect(off.stdout).toMatch(/^NoNewPrivs:\s+0$/m);
+  });
+});
