@@ -601,19 +601,25 @@ void ship_offer(const char *line, size_t len)
         sq_push(line, len);
 }
 
+/* With `lock` held: wait for `changed`, at most ms (< 1000) milliseconds. */
+static void wait_changed(long ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += ms * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(&changed, &lock, &ts);
+}
+
 int ship_initial_policy(int wait_ms, char **text, size_t *len, char *err, size_t errlen)
 {
     long long deadline = sq_now_ms() + wait_ms;
     pthread_mutex_lock(&lock);
     while (initial_state == -2 && sq_now_ms() < deadline) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 50 * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
-        pthread_cond_timedwait(&changed, &lock, &ts);
+        wait_changed(50);
     }
     int state = initial_state;
     if (state == -2) {
@@ -670,14 +676,7 @@ void ship_stop(int wait_ms)
     sq_wake();
     pthread_mutex_lock(&lock);
     while (!done && sq_now_ms() < deadline) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 20 * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
-        pthread_cond_timedwait(&changed, &lock, &ts);
+        wait_changed(20);
     }
     pthread_mutex_unlock(&lock);
 }

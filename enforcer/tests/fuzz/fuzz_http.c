@@ -9,16 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
+
 #include "http.h"
 
-#define CHECK(cond)                                                                        \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			fprintf(stderr, "fuzz_http: check failed: %s (%s:%d)\n", #cond, __FILE__, \
-				__LINE__);                                                 \
-			abort();                                                           \
-		}                                                                          \
-	} while (0)
 
 static void one(const uint8_t *data, size_t size, int eof, size_t max_body)
 {

@@ -9,17 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
+
 #include "json_scan.h"
 #include "url.h"
 
-#define CHECK(cond)                                                                        \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			fprintf(stderr, "fuzz_json: check failed: %s (%s:%d)\n", #cond, __FILE__, \
-				__LINE__);                                                 \
-			abort();                                                           \
-		}                                                                          \
-	} while (0)
 
 static const char *const paths[] = {"enforcerKey", "policy.pollSeconds", "events.maxBatchEvents", "error", "a.b.c", "TaskARN", ""};
 

@@ -7,16 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
+
 #include "trust.h"
 
-#define CHECK(cond)                                                                         \
-	do {                                                                                \
-		if (!(cond)) {                                                              \
-			fprintf(stderr, "fuzz_trust: check failed: %s (%s:%d)\n", #cond, __FILE__, \
-				__LINE__);                                                  \
-			abort();                                                            \
-		}                                                                           \
-	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
