@@ -38,8 +38,12 @@ beforeAll(async () => {
   if (saved.code !== 0) throw new Error(saved.stderr);
 }, 1_200_000);
 
+/** Images this file pulled into the engine (by digest, so they show as <none>): removed at the end. */
+const pulledRefs: string[] = [];
+
 afterAll(async () => {
   await docker?.removeAll();
+  if (pulledRefs.length > 0) await docker.run(["rmi", ...pulledRefs]);
   if (certsDir !== undefined) rmSync(certsDir, { recursive: true, force: true });
   await reg?.stop();
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
@@ -84,6 +88,7 @@ describe("a protected image on the Docker Engine", () => {
     expect(r.code, r.stderr).toBe(0);
     const pulled = await docker.run(["--config", dir, "pull", `${reg.host}/e2e/nginx@${r.stdout.trim()}`], 120_000);
     expect(pulled.code, pulled.stderr).toBe(0);
+    pulledRefs.push(`${reg.host}/e2e/nginx@${r.stdout.trim()}`);
     const inspect = await docker.run(["image", "inspect", "--format", "{{json .Config.Entrypoint}} {{json .Config.Cmd}}", `${reg.host}/e2e/nginx@${r.stdout.trim()}`]);
     expect(inspect.stdout.trim()).toBe('["/vigil/enforcer","--","/docker-entrypoint.sh"] ["nginx","-g","daemon off;"]');
     expectProtectedRun(await runProtected(`${reg.host}/e2e/nginx@${r.stdout.trim()}`));
