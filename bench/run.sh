@@ -82,8 +82,11 @@ done
 LANDLOCK_ABI=$(grep -m1 -o '"landlock":[0-9]*' "$TMP/events.landlock" | cut -d: -f2)
 LANDLOCK_RULES=$(grep -m1 -o '"landlockRules":[0-9]*' "$TMP/events.landlock" | cut -d: -f2)
 
-rm -rf "$RESULTS_DIR"
+# Only this script's own files: bench/results/ also holds other benchmarks' results
+# (protect-image*.jsonl).
 mkdir -p "$RESULTS_DIR"
+rm -f "$RESULTS_DIR"/{fork-exec,dd-300k,dd-3m,startup}.r*.json \
+  "$RESULTS_DIR"/{memory,enforcer-syscalls,machine}.json "$RESULTS_DIR/kernel-costs.txt"
 
 # --- timing ------------------------------------------------------------------------
 # timed NAME ROUNDS RUNS WARMUP WORKLOAD: ROUNDS hyperfine invocations, every
