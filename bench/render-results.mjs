@@ -154,7 +154,7 @@ function interpretation({ forkExec, dd300k, dd3m, startup, memory, machine }) {
       `~${ms(get(dd300k, 'native').median)} ms, so the enforcer's start-up (below) is a visible part of the ratio; the ` +
       `${(machine.ddCounts.big / 1e6).toFixed(0)}M-count run (Landlock ${x(get(dd3m, 'vigil landlock').ratio)}, seccomp ` +
       `${x(get(dd3m, 'vigil seccomp').ratio)}) and the per-system-call slope isolate the steady-state cost: with Landlock ` +
-      'there is no filter on the syscall path; with seccomp every system call runs the BPF filter. ' +
+      'there is no filter on the syscall path; with seccomp every system call takes the kernel’s seccomp entry path; the filter itself is cached for read/write (test/enforcer/seccomp-cache.test.ts). ' +
       `Landlock's +${ddExtra('vigil landlock')} ms over native at ${machine.ddCounts.small.toLocaleString('en-US')} is to be ` +
       `compared with its +${added('vigil landlock')} ms start-up; its steady-state cost is ${slopeNs('vigil landlock').toFixed(1)} ns ` +
       `per system call (seccomp ${slopeNs('vigil seccomp').toFixed(1)} ns). Slopes of a few ns are within noise.`,

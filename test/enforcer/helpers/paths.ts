@@ -44,7 +44,8 @@ export type ProbeName =
   | "marker"
   | "fd-exec"
   | "file-ops"
-  | "net-ops";
+  | "net-ops"
+  | "vfork-edge";
 
 export function probe(name: ProbeName): string {
   return path.join(PROBES_DIR, name);
