@@ -80,7 +80,8 @@ static void report_connect(const struct checks *c, pid_t tid, int sc, const stru
     char rule[64], addr[64];
     struct event e;
     net_addr_text(a, addr, sizeof addr);
-    event_begin(&e, "connect", v->allowed ? "allowed" : c->audit ? "alert" : "blocked");
+    bool alert = !v->allowed ? c->audit : !strcmp(v->key, "network.miningPort");
+    event_begin(&e, "connect", alert ? "alert" : v->allowed ? "allowed" : "blocked");
     event_str(&e, "rule", event_rule_name(v->key, v->index, rule, sizeof rule));
     event_process_fields(&e, tid);
     event_str(&e, "address", addr);
@@ -121,6 +122,10 @@ static bool judge_destination(const struct checks *c, pid_t tid, int sc, int fd,
         struct net_verdict without;
         net_decide_connect(c->net, NULL, a, port, &without);
         report = !without.allowed;
+    }
+    if (!report && net_mining_destination(a, port)) { /* allowed, but reported as an alert */
+        v = (struct net_verdict){true, "network.miningPort", -1, NULL};
+        report = true;
     }
     if (report) {
         int sock = grab_fd(tid, fd);

@@ -239,3 +239,30 @@ void net_addr_text(const struct net_addr *a, char *buf, size_t len)
     if (!inet_ntop(a->family, a->bytes, buf, (socklen_t)len))
         snprintf(buf, len, "?");
 }
+
+/* Stratum ports of the common pools (Falco's miner_ports without the ports every
+ * web service uses: 25, 80, 443, 8000-8888, 9999). */
+static const uint16_t mining_ports[] = {3333, 3334, 3335, 3336, 3357, 4444, 5555, 5556, 5588, 5730,
+                                        6099, 6666, 7777, 7778, 9332, 14433, 14444, 45560, 45700};
+
+static bool public_v4(const uint8_t *b)
+{
+    return !(b[0] == 0 || b[0] == 10 || b[0] == 127 || (b[0] == 169 && b[1] == 254) ||
+             (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168) ||
+             (b[0] == 100 && (b[1] & 0xc0) == 64) || b[0] >= 224);
+}
+
+bool net_mining_destination(const struct net_addr *a, uint16_t port)
+{
+    bool listed = false;
+    for (size_t i = 0; i < sizeof mining_ports / sizeof mining_ports[0]; i++)
+        listed |= mining_ports[i] == port;
+    if (!listed)
+        return false;
+    if (a->family == AF_INET)
+        return public_v4(a->bytes);
+    if (!memcmp(a->bytes, v4_mapped_prefix, sizeof v4_mapped_prefix))
+        return public_v4(a->bytes + 12);
+    /* IPv6: global unicast only (2000::/3) */
+    return (a->bytes[0] & 0xe0) == 0x20;
+}

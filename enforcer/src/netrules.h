@@ -59,6 +59,11 @@ void net_decide_connect(const struct net_rules *r, const char *exe, const struct
                         struct net_verdict *v);
 void net_decide_listen(const struct net_rules *r, uint16_t port, struct net_verdict *v);
 
+/* A port stratum mining pools listen on (3333, 4444, 14444, ...) reached on a public
+ * address (not loopback, private, link-local or shared address space): worth an
+ * alert, never a block. */
+bool net_mining_destination(const struct net_addr *a, uint16_t port);
+
 /* "10.0.0.1" / "::1" */
 void net_addr_text(const struct net_addr *a, char *buf, size_t len);
 

@@ -226,3 +226,28 @@ describe("audit mode", () => {
     expect(netEvents(r, "connect").map((e) => [e.verdict, e.rule])).toEqual([["alert", "network.connect.deny[0]"]]);
   });
 });
+
+// Known mining-pool ports on a public address are reported (verdict alert), not blocked. The run is
+// in a network namespace of its own with only loopback, so the connect fails at once with
+// ENETUNREACH and no packet leaves; the enforcer judges it at the seccomp stop before that.
+describe("mining-pool ports", () => {
+  function isolated(args: string[]) {
+    return runEnforcer({ command: ["unshare", "--net", "--", probe("net-ops"), ...args], policy: policy(), timeoutMs: 20_000 });
+  }
+
+  test("a connect to a public address on a stratum port (3333) is an alert; the call itself is not refused", async () => {
+    const r = await isolated(["connect", "198.51.100.7", "3333"]);
+    expectExit(r, 0);
+    expect(r.stdout).toMatch(/^connect errno=ENETUNREACH$/m);
+    expect(netEvents(r, "connect")).toEqual([expect.objectContaining({ verdict: "alert", rule: "network.miningPort", address: "198.51.100.7", port: 3333 })]);
+  });
+
+  test("the neighbours: a public address on 443, and loopback on 3333, are not reported", async () => {
+    const web = await isolated(["connect", "198.51.100.7", "443"]);
+    expectExit(web, 0);
+    expect(netEvents(web, "connect")).toEqual([]);
+    const local = await isolated(["connect", "127.0.0.1", "3333"]);
+    expectExit(local, 0);
+    expect(netEvents(local, "connect")).toEqual([]);
+  });
+});
