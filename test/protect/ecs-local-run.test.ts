@@ -43,6 +43,8 @@ describe.each(["copy", "volumes-from"] as DeliveryMode[])("a protected task in %
     const run = startLocal(protectedTask, { network: "host", timeoutMs: 90_000 });
     expect((await getLocalWithRetry(port)).status).toBe(200);
     await run.waitFor("app", /wget-status=126/);
+    // stdout and stderr are separate streams in the container log: the event may come a little later
+    await run.waitFor("app", /"verdict":"blocked".*"exe":"\/usr\/bin\/wget"/);
     const events = run.lines.filter((l) => l.container === "app" && l.text.startsWith("{")).map((l) => JSON.parse(l.text) as Record<string, unknown>);
     // The enforcer ran the image's own entry point (a #! script, so the kernel runs its
     // interpreter) with the image's own command, each argument intact.
