@@ -109,21 +109,33 @@ static int status_line(const char *s, size_t n, struct http_response *r)
     return 0;
 }
 
+/* The CRLF-terminated line starting at buf[start] (chunk sizes and trailers are
+ * never empty lines of their own, never over 1 KiB): 1 with *nl at its '\n', 0
+ * when incomplete, -1 when malformed. */
+static int crlf_line(const char *buf, size_t len, size_t start, size_t *nl)
+{
+    size_t p = start;
+    while (p < len && buf[p] != '\n')
+        if (p++ - start > 1024)
+            return -1;
+    if (p >= len)
+        return 0;
+    if (p == start || buf[p - 1] != '\r')
+        return -1;
+    *nl = p;
+    return 1;
+}
+
 /* Walk the chunks from buf[start]. With decode, move the data to buf[start..].
  * Returns the end of the chunked body (> 0), 0 when incomplete, -1 when malformed. */
 static long chunks(char *buf, size_t len, size_t start, size_t max_body, bool decode, size_t *body_len)
 {
     size_t p = start, out = start, total = 0;
     for (;;) {
-        size_t line = p;
-        while (p < len && buf[p] != '\n')
-            if (p++ - line > 1024)
-                return -1;
-        if (p >= len)
-            return 0;
-        size_t e = p; /* at '\n' */
-        if (e == line || buf[e - 1] != '\r')
-            return -1;
+        size_t line = p, e; /* e: at '\n' */
+        int got = crlf_line(buf, len, line, &e);
+        if (got <= 0)
+            return got;
         size_t hex_end = line;
         unsigned long long size = 0;
         while (hex_end < e - 1 && isxdigit((unsigned char)buf[hex_end])) {
@@ -138,15 +150,11 @@ static long chunks(char *buf, size_t len, size_t start, size_t max_body, bool de
         p = e + 1;
         if (size == 0) { /* trailers until an empty line */
             for (;;) {
-                size_t t = p;
-                while (p < len && buf[p] != '\n')
-                    if (p++ - t > 1024)
-                        return -1;
-                if (p >= len)
-                    return 0;
-                if (p == t || buf[p - 1] != '\r')
-                    return -1;
-                p++;
+                size_t t = p, nl;
+                int trailer = crlf_line(buf, len, t, &nl);
+                if (trailer <= 0)
+                    return trailer;
+                p = nl + 1;
                 if (p - t == 2)
                     break;
             }

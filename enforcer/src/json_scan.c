@@ -133,40 +133,38 @@ static int string(struct cur *c, char *out, size_t outlen, size_t *n)
     return -1;
 }
 
+/* One or more decimal digits at c->p. */
+static int digits(struct cur *c)
+{
+    const char *d = c->p;
+    while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
+        c->p++;
+    return c->p > d ? 0 : -1;
+}
+
 static int number(struct cur *c)
 {
-    const char *s = c->p;
     if (c->p < c->end && *c->p == '-')
         c->p++;
     if (c->p >= c->end)
         return -1;
-    if (*c->p == '0') {
+    if (*c->p == '0')
         c->p++;
-    } else if (*c->p >= '1' && *c->p <= '9') {
-        while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
-            c->p++;
-    } else {
+    else if (*c->p < '1' || *c->p > '9' || digits(c) < 0)
         return -1;
-    }
     if (c->p < c->end && *c->p == '.') {
         c->p++;
-        const char *d = c->p;
-        while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
-            c->p++;
-        if (c->p == d)
+        if (digits(c) < 0)
             return -1;
     }
     if (c->p < c->end && (*c->p == 'e' || *c->p == 'E')) {
         c->p++;
         if (c->p < c->end && (*c->p == '+' || *c->p == '-'))
             c->p++;
-        const char *d = c->p;
-        while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
-            c->p++;
-        if (c->p == d)
+        if (digits(c) < 0)
             return -1;
     }
-    return c->p > s ? 0 : -1;
+    return 0;
 }
 
 static int literal(struct cur *c, const char *word)

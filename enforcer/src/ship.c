@@ -50,7 +50,6 @@ static size_t batch_events = MAX_BATCH_EVENTS, batch_bytes = MAX_BATCH_BYTES;
 static int fail_streak;
 static long long retry_at;
 static bool given_up; /* the console refused us for good (bad token, protocol): events are discarded */
-static bool reachable_logged = true;
 
 /* The batch in flight: recs[off .. n) still to send, `span` of them per request. */
 static struct ship_rec *recs[MAX_BATCH_EVENTS];
@@ -80,17 +79,15 @@ static long long jitter(long long ms)
  * console asked for it with Retry-After). */
 static void failed_after(const char *what, const char *why, int retry_after_s)
 {
-    long long delay = 1000LL << (fail_streak < 6 ? fail_streak : 6);
+    long long delay = 1000LL << (fail_streak < 6 ? fail_streak : 6), now = sq_now_ms();
     if (delay > BACKOFF_MAX_MS)
         delay = BACKOFF_MAX_MS;
-    fail_streak++;
-    retry_at = sq_now_ms() + jitter(delay);
-    if (retry_after_s > 0 && retry_after_s <= 3600 && sq_now_ms() + retry_after_s * 1000LL > retry_at)
-        retry_at = sq_now_ms() + retry_after_s * 1000LL;
-    if (reachable_logged || fail_streak == 1)
+    if (fail_streak++ == 0) /* said once per outage; succeeded() says when it is over */
         log_msg("console: %s: %s (retrying with backoff; events wait in a queue of %zu)", what, why,
                 opts.queue_events);
-    reachable_logged = false;
+    retry_at = now + jitter(delay);
+    if (retry_after_s > 0 && retry_after_s <= 3600 && now + retry_after_s * 1000LL > retry_at)
+        retry_at = now + retry_after_s * 1000LL;
 }
 
 static void failed(const char *what, const char *why)
@@ -100,9 +97,8 @@ static void failed(const char *what, const char *why)
 
 static void succeeded(void)
 {
-    if (!reachable_logged)
+    if (fail_streak > 0)
         log_msg("console: reachable again");
-    reachable_logged = true;
     fail_streak = 0;
     retry_at = 0;
 }
@@ -127,8 +123,9 @@ static void read_metadata(void)
         return;
     struct url mu;
     char err[256];
-    if (url_parse(base, &mu, err, sizeof err) < 0 || mu.tls) {
-        log_msg("ECS_CONTAINER_METADATA_URI_V4 %s: %s", base, mu.tls ? "expected http://" : err);
+    int bad = url_parse(base, &mu, err, sizeof err);
+    if (bad < 0 || mu.tls) {
+        log_msg("ECS_CONTAINER_METADATA_URI_V4 %s: %s", base, bad < 0 ? err : "expected an http:// URL");
         return;
     }
     struct http_client mc;
