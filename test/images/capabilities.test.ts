@@ -1,40 +1,18 @@
 // capabilities.drop and noNewPrivileges: a root application in a Docker container (which has
 // CAP_NET_RAW by default, as on ECS) loses what the policy lists, for itself and for every program it
 // starts; what it keeps still works.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { Docker, REPO, buildTestImages, ensureDockerEngine } from "../helpers/docker.js";
-import type { TestImage } from "../helpers/docker.js";
+import { describe, expect, test } from "vitest";
+import { enforcerContainers } from "./enforcer-container.js";
 
-const ENFORCER = path.join(REPO, "dist/enforcer/linux-amd64/vigil-enforcer");
 const CAP_NET_RAW = 13n;
-let docker: Docker;
-let images: Record<TestImage, string>;
-let dir: string;
+const containers = enforcerContainers("caps");
 
-beforeAll(async () => {
-  if (!existsSync(ENFORCER)) throw new Error(`enforcer binary not found at ${ENFORCER}: run npm run build`);
-  docker = new Docker(await ensureDockerEngine());
-  images = await buildTestImages();
-  dir = mkdtempSync(path.join(tmpdir(), "vigil-caps-"));
-}, 1_500_000);
-
-afterAll(async () => {
-  await docker?.removeAll();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-}, 120_000);
-
-async function underPolicy(policyLines: string[], script: string) {
-  const file = path.join(dir, `policy-${Math.random().toString(36).slice(2)}`);
+function underPolicy(policyLines: string[], script: string) {
+  const file = path.join(containers.dir, `policy-${Math.random().toString(36).slice(2)}`);
   writeFileSync(file, `vigil-policy 1\n${policyLines.join("\n")}${policyLines.length ? "\n" : ""}end\n`);
-  const args = ["run", "--rm", "--network", "none", "--cap-add", "SYS_PTRACE", "--name", docker.uniqueName("caps")];
-  args.push("-v", `${ENFORCER}:/vigil/enforcer:ro`, "-v", `${file}:/vigil/policy:ro`);
-  args.push("--entrypoint", "/vigil/enforcer", images.debian, "--policy", "/vigil/policy", "--", "bash", "-c", script);
-  const r = await docker.run(args, 60_000);
-  expect(r.timedOut).toBe(false);
-  return r;
+  return containers.run(file, script);
 }
 
 const PROBE = [

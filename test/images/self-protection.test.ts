@@ -2,39 +2,20 @@
 // container for the enforcer, as on Fargate) cannot kill, stop, trace or write into the enforcer,
 // and when the enforcer dies nothing it traced survives it.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { Docker, REPO, buildTestImages, ensureDockerEngine } from "../helpers/docker.js";
-import type { TestImage } from "../helpers/docker.js";
+import { beforeAll, describe, expect, test } from "vitest";
+import { ENFORCER, enforcerContainers } from "./enforcer-container.js";
 
-const ENFORCER = path.join(REPO, "dist/enforcer/linux-amd64/vigil-enforcer");
-let docker: Docker;
-let images: Record<TestImage, string>;
-let dir: string;
+const containers = enforcerContainers("self");
 
-beforeAll(async () => {
-  if (!existsSync(ENFORCER)) throw new Error(`enforcer binary not found at ${ENFORCER}: run npm run build`);
-  docker = new Docker(await ensureDockerEngine());
-  images = await buildTestImages();
-  dir = mkdtempSync(path.join(tmpdir(), "vigil-self-"));
+beforeAll(() => {
   // exec rules, so the seccomp mechanism is on as in production; perl is the attacker's tool here
-  writeFileSync(path.join(dir, "policy"), "vigil-policy 1\nexec.allow /bin/*\nexec.allow /usr/bin/*\nexec.deny /usr/bin/wget\nend\n");
-}, 1_500_000);
+  writeFileSync(path.join(containers.dir, "policy"), "vigil-policy 1\nexec.allow /bin/*\nexec.allow /usr/bin/*\nexec.deny /usr/bin/wget\nend\n");
+});
 
-afterAll(async () => {
-  await docker?.removeAll();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-}, 120_000);
-
-async function inContainer(script: string) {
-  const args = ["run", "--rm", "--network", "none", "--cap-add", "SYS_PTRACE", "--name", docker.uniqueName("self")];
-  args.push("-v", `${ENFORCER}:/vigil/enforcer:ro`, "-v", `${path.join(dir, "policy")}:/vigil/policy:ro`);
-  args.push("--entrypoint", "/vigil/enforcer", images.debian, "--policy", "/vigil/policy", "--", "bash", "-c", script);
-  const r = await docker.run(args, 60_000);
-  expect(r.timedOut).toBe(false);
-  return r;
+function inContainer(script: string) {
+  return containers.run(path.join(containers.dir, "policy"), script);
 }
 
 describe("the enforcer as PID 1 against a root application", () => {
@@ -74,7 +55,7 @@ describe("the enforcer as PID 1 against a root application", () => {
 
 describe("when the enforcer dies, nothing it traced survives", () => {
   test("SIGKILL to the enforcer (not PID 1, e.g. vigil exec) kills the whole traced tree", async () => {
-    const marker = path.join(dir, "pids");
+    const marker = path.join(containers.dir, "pids");
     const child = spawn(ENFORCER, ["--events", "/dev/null", "--", "sh", "-c", `sleep 300 & sleep 300 & echo $$ $! > ${marker}; wait`], {
       stdio: "ignore",
     });

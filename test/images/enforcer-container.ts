@@ -1,0 +1,46 @@
+// The set-up the Debian-image tests share: the Docker Engine, the test images and a temp dir
+// (registered as beforeAll/afterAll), and `bash -c SCRIPT` run as the enforcer's command, the
+// enforcer as PID 1 of a Debian container as on ECS (SYS_PTRACE added, the binary and the policy
+// mounted read-only under /vigil, no network).
+
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, expect } from "vitest";
+import { Docker, REPO, buildTestImages, ensureDockerEngine } from "../helpers/docker.js";
+import type { CommandResult, TestImage } from "../helpers/docker.js";
+
+export const ENFORCER = path.join(REPO, "dist/enforcer/linux-amd64/vigil-enforcer");
+
+export interface EnforcerContainers {
+  docker: Docker;
+  images: Record<TestImage, string>;
+  /** A temp dir of the test file, removed after it. */
+  dir: string;
+  /** bash -c script under the enforcer with the compiled policy in policyFile; bounded to 60 s. */
+  run(policyFile: string, script: string): Promise<CommandResult>;
+}
+
+export function enforcerContainers(name: string): EnforcerContainers {
+  const suite = {
+    run: async (policyFile: string, script: string): Promise<CommandResult> => {
+      const args = ["run", "--rm", "--network", "none", "--cap-add", "SYS_PTRACE", "--name", suite.docker.uniqueName(name)];
+      args.push("-v", `${ENFORCER}:/vigil/enforcer:ro`, "-v", `${policyFile}:/vigil/policy:ro`);
+      args.push("--entrypoint", "/vigil/enforcer", suite.images.debian, "--policy", "/vigil/policy", "--", "bash", "-c", script);
+      const r = await suite.docker.run(args, 60_000);
+      expect(r.timedOut).toBe(false);
+      return r;
+    },
+  } as EnforcerContainers;
+  beforeAll(async () => {
+    if (!existsSync(ENFORCER)) throw new Error(`enforcer binary not found at ${ENFORCER}: run npm run build`);
+    suite.docker = new Docker(await ensureDockerEngine());
+    suite.images = await buildTestImages();
+    suite.dir = mkdtempSync(path.join(tmpdir(), `vigil-${name}-`));
+  }, 1_500_000);
+  afterAll(async () => {
+    await suite.docker?.removeAll();
+    if (suite.dir !== undefined) rmSync(suite.dir, { recursive: true, force: true });
+  }, 120_000);
+  return suite;
+}
