@@ -280,6 +280,15 @@ static void lifecycle_common(struct event *e, const char *what, const char *verd
     event_str(e, "exe", exe);
 }
 
+/* A lifecycle event about no command of its own (exit, failopen, policy): empty argv, no cwd. */
+static void lifecycle_about_no_command(struct event *e, const char *what, const char *verdict, pid_t app)
+{
+    lifecycle_common(e, what, verdict, app);
+    event_raw(e, "argv", "[]");
+    event_bool(e, "argvTruncated", false);
+    event_str(e, "cwd", NULL);
+}
+
 static void emit_start(const struct policy *p, const char *digest, const struct mechanisms *m, bool traced,
                        pid_t app, char *const *argv)
 {
@@ -319,10 +328,7 @@ static void emit_start(const struct policy *p, const char *digest, const struct 
 static void emit_exit(int code, pid_t app)
 {
     struct event e;
-    lifecycle_common(&e, "exit", "allowed", app);
-    event_raw(&e, "argv", "[]");
-    event_bool(&e, "argvTruncated", false);
-    event_str(&e, "cwd", NULL);
+    lifecycle_about_no_command(&e, "exit", "allowed", app);
     event_int(&e, "status", code);
     event_emit(&e);
 }
@@ -330,10 +336,7 @@ static void emit_exit(int code, pid_t app)
 static void emit_failopen(const char *reason, pid_t app)
 {
     struct event e;
-    lifecycle_common(&e, "failopen", "alert", app);
-    event_raw(&e, "argv", "[]");
-    event_bool(&e, "argvTruncated", false);
-    event_str(&e, "cwd", NULL);
+    lifecycle_about_no_command(&e, "failopen", "alert", app);
     event_str(&e, "reason", reason);
     event_emit(&e);
 }
@@ -405,10 +408,7 @@ static void emit_policy_event(const struct live *l, bool applied, const char *di
     struct event e;
     const char *missing[8];
     size_t n = applied ? not_applied(l, missing, 8) : 0;
-    lifecycle_common(&e, "policy", applied ? "allowed" : "alert", getpid());
-    event_raw(&e, "argv", "[]");
-    event_bool(&e, "argvTruncated", false);
-    event_str(&e, "cwd", NULL);
+    lifecycle_about_no_command(&e, "policy", applied ? "allowed" : "alert", getpid());
     event_str(&e, "policy", digest);
     event_str(&e, "policyName", applied ? l->policy.name : NULL);
     event_str(&e, "mode", applied ? (l->policy.mode == POLICY_AUDIT ? "audit" : "enforce") : NULL);
