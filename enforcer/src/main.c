@@ -24,6 +24,7 @@
 #include "options.h"
 #include "policy.h"
 #include "protections.h"
+#include "readfile.h"
 #include "rules.h"
 #include "sha256.h"
 #include "ship.h"
@@ -68,33 +69,13 @@ static struct {
 
 static int read_file(const char *path, char **out, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        log_errno("cannot open the policy %s", path);
+    const char *stage;
+    int err = read_file_up_to(path, POLICY_MAX_BYTES + 1, out, len, &stage);
+    if (err < 0) {
+        errno = -err;
+        log_errno("cannot %s the policy %s", stage, path);
         return -1;
     }
-    size_t cap = POLICY_MAX_BYTES + 1, n = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        close(fd);
-        return -1;
-    }
-    for (;;) {
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            log_errno("cannot read the policy %s", path);
-            free(buf);
-            close(fd);
-            return -1;
-        }
-        if (r == 0 || (n += (size_t)r) == cap)
-            break;
-    }
-    close(fd);
-    *out = buf;
-    *len = n;
     return 0;
 }
 

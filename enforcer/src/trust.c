@@ -1,12 +1,11 @@
 #include "trust.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "readfile.h"
 
 #define TRUST_MAX_FILE (1u << 20)
 #define TRUST_MAX_CERTS 256
@@ -177,35 +176,20 @@ int trust_parse(const unsigned char *pem, size_t len, struct trust *t, char *err
 int trust_load(const char *path, struct trust *t, char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+    char *buf;
+    size_t n;
+    const char *stage;
+    int rc = read_file_up_to(path, TRUST_MAX_FILE + 1, &buf, &n, &stage);
+    if (rc < 0) {
+        snprintf(err, errlen, "cannot %s %s: %s", stage, path, strerror(-rc));
         return -1;
     }
-    unsigned char *buf = malloc(TRUST_MAX_FILE + 1);
-    size_t n = 0;
-    if (!buf) {
-        close(fd);
-        return fail(err, errlen, "out of memory");
-    }
-    for (;;) {
-        ssize_t r = read(fd, buf + n, TRUST_MAX_FILE + 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-        if (n > TRUST_MAX_FILE)
-            break;
-    }
-    close(fd);
-    int rc;
     if (n > TRUST_MAX_FILE) {
         snprintf(err, errlen, "%s is over 1 MiB", path);
         rc = -1;
     } else {
         char why[160];
-        rc = trust_parse(buf, n, t, why, sizeof why);
+        rc = trust_parse((const unsigned char *)buf, n, t, why, sizeof why);
         if (rc < 0)
             snprintf(err, errlen, "%s: %s", path, why);
     }
