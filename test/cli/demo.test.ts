@@ -102,8 +102,10 @@ describe("vigil demo with the console", () => {
   test("in a terminal: the console stays up with the blocked events for the page, and Ctrl-C removes everything", async () => {
     const tmp = freshDir();
     // script(1) gives the demo a pseudo-terminal; a ^C written to it is the terminal's Ctrl-C.
-    const child = spawn("script", ["-qefc", `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} demo`, "/dev/null"], {
-      env: { ...process.env, TMPDIR: tmp },
+    // script runs the command through $SHELL -c; `exec` keeps that shell out of the way, since
+    // dash (CI's /bin/sh when SHELL is unset) stays as the parent and dies of the same ^C (130).
+    const child = spawn("script", ["-qefc", `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} demo`, "/dev/null"], {
+      env: { ...process.env, SHELL: "/bin/sh", TMPDIR: tmp },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let out = "";
