@@ -15,6 +15,25 @@ export function sha256Hex(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
+/** A new bearer token `<prefix>_<id>_<secret>`, shown once; only the secret's hash is stored. */
+export function newBearerToken(prefix: string): { id: string; token: string; secretHash: string } {
+  const id = randomId(6);
+  const secret = randomSecret(32);
+  return { id, token: `${prefix}_${id}_${secret}`, secretHash: sha256Hex(secret) };
+}
+
+/** The id and secret of a `<prefix>_<id>_<secret>` bearer token, or null when it is not one. */
+export function parseBearerToken(prefix: string, bearer: string): { id: string; secret: string } | null {
+  const match = /^([a-z]+)_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/.exec(bearer);
+  if (match === null || match[1] !== prefix) return null;
+  return { id: match[2] ?? "", secret: match[3] ?? "" };
+}
+
+/** Compares a presented secret with the stored hash in constant time. */
+export function secretMatches(secretHash: string, secret: string): boolean {
+  return safeEqual(secretHash, sha256Hex(secret));
+}
+
 export function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a, "utf8");
   const y = Buffer.from(b, "utf8");

@@ -2,7 +2,7 @@
 // the secret's SHA-256 (the secret is shown once, when created).
 
 import type { Db } from "../db/database.js";
-import { randomId, randomSecret, safeEqual, sha256Hex } from "../secrets.js";
+import { newBearerToken, parseBearerToken, secretMatches } from "../secrets.js";
 
 export interface ApiTokenInfo {
   id: string;
@@ -25,7 +25,7 @@ interface ApiTokenRow {
   last_used_at: number | null;
 }
 
-export const API_TOKEN_PATTERN = /^vat_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
+const PREFIX = "vat";
 
 const num = (v: number | null): number | null => (v === null ? null : Number(v));
 
@@ -43,18 +43,17 @@ function info(r: ApiTokenRow): ApiTokenInfo {
 
 /** Returns the token in clear: the only time it is ever seen. */
 export async function createApiToken(db: Db, name: string, createdBy: string, expiresAt: number | null): Promise<{ token: string; info: ApiTokenInfo }> {
-  const id = randomId(6);
-  const secret = randomSecret(32);
+  const { id, token, secretHash } = newBearerToken(PREFIX);
   const now = Date.now();
   await db.run("INSERT INTO api_tokens (id, name, secret_hash, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)", [
     id,
     name,
-    sha256Hex(secret),
+    secretHash,
     createdBy,
     now,
     expiresAt,
   ]);
-  return { token: `vat_${id}_${secret}`, info: { id, name, createdBy, createdAt: now, expiresAt, revokedAt: null, lastUsedAt: null } };
+  return { token, info: { id, name, createdBy, createdAt: now, expiresAt, revokedAt: null, lastUsedAt: null } };
 }
 
 export async function listApiTokens(db: Db): Promise<ApiTokenInfo[]> {
@@ -71,12 +70,12 @@ export async function revokeApiToken(db: Db, id: string): Promise<boolean | null
 
 /** The live token a bearer string stands for, or null (malformed, unknown, wrong secret, revoked, expired). */
 export async function authenticateApiToken(db: Db, bearer: string, now = Date.now()): Promise<ApiTokenInfo | null> {
-  const match = API_TOKEN_PATTERN.exec(bearer);
-  if (match === null) return null;
-  const row = await db.get<ApiTokenRow>("SELECT * FROM api_tokens WHERE id = ?", [match[1] ?? ""]);
+  const presented = parseBearerToken(PREFIX, bearer);
+  if (presented === null) return null;
+  const row = await db.get<ApiTokenRow>("SELECT * FROM api_tokens WHERE id = ?", [presented.id]);
   if (row === undefined || row.revoked_at !== null) return null;
   if (row.expires_at !== null && Number(row.expires_at) <= now) return null;
-  if (!safeEqual(row.secret_hash, sha256Hex(match[2] ?? ""))) return null;
+  if (!secretMatches(row.secret_hash, presented.secret)) return null;
   await db.run("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", [now, row.id]);
   return info(row);
 }

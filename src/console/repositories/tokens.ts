@@ -1,7 +1,7 @@
 // Enrollment tokens: `vgt_<id>_<secret>`, scoped to a workload group, stored as the secret's hash.
 
 import type { Db } from "../db/database.js";
-import { randomId, randomSecret, safeEqual, sha256Hex } from "../secrets.js";
+import { newBearerToken, parseBearerToken, secretMatches } from "../secrets.js";
 
 export interface TokenInfo {
   id: string;
@@ -22,7 +22,7 @@ interface TokenRow {
   last_used_at: number | null;
 }
 
-const TOKEN_PATTERN = /^vgt_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
+const PREFIX = "vgt";
 
 function info(row: TokenRow): TokenInfo {
   return {
@@ -37,17 +37,10 @@ function info(row: TokenRow): TokenInfo {
 
 /** Returns the token in clear: the only time it is ever seen. */
 export async function createToken(db: Db, name: string, group: string): Promise<{ token: string; info: TokenInfo }> {
-  const id = randomId(6);
-  const secret = randomSecret(32);
+  const { id, token, secretHash } = newBearerToken(PREFIX);
   const now = Date.now();
-  await db.run("INSERT INTO enrollment_tokens (id, name, group_name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)", [
-    id,
-    name,
-    group,
-    sha256Hex(secret),
-    now,
-  ]);
-  return { token: `vgt_${id}_${secret}`, info: { id, name, group, createdAt: now, revokedAt: null, lastUsedAt: null } };
+  await db.run("INSERT INTO enrollment_tokens (id, name, group_name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)", [id, name, group, secretHash, now]);
+  return { token, info: { id, name, group, createdAt: now, revokedAt: null, lastUsedAt: null } };
 }
 
 export async function listTokens(db: Db): Promise<TokenInfo[]> {
@@ -65,11 +58,11 @@ export async function revokeToken(db: Db, id: string): Promise<boolean | null> {
 
 /** The live token a bearer string stands for, or null (malformed, unknown, wrong secret, revoked). */
 export async function authenticateToken(db: Db, bearer: string): Promise<TokenInfo | null> {
-  const match = TOKEN_PATTERN.exec(bearer);
-  if (match === null) return null;
-  const row = await db.get<TokenRow>("SELECT * FROM enrollment_tokens WHERE id = ?", [match[1] ?? ""]);
+  const presented = parseBearerToken(PREFIX, bearer);
+  if (presented === null) return null;
+  const row = await db.get<TokenRow>("SELECT * FROM enrollment_tokens WHERE id = ?", [presented.id]);
   if (row === undefined || row.revoked_at !== null) return null;
-  if (!safeEqual(row.secret_hash, sha256Hex(match[2] ?? ""))) return null;
+  if (!secretMatches(row.secret_hash, presented.secret)) return null;
   await db.run("UPDATE enrollment_tokens SET last_used_at = ? WHERE id = ?", [Date.now(), row.id]);
   return info(row);
 }
