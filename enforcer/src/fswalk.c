@@ -3,9 +3,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "glob.h"
 
@@ -60,24 +63,108 @@ bool fs_canonical_glob(const char *glob, char *out)
     return strcmp(out, glob) != 0 && glob_invalid(out) == NULL;
 }
 
+/* The kernel's record for getdents64 (struct linux_dirent64). */
+struct dirent64_rec {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+#define FS_DIR_BUF_START (32 * 1024)
+/* A record is at most its header plus NAME_MAX + 1, rounded up to 8. */
+#define FS_DIR_REC_MAX (sizeof(struct dirent64_rec) + NAME_MAX + 1 + 8)
+
+static bool is_dot(const char *name)
+{
+    return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
+}
+
+/* The records of fd, read until the end into one growing buffer. */
+static bool read_records(int fd, char **out, size_t *len)
+{
+    size_t cap = FS_DIR_BUF_START, used = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return false;
+    for (;;) {
+        if (cap - used < FS_DIR_REC_MAX) {
+            char *grown = realloc(buf, cap * 2);
+            if (!grown)
+                break;
+            buf = grown;
+            cap *= 2;
+        }
+        long n = syscall(SYS_getdents64, fd, buf + used, cap - used);
+        if (n < 0)
+            break;
+        if (n == 0) {
+            *out = buf;
+            *len = used;
+            return true;
+        }
+        used += (size_t)n;
+    }
+    free(buf);
+    return false;
+}
+
+enum fs_dir_read fs_dir_read(struct fs_dir *d, const char *path, size_t *budget)
+{
+    *d = (struct fs_dir){.fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+    struct stat st;
+    size_t len;
+    if (d->fd < 0)
+        return FS_DIR_UNREADABLE;
+    if (fstat(d->fd, &st) < 0 || !read_records(d->fd, &d->buf, &len)) {
+        fs_dir_free(d);
+        return FS_DIR_UNREADABLE;
+    }
+    d->dev = st.st_dev;
+    d->ino = st.st_ino;
+    size_t n = 0;
+    for (size_t off = 0; off < len; off += ((struct dirent64_rec *)(d->buf + off))->d_reclen)
+        n++;
+    if (n > *budget) {
+        fs_dir_free(d);
+        return FS_DIR_TOO_MANY;
+    }
+    d->ents = malloc((n ? n : 1) * sizeof *d->ents);
+    if (!d->ents) {
+        fs_dir_free(d);
+        return FS_DIR_UNREADABLE;
+    }
+    for (size_t off = 0; off < len;) {
+        struct dirent64_rec *rec = (struct dirent64_rec *)(d->buf + off);
+        off += rec->d_reclen;
+        if (is_dot(rec->d_name))
+            continue;
+        unsigned char type = rec->d_type;
+        if (type == DT_UNKNOWN && fstatat(d->fd, rec->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+            type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISLNK(st.st_mode) ? DT_LNK : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+        d->ents[d->n++] = (struct fs_entry){rec->d_name, (ino_t)rec->d_ino, type, false};
+    }
+    *budget -= d->n;
+    return FS_DIR_OK;
+}
+
+void fs_dir_free(struct fs_dir *d)
+{
+    if (d->fd >= 0)
+        close(d->fd);
+    free(d->ents);
+    free(d->buf);
+    *d = (struct fs_dir){.fd = -1};
+}
+
 struct walk {
     const char *glob;
     fswalk_fn fn;
     void *ctx;
-    size_t entries;
+    size_t budget;
     bool complete;
 };
-
-unsigned char fs_entry_type(const char *path, const struct dirent *ent, struct stat *st, bool *have_st)
-{
-    *have_st = false;
-    if (ent->d_type != DT_UNKNOWN)
-        return ent->d_type;
-    if (lstat(path, st) < 0)
-        return DT_UNKNOWN;
-    *have_st = true;
-    return S_ISDIR(st->st_mode) ? DT_DIR : S_ISLNK(st->st_mode) ? DT_LNK : S_ISREG(st->st_mode) ? DT_REG : DT_UNKNOWN;
-}
 
 static void walk_dir(struct walk *w, const char *dir, int depth)
 {
@@ -85,34 +172,29 @@ static void walk_dir(struct walk *w, const char *dir, int depth)
         w->complete = false;
         return;
     }
-    DIR *d = opendir(dir);
-    if (!d)
+    struct fs_dir d;
+    enum fs_dir_read res = fs_dir_read(&d, dir, &w->budget);
+    if (res == FS_DIR_TOO_MANY)
+        w->complete = false;
+    if (res != FS_DIR_OK)
         return;
-    struct dirent *ent;
     char path[PATH_MAX];
-    while ((ent = readdir(d))) {
-        if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, ".."))
-            continue;
-        if (++w->entries > FSWALK_MAX_ENTRIES) {
-            w->complete = false;
-            break;
-        }
+    for (size_t i = 0; i < d.n; i++) {
+        const struct fs_entry *e = &d.ents[i];
         struct stat st;
-        bool have_st;
-        if (!fs_join(dir, ent->d_name, path))
+        if (!fs_join(dir, e->name, path))
             continue;
-        unsigned char type = fs_entry_type(path, ent, &st, &have_st);
-        if (glob_match(w->glob, path) && (have_st || lstat(path, &st) == 0))
+        if (glob_match(w->glob, path) && fstatat(d.fd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
             w->fn(path, &st, w->ctx);
-        if (type == DT_DIR && !fs_is_virtual(path) && glob_may_match_below(w->glob, path))
+        if (e->type == DT_DIR && !fs_is_virtual(path) && glob_may_match_below(w->glob, path))
             walk_dir(w, path, depth + 1);
     }
-    closedir(d);
+    fs_dir_free(&d);
 }
 
 bool fs_walk_glob(const char *glob, fswalk_fn fn, void *ctx)
 {
-    struct walk w = {glob, fn, ctx, 0, true};
+    struct walk w = {glob, fn, ctx, FSWALK_MAX_ENTRIES, true};
     size_t n = glob_literal_prefix(glob);
     char start[PATH_MAX];
     if (n >= sizeof start)

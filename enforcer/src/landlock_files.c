@@ -37,7 +37,7 @@
 struct files_build {
     const struct file_rules *r;
     int ruleset;
-    size_t rules, entries;
+    size_t rules, budget; /* budget: directory entries still to examine */
     bool failed;
 };
 
@@ -62,28 +62,25 @@ static void walk(struct files_build *b, const char *dir, int depth)
     }
     if (depth > FSWALK_MAX_DEPTH)
         return;
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *ent;
-    char path[PATH_MAX];
-    while (!b->failed && (ent = readdir(d))) {
-        if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, "..") || !fs_join(dir, ent->d_name, path))
-            continue;
-        if (++b->entries > FSWALK_MAX_ENTRIES) {
-            log_msg("Landlock: files.readOnly needs more than %d directory entries examined", FSWALK_MAX_ENTRIES);
-            b->failed = true;
-            break;
-        }
-        struct stat st;
-        bool have_st;
-        unsigned char type = fs_entry_type(path, ent, &st, &have_st);
-        if (type == DT_DIR)
-            walk(b, path, depth + 1);
-        else if (type != DT_LNK && type != DT_UNKNOWN && !file_rules_read_only(b->r, path))
-            grant(b, dirfd(d), ent->d_name, FILE_RIGHTS);
+    struct fs_dir d;
+    enum fs_dir_read res = fs_dir_read(&d, dir, &b->budget);
+    if (res == FS_DIR_TOO_MANY) {
+        log_msg("Landlock: files.readOnly needs more than %d directory entries examined", FSWALK_MAX_ENTRIES);
+        b->failed = true;
     }
-    closedir(d);
+    if (res != FS_DIR_OK)
+        return;
+    char path[PATH_MAX];
+    for (size_t i = 0; i < d.n && !b->failed; i++) {
+        const struct fs_entry *e = &d.ents[i];
+        if (!fs_join(dir, e->name, path))
+            continue;
+        if (e->type == DT_DIR)
+            walk(b, path, depth + 1);
+        else if (e->type != DT_LNK && e->type != DT_UNKNOWN && !file_rules_read_only(b->r, path))
+            grant(b, d.fd, e->name, FILE_RIGHTS);
+    }
+    fs_dir_free(&d);
 }
 
 int landlock_files_build(const struct file_rules *r, size_t *n_rules)
@@ -96,7 +93,7 @@ int landlock_files_build(const struct file_rules *r, size_t *n_rules)
         log_errno("Landlock: cannot create the files ruleset");
         return -1;
     }
-    struct files_build b = {.r = r, .ruleset = fd};
+    struct files_build b = {.r = r, .ruleset = fd, .budget = FSWALK_MAX_ENTRIES};
     walk(&b, "/", 0);
     if (b.failed) {
         close(fd);
