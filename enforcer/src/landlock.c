@@ -245,30 +245,62 @@ static const char *inexact_reason(const struct exec_rules *r, int abi, char *buf
     return NULL;
 }
 
-int landlock_build(const struct exec_rules *r, size_t *n_rules)
+/* The exec rules' grants: EXECUTE on every allowed file (or whole directory),
+ * plus the ELF interpreters they need. False after saying why. */
+static bool add_exec(int ruleset, const struct exec_rules *r, size_t *n_rules)
 {
-    char why_buf[PATH_MAX + 128];
-    const char *why = inexact_reason(r, landlock_abi(), why_buf, sizeof why_buf);
-    if (why) {
-        log_msg("Landlock cannot enforce this policy exactly: %s", why);
-        return -1;
-    }
-    struct ruleset_attr_v1 attr = {.handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_REFER};
-    int fd = (int)syscall(__NR_landlock_create_ruleset, &attr, sizeof attr, 0);
-    if (fd < 0) {
-        log_errno("Landlock: cannot create a ruleset");
-        return -1;
-    }
-    struct build b = {.r = r, .ruleset = fd, .budget = FSWALK_MAX_ENTRIES};
+    struct build b = {.r = r, .ruleset = ruleset, .rules = *n_rules, .budget = FSWALK_MAX_ENTRIES};
     walk(&b, "/", 0);
     static const char *const loader_dirs[] = {"/lib", "/lib64", "/usr/lib", "/usr/lib64", "/lib32", "/libx32"};
     for (size_t i = 0; i < sizeof loader_dirs / sizeof loader_dirs[0] && !b.failed; i++)
         grant_loaders_in(&b, loader_dirs[i], 0);
-    if (b.failed) {
+    *n_rules = b.rules;
+    return !b.failed;
+}
+
+/* One ruleset for the parts asked for; -1 after saying why, *files_failed
+ * when it was the files part that could not be built. */
+static int build(const struct exec_rules *exec, const struct file_rules *files, size_t *n_rules, bool *files_failed)
+{
+    uint64_t handled = (exec ? LANDLOCK_EXEC_HANDLED : 0) | (files ? LANDLOCK_FILES_HANDLED : 0);
+    struct ruleset_attr_v1 attr = {.handled_access_fs = handled};
+    int fd = (int)syscall(__NR_landlock_create_ruleset, &attr, sizeof attr, 0);
+    if (fd < 0) {
+        log_errno("Landlock: cannot create a ruleset");
+        *files_failed = files && !exec;
+        return -1;
+    }
+    *n_rules = 0;
+    bool ok = !exec || add_exec(fd, exec, n_rules);
+    /* The exec rules grant REFER nowhere, so with them no directory may have
+     * it: granting it to files' directories would let a file be linked or
+     * moved into a directory where it gains the execute right. */
+    *files_failed = ok && files && !landlock_files_add(fd, files, exec ? 0 : LANDLOCK_ACCESS_FS_REFER, n_rules);
+    if (!ok || *files_failed) {
         close(fd);
         return -1;
     }
-    *n_rules = b.rules;
+    return fd;
+}
+
+int landlock_build(const struct exec_rules *exec, const struct file_rules *files, size_t *n_rules, bool *with_files)
+{
+    *with_files = false;
+    if (exec) {
+        char why_buf[PATH_MAX + 128];
+        const char *why = inexact_reason(exec, landlock_abi(), why_buf, sizeof why_buf);
+        if (why) {
+            log_msg("Landlock cannot enforce this policy exactly: %s", why);
+            return -1;
+        }
+    }
+    bool files_failed = false;
+    int fd = build(exec, files, n_rules, &files_failed);
+    if (fd < 0 && files_failed) {
+        log_msg("files.readOnly: no Landlock layer, ptrace checks only");
+        return exec ? build(exec, NULL, n_rules, &files_failed) : -1;
+    }
+    *with_files = fd >= 0 && files;
     return fd;
 }
 
