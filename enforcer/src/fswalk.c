@@ -110,8 +110,84 @@ static bool read_records(int fd, char **out, size_t *len)
     return false;
 }
 
+/* Start-up walks read some directories more than once (/usr/bin for the deny
+ * index, then for the Landlock rules): while on, large directories are kept, by
+ * path, as read the first time. */
+#define FS_DIR_CACHE_MAX 8
+#define FS_DIR_CACHE_MIN_ENTRIES 64
+static struct {
+    bool on;
+    size_t n;
+    struct {
+        char *path;
+        struct fs_dir d;
+    } e[FS_DIR_CACHE_MAX];
+} cache;
+
+void fs_dir_cache(bool on)
+{
+    for (size_t i = 0; i < cache.n; i++) {
+        free(cache.e[i].path);
+        cache.e[i].d.shared = false;
+        fs_dir_free(&cache.e[i].d);
+    }
+    cache.n = 0;
+    cache.on = on;
+}
+
+/* d, sharing fd and names with src, with entries of its own (the walker marks them). */
+static bool share(struct fs_dir *d, const struct fs_dir *src)
+{
+    struct fs_entry *ents = malloc((src->n ? src->n : 1) * sizeof *ents);
+    if (!ents)
+        return false;
+    memcpy(ents, src->ents, src->n * sizeof *ents);
+    *d = *src;
+    d->ents = ents;
+    d->shared = true;
+    return true;
+}
+
+static enum fs_dir_read from_cache(struct fs_dir *d, const char *path, size_t *budget)
+{
+    for (size_t i = 0; i < cache.n; i++) {
+        if (strcmp(cache.e[i].path, path))
+            continue;
+        if (cache.e[i].d.n > *budget)
+            return FS_DIR_TOO_MANY;
+        if (!share(d, &cache.e[i].d))
+            return FS_DIR_UNREADABLE;
+        *budget -= d->n;
+        return FS_DIR_OK;
+    }
+    return FS_DIR_UNREADABLE;
+}
+
+/* Keep a fresh read: the cache takes d's fd and names, d keeps a share. */
+static void keep(struct fs_dir *d, const char *path)
+{
+    if (!cache.on || cache.n == FS_DIR_CACHE_MAX || d->n < FS_DIR_CACHE_MIN_ENTRIES)
+        return;
+    struct fs_dir kept;
+    char *p = strdup(path);
+    if (!p || !share(&kept, d)) {
+        free(p);
+        return;
+    }
+    kept.shared = false;
+    d->shared = true;
+    cache.e[cache.n].path = p;
+    cache.e[cache.n].d = kept;
+    cache.n++;
+}
+
 enum fs_dir_read fs_dir_read(struct fs_dir *d, const char *path, size_t *budget)
 {
+    if (cache.on) {
+        enum fs_dir_read res = from_cache(d, path, budget);
+        if (res != FS_DIR_UNREADABLE)
+            return res;
+    }
     *d = (struct fs_dir){.fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
     struct stat st;
     size_t len;
@@ -146,15 +222,17 @@ enum fs_dir_read fs_dir_read(struct fs_dir *d, const char *path, size_t *budget)
         d->ents[d->n++] = (struct fs_entry){rec->d_name, (ino_t)rec->d_ino, type, false};
     }
     *budget -= d->n;
+    keep(d, path);
     return FS_DIR_OK;
 }
 
 void fs_dir_free(struct fs_dir *d)
 {
-    if (d->fd >= 0)
+    if (!d->shared && d->fd >= 0)
         close(d->fd);
+    if (!d->shared)
+        free(d->buf);
     free(d->ents);
-    free(d->buf);
     *d = (struct fs_dir){.fd = -1};
 }
 

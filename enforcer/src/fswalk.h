@@ -40,12 +40,17 @@ struct fs_dir {
     size_t n;
     struct fs_entry *ents;
     char *buf;
+    bool shared; /* fd and buf belong to the start-up cache */
 };
 enum fs_dir_read { FS_DIR_OK, FS_DIR_UNREADABLE, FS_DIR_TOO_MANY };
 /* Reads `path` (symlinks in it followed) whole. Each entry counts against *budget;
  * FS_DIR_TOO_MANY when it runs out. On anything but FS_DIR_OK, d holds nothing. */
 enum fs_dir_read fs_dir_read(struct fs_dir *d, const char *path, size_t *budget);
 void fs_dir_free(struct fs_dir *d);
+/* Between fs_dir_cache(true) and fs_dir_cache(false), large directories read
+ * once are served again from memory (start-up: the deny index and the Landlock
+ * rules read the same /usr/bin). false also frees what was kept. */
+void fs_dir_cache(bool on);
 /* dir + "/" + name into out (PATH_MAX); false if too long. */
 bool fs_join(const char *dir, const char *name, char *out);
 

@@ -18,6 +18,7 @@
 #include "arch.h"
 #include "events.h"
 #include "filerules.h"
+#include "fswalk.h"
 #include "landlock.h"
 #include "log.h"
 #include "netrules.h"
@@ -498,6 +499,7 @@ int main(int argc, char **argv)
         print_policy_summary(&l->policy, l->digest);
         return finish(0);
     }
+    fs_dir_cache(true); /* until the mechanisms are chosen: the deny index and Landlock read the same directories */
     if (live_build(l) < 0)
         return finish(1);
     bool audit = l->policy.mode == POLICY_AUDIT;
@@ -534,7 +536,9 @@ int main(int argc, char **argv)
 
     /* 6. kernel-side mechanisms, then the child, attached before it can exec */
     struct mechanisms *mech = &state.mech;
-    if (choose_mechanisms(&o, &l->rules, enforce, audit, console, mech) < 0) {
+    int chosen = choose_mechanisms(&o, &l->rules, enforce, audit, console, mech);
+    fs_dir_cache(false);
+    if (chosen < 0) {
         ship_stop(2000);
         return finish(1);
     }
