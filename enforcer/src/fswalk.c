@@ -81,13 +81,15 @@ static bool is_dot(const char *name)
     return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
 }
 
-/* The records of fd, read until the end into one growing buffer. */
-static bool read_records(int fd, char **out, size_t *len)
+/* The records of fd, read until the end into one growing buffer, and how many
+ * there are besides . and ..; FS_DIR_TOO_MANY as soon as that passes max. */
+static enum fs_dir_read read_records(int fd, size_t max, char **out, size_t *len, size_t *count)
 {
-    size_t cap = FS_DIR_BUF_START, used = 0;
+    size_t cap = FS_DIR_BUF_START, used = 0, n = 0;
     char *buf = malloc(cap);
+    enum fs_dir_read res = FS_DIR_UNREADABLE;
     if (!buf)
-        return false;
+        return res;
     for (;;) {
         if (cap - used < FS_DIR_REC_MAX) {
             char *grown = realloc(buf, cap * 2);
@@ -96,18 +98,25 @@ static bool read_records(int fd, char **out, size_t *len)
             buf = grown;
             cap *= 2;
         }
-        long n = syscall(SYS_getdents64, fd, buf + used, cap - used);
-        if (n < 0)
+        long got = syscall(SYS_getdents64, fd, buf + used, cap - used);
+        if (got < 0)
             break;
-        if (n == 0) {
+        if (got == 0) {
             *out = buf;
             *len = used;
-            return true;
+            *count = n;
+            return FS_DIR_OK;
         }
-        used += (size_t)n;
+        for (size_t off = used; off < used + (size_t)got; off += ((struct dirent64_rec *)(buf + off))->d_reclen)
+            n += !is_dot(((struct dirent64_rec *)(buf + off))->d_name);
+        used += (size_t)got;
+        if (n > max) {
+            res = FS_DIR_TOO_MANY;
+            break;
+        }
     }
     free(buf);
-    return false;
+    return res;
 }
 
 /* Start-up walks read some directories more than once (/usr/bin for the deny
@@ -190,22 +199,16 @@ enum fs_dir_read fs_dir_read(struct fs_dir *d, const char *path, size_t *budget)
     }
     *d = (struct fs_dir){.fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
     struct stat st;
-    size_t len;
+    size_t len, n;
     if (d->fd < 0)
         return FS_DIR_UNREADABLE;
-    if (fstat(d->fd, &st) < 0 || !read_records(d->fd, &d->buf, &len)) {
+    enum fs_dir_read res = fstat(d->fd, &st) < 0 ? FS_DIR_UNREADABLE : read_records(d->fd, *budget, &d->buf, &len, &n);
+    if (res != FS_DIR_OK) {
         fs_dir_free(d);
-        return FS_DIR_UNREADABLE;
+        return res;
     }
     d->dev = st.st_dev;
     d->ino = st.st_ino;
-    size_t n = 0;
-    for (size_t off = 0; off < len; off += ((struct dirent64_rec *)(d->buf + off))->d_reclen)
-        n++;
-    if (n > *budget) {
-        fs_dir_free(d);
-        return FS_DIR_TOO_MANY;
-    }
     d->ents = malloc((n ? n : 1) * sizeof *d->ents);
     if (!d->ents) {
         fs_dir_free(d);
