@@ -350,13 +350,14 @@ static int live_build(struct live *l)
 
 static int finish(int code)
 {
+    fs_dir_cache(false); /* when start-up stops before the mechanisms are chosen */
     live_free(state.now);
     state.now = NULL;
     return code;
 }
 
 /* What a policy arriving while the application runs cannot change: the kernel
- * layers installed at start stay as they are. */
+ * mechanisms installed at start stay as they are. */
 static size_t not_applied(const struct live *l, const char **out, size_t max)
 {
     size_t n = 0;
