@@ -1,7 +1,6 @@
 #include "landlock.h"
 
 #include <dirent.h>
-#include <stdlib.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -272,9 +271,10 @@ static int build(const struct exec_rules *exec, const struct file_rules *files, 
     }
     *n_rules = 0;
     bool ok = !exec || add_exec(fd, exec, n_rules);
-    /* The exec rules grant REFER nowhere, so with them no directory may have
-     * it: granting it to files' directories would let a file be linked or
-     * moved into a directory where it gains the execute right. */
+    /* The exec part grants REFER nowhere (no link or rename across directories:
+     * none can give a file the execute right). With it, the files part's
+     * directories get their rights without REFER, so that one layer allows
+     * exactly what the exec and files layers stacked did. */
     *files_failed = ok && files && !landlock_files_add(fd, files, exec ? 0 : LANDLOCK_ACCESS_FS_REFER, n_rules);
     if (!ok || *files_failed) {
         close(fd);
