@@ -3,9 +3,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "glob.h"
 
@@ -60,24 +63,189 @@ bool fs_canonical_glob(const char *glob, char *out)
     return strcmp(out, glob) != 0 && glob_invalid(out) == NULL;
 }
 
+/* The kernel's record for getdents64 (struct linux_dirent64). */
+struct dirent64_rec {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+#define FS_DIR_BUF_START (32 * 1024)
+/* A record is at most its header plus NAME_MAX + 1, rounded up to 8. */
+#define FS_DIR_REC_MAX (sizeof(struct dirent64_rec) + NAME_MAX + 1 + 8)
+
+static bool is_dot(const char *name)
+{
+    return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
+}
+
+/* The records of fd, read until the end into one growing buffer, and how many
+ * there are besides . and ..; FS_DIR_TOO_MANY as soon as that passes max. */
+static enum fs_dir_read read_records(int fd, size_t max, char **out, size_t *len, size_t *count)
+{
+    size_t cap = FS_DIR_BUF_START, used = 0, n = 0;
+    char *buf = malloc(cap);
+    enum fs_dir_read res = FS_DIR_UNREADABLE;
+    if (!buf)
+        return res;
+    for (;;) {
+        if (cap - used < FS_DIR_REC_MAX) {
+            char *grown = realloc(buf, cap * 2);
+            if (!grown)
+                break;
+            buf = grown;
+            cap *= 2;
+        }
+        long got = syscall(SYS_getdents64, fd, buf + used, cap - used);
+        if (got < 0)
+            break;
+        if (got == 0) {
+            *out = buf;
+            *len = used;
+            *count = n;
+            return FS_DIR_OK;
+        }
+        for (size_t off = used; off < used + (size_t)got; off += ((struct dirent64_rec *)(buf + off))->d_reclen)
+            n += !is_dot(((struct dirent64_rec *)(buf + off))->d_name);
+        used += (size_t)got;
+        if (n > max) {
+            res = FS_DIR_TOO_MANY;
+            break;
+        }
+    }
+    free(buf);
+    return res;
+}
+
+/* Start-up walks read some directories more than once (/usr/bin for the deny
+ * index, then for the Landlock rules): while on, large directories are kept, by
+ * path, as read the first time. */
+#define FS_DIR_CACHE_MAX 8
+#define FS_DIR_CACHE_MIN_ENTRIES 64
+static struct {
+    bool on;
+    size_t n;
+    struct {
+        char *path;
+        struct fs_dir d;
+    } e[FS_DIR_CACHE_MAX];
+} cache;
+
+void fs_dir_cache(bool on)
+{
+    for (size_t i = 0; i < cache.n; i++) {
+        free(cache.e[i].path);
+        cache.e[i].d.shared = false;
+        fs_dir_free(&cache.e[i].d);
+    }
+    cache.n = 0;
+    cache.on = on;
+}
+
+/* d, sharing fd and names with src, with entries of its own (the walker marks them). */
+static bool share(struct fs_dir *d, const struct fs_dir *src)
+{
+    struct fs_entry *ents = malloc((src->n ? src->n : 1) * sizeof *ents);
+    if (!ents)
+        return false;
+    memcpy(ents, src->ents, src->n * sizeof *ents);
+    *d = *src;
+    d->ents = ents;
+    d->shared = true;
+    return true;
+}
+
+static enum fs_dir_read from_cache(struct fs_dir *d, const char *path, size_t *budget)
+{
+    for (size_t i = 0; i < cache.n; i++) {
+        if (strcmp(cache.e[i].path, path))
+            continue;
+        if (cache.e[i].d.n > *budget)
+            return FS_DIR_TOO_MANY;
+        if (!share(d, &cache.e[i].d))
+            return FS_DIR_UNREADABLE;
+        *budget -= d->n;
+        return FS_DIR_OK;
+    }
+    return FS_DIR_UNREADABLE;
+}
+
+/* Keep a fresh read: the cache takes d's fd and names, d keeps a share. */
+static void keep(struct fs_dir *d, const char *path)
+{
+    if (!cache.on || cache.n == FS_DIR_CACHE_MAX || d->n < FS_DIR_CACHE_MIN_ENTRIES)
+        return;
+    struct fs_dir kept;
+    char *p = strdup(path);
+    if (!p || !share(&kept, d)) {
+        free(p);
+        return;
+    }
+    kept.shared = false;
+    d->shared = true;
+    cache.e[cache.n].path = p;
+    cache.e[cache.n].d = kept;
+    cache.n++;
+}
+
+enum fs_dir_read fs_dir_read(struct fs_dir *d, const char *path, size_t *budget)
+{
+    if (cache.on) {
+        enum fs_dir_read res = from_cache(d, path, budget);
+        if (res != FS_DIR_UNREADABLE)
+            return res;
+    }
+    *d = (struct fs_dir){.fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+    struct stat st;
+    size_t len, n;
+    if (d->fd < 0)
+        return FS_DIR_UNREADABLE;
+    enum fs_dir_read res = fstat(d->fd, &st) < 0 ? FS_DIR_UNREADABLE : read_records(d->fd, *budget, &d->buf, &len, &n);
+    if (res != FS_DIR_OK) {
+        fs_dir_free(d);
+        return res;
+    }
+    d->dev = st.st_dev;
+    d->ino = st.st_ino;
+    d->ents = malloc((n ? n : 1) * sizeof *d->ents);
+    if (!d->ents) {
+        fs_dir_free(d);
+        return FS_DIR_UNREADABLE;
+    }
+    for (size_t off = 0; off < len;) {
+        struct dirent64_rec *rec = (struct dirent64_rec *)(d->buf + off);
+        off += rec->d_reclen;
+        if (is_dot(rec->d_name))
+            continue;
+        unsigned char type = rec->d_type;
+        if (type == DT_UNKNOWN && fstatat(d->fd, rec->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+            type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISLNK(st.st_mode) ? DT_LNK : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+        d->ents[d->n++] = (struct fs_entry){rec->d_name, (ino_t)rec->d_ino, type, false};
+    }
+    *budget -= d->n;
+    keep(d, path);
+    return FS_DIR_OK;
+}
+
+void fs_dir_free(struct fs_dir *d)
+{
+    if (!d->shared && d->fd >= 0)
+        close(d->fd);
+    if (!d->shared)
+        free(d->buf);
+    free(d->ents);
+    *d = (struct fs_dir){.fd = -1};
+}
+
 struct walk {
     const char *glob;
     fswalk_fn fn;
     void *ctx;
-    size_t entries;
+    size_t budget;
     bool complete;
 };
-
-unsigned char fs_entry_type(const char *path, const struct dirent *ent, struct stat *st, bool *have_st)
-{
-    *have_st = false;
-    if (ent->d_type != DT_UNKNOWN)
-        return ent->d_type;
-    if (lstat(path, st) < 0)
-        return DT_UNKNOWN;
-    *have_st = true;
-    return S_ISDIR(st->st_mode) ? DT_DIR : S_ISLNK(st->st_mode) ? DT_LNK : S_ISREG(st->st_mode) ? DT_REG : DT_UNKNOWN;
-}
 
 static void walk_dir(struct walk *w, const char *dir, int depth)
 {
@@ -85,34 +253,29 @@ static void walk_dir(struct walk *w, const char *dir, int depth)
         w->complete = false;
         return;
     }
-    DIR *d = opendir(dir);
-    if (!d)
+    struct fs_dir d;
+    enum fs_dir_read res = fs_dir_read(&d, dir, &w->budget);
+    if (res == FS_DIR_TOO_MANY)
+        w->complete = false;
+    if (res != FS_DIR_OK)
         return;
-    struct dirent *ent;
     char path[PATH_MAX];
-    while ((ent = readdir(d))) {
-        if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, ".."))
-            continue;
-        if (++w->entries > FSWALK_MAX_ENTRIES) {
-            w->complete = false;
-            break;
-        }
+    for (size_t i = 0; i < d.n; i++) {
+        const struct fs_entry *e = &d.ents[i];
         struct stat st;
-        bool have_st;
-        if (!fs_join(dir, ent->d_name, path))
+        if (!fs_join(dir, e->name, path))
             continue;
-        unsigned char type = fs_entry_type(path, ent, &st, &have_st);
-        if (glob_match(w->glob, path) && (have_st || lstat(path, &st) == 0))
+        if (glob_match(w->glob, path) && fstatat(d.fd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
             w->fn(path, &st, w->ctx);
-        if (type == DT_DIR && !fs_is_virtual(path) && glob_may_match_below(w->glob, path))
+        if (e->type == DT_DIR && !fs_is_virtual(path) && glob_may_match_below(w->glob, path))
             walk_dir(w, path, depth + 1);
     }
-    closedir(d);
+    fs_dir_free(&d);
 }
 
 bool fs_walk_glob(const char *glob, fswalk_fn fn, void *ctx)
 {
-    struct walk w = {glob, fn, ctx, 0, true};
+    struct walk w = {glob, fn, ctx, FSWALK_MAX_ENTRIES, true};
     size_t n = glob_literal_prefix(glob);
     char start[PATH_MAX];
     if (n >= sizeof start)

@@ -23,10 +23,34 @@ typedef void (*fswalk_fn)(const char *path, const struct stat *st, void *ctx);
 bool fs_walk_glob(const char *glob, fswalk_fn fn, void *ctx);
 
 bool fs_is_virtual(const char *path);
-/* The type of a readdir entry (DT_*): d_type when the file system gives it, else
- * lstat, whose result then goes to st (*have_st says so). DT_UNKNOWN if neither. */
-struct dirent;
-unsigned char fs_entry_type(const char *path, const struct dirent *ent, struct stat *st, bool *have_st);
+
+/* One directory read whole: a few large getdents64 calls instead of a readdir
+ * loop, so that a walker can look at its entries twice without reading it twice,
+ * and open them relative to `fd`. Shared by every start-up walk. */
+struct fs_entry {
+    const char *name; /* never "." or ".." */
+    ino_t ino;
+    unsigned char type; /* DT_*: d_type, else fstatat without following; DT_UNKNOWN if neither */
+    bool mark;          /* free for the walker */
+};
+struct fs_dir {
+    int fd; /* O_RDONLY|O_DIRECTORY, for *at() calls on the entries */
+    dev_t dev;
+    ino_t ino;
+    size_t n;
+    struct fs_entry *ents;
+    char *buf;
+    bool shared; /* fd and buf belong to the start-up cache */
+};
+enum fs_dir_read { FS_DIR_OK, FS_DIR_UNREADABLE, FS_DIR_TOO_MANY };
+/* Reads `path` (symlinks in it followed) whole. Each entry counts against *budget;
+ * FS_DIR_TOO_MANY when it runs out. On anything but FS_DIR_OK, d holds nothing. */
+enum fs_dir_read fs_dir_read(struct fs_dir *d, const char *path, size_t *budget);
+void fs_dir_free(struct fs_dir *d);
+/* Between fs_dir_cache(true) and fs_dir_cache(false), large directories read
+ * once are served again from memory (start-up: the deny index and the Landlock
+ * rules read the same /usr/bin). false also frees what was kept. */
+void fs_dir_cache(bool on);
 /* dir + "/" + name into out (PATH_MAX); false if too long. */
 bool fs_join(const char *dir, const char *name, char *out);
 

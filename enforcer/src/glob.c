@@ -119,10 +119,31 @@ static bool canonical_path(const char *path)
     return path[n - 1] != '/' && strstr(path, "//") == NULL;
 }
 
+/* A glob without **: segment by segment, the same count on both sides. */
+static bool match_flat(const char *pat, const char *path)
+{
+    for (;;) {
+        while (*pat == '/')
+            pat++;
+        while (*path == '/')
+            path++;
+        if (!*pat || !*path)
+            return !*pat && !*path;
+        struct seg p = {pat, strcspn(pat, "/")}, s = {path, strcspn(path, "/")};
+        if (!seg_match(&p, &s))
+            return false;
+        pat += p.n;
+        path += s.n;
+    }
+}
+
 bool glob_match(const char *pat, const char *path)
 {
     if (!canonical_path(path))
         return false;
+    /* ** is always a whole segment (glob_invalid), so this finds every one. */
+    if (!strstr(pat, "**"))
+        return match_flat(pat, path);
     struct seg ps[GLOB_MAX_SEGMENTS], ss[GLOB_MAX_SEGMENTS];
     int np = split(pat, ps), ns = split(path, ss);
     if (np < 0 || ns < 0)

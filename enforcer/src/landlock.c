@@ -33,12 +33,22 @@ int landlock_abi(void)
     return v < 0 ? 0 : (int)v;
 }
 
+#define LOADER_SEEN_MAX 64
+
 struct build {
     const struct exec_rules *r;
     int ruleset;
     size_t rules;
-    size_t entries;
+    size_t budget; /* directory entries still to examine */
     bool failed;
+    /* Loader directories read and loaders granted, by identity: on a merged-/usr
+     * system /lib is /usr/lib, and /lib64's loader a symlink to one of them. */
+    struct {
+        dev_t dev;
+        ino_t ino;
+        int depth; /* a directory read at this depth (0 also looks in *-linux-*) */
+    } seen[LOADER_SEEN_MAX];
+    size_t n_seen;
 };
 
 bool landlock_add_path(int ruleset, int dirfd, const char *name, uint64_t rights, int open_flags, size_t *rules,
@@ -75,16 +85,8 @@ static void grant(struct build *b, const char *path)
     grant_at(b, AT_FDCWD, path);
 }
 
-static bool any_match(const struct rule_glob *g, size_t n, const char *path)
-{
-    for (size_t i = 0; i < n; i++)
-        if (glob_match(g[i].glob, path))
-            return true;
-    return false;
-}
-
-/* A regular file the allow list names: is it free of every deny rule? The inode
- * comes from readdir (same device as its directory). */
+/* A regular file: does the policy let it run (an allow glob names it, no deny
+ * rule does)? The inode comes from getdents (same device as its directory). */
 static bool file_allowed(const struct build *b, const char *path, dev_t dev, ino_t ino)
 {
     struct verdict v;
@@ -125,14 +127,20 @@ static bool deny_may_below(const struct build *b, const char *dir)
     return false;
 }
 
-static bool is_dot(const char *name)
+static bool read_dir(struct build *b, struct fs_dir *d, const char *dir)
 {
-    return !strcmp(name, ".") || !strcmp(name, "..");
+    enum fs_dir_read res = fs_dir_read(d, dir, &b->budget);
+    if (res == FS_DIR_TOO_MANY) {
+        log_msg("Landlock: the policy needs more than %d directory entries examined", FSWALK_MAX_ENTRIES);
+        b->failed = true;
+    }
+    return res == FS_DIR_OK;
 }
 
 /* One directory: a single rule for the directory when every file in it is
  * allowed and it has no subdirectory; otherwise a rule per allowed file, and
- * the subdirectories examined in turn. */
+ * the subdirectories examined in turn. The directory is read once; the first
+ * look marks the files that may run, the second grants them. */
 static void walk(struct build *b, const char *dir, int depth)
 {
     if (b->failed)
@@ -141,76 +149,77 @@ static void walk(struct build *b, const char *dir, int depth)
         grant(b, dir);
         return;
     }
-    if (!allow_may_below(b, dir) || depth > FSWALK_MAX_DEPTH)
+    struct fs_dir d;
+    if (!allow_may_below(b, dir) || depth > FSWALK_MAX_DEPTH || !read_dir(b, &d, dir))
         return;
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct stat dst;
-    if (fstat(dirfd(d), &dst) < 0) {
-        closedir(d);
-        return;
-    }
-    struct dirent *ent;
     char path[PATH_MAX];
     bool whole = !deny_may_below(b, dir), any_file = false;
-    for (int pass = 0; pass < 2 && !b->failed; pass++) {
-        while (!b->failed && (ent = readdir(d))) {
-            if (is_dot(ent->d_name) || !fs_join(dir, ent->d_name, path))
-                continue;
-            if (++b->entries > FSWALK_MAX_ENTRIES) {
-                log_msg("Landlock: the policy needs more than %d directory entries examined", FSWALK_MAX_ENTRIES);
-                b->failed = true;
-                break;
-            }
-            struct stat st;
-            bool have_st;
-            unsigned char type = fs_entry_type(path, ent, &st, &have_st);
-            /* Symlinks are skipped: a rule on one would grant its target, which is
-             * judged under its own (canonical) path instead. */
-            bool ok = type == DT_REG &&
-                      (!b->r->has_allowlist || any_match(b->r->allow, b->r->n_allow, path)) &&
-                      file_allowed(b, path, dst.st_dev, ent->d_ino);
-            if (pass == 0) {
-                any_file |= type == DT_REG;
-                if (type == DT_DIR || (type == DT_REG && !ok))
-                    whole = false;
-            } else if (ok) {
-                grant_at(b, dirfd(d), ent->d_name);
-            } else if (type == DT_DIR && !fs_is_virtual(path)) {
-                walk(b, path, depth + 1);
-            }
-        }
-        if (pass == 0 && whole && any_file) {
-            grant(b, dir);
-            break;
-        }
-        rewinddir(d);
+    for (size_t i = 0; i < d.n; i++) {
+        struct fs_entry *e = &d.ents[i];
+        /* Symlinks are skipped: a rule on one would grant its target, which is
+         * judged under its own (canonical) path instead. */
+        e->mark = e->type == DT_REG && fs_join(dir, e->name, path) && file_allowed(b, path, d.dev, e->ino);
+        any_file |= e->type == DT_REG;
+        if (e->type == DT_DIR || (e->type == DT_REG && !e->mark))
+            whole = false;
     }
-    closedir(d);
+    if (whole && any_file) {
+        fs_dir_free(&d);
+        grant(b, dir);
+        return;
+    }
+    for (size_t i = 0; i < d.n && !b->failed; i++) {
+        const struct fs_entry *e = &d.ents[i];
+        if (e->mark)
+            grant_at(b, d.fd, e->name);
+        else if (e->type == DT_DIR && fs_join(dir, e->name, path) && !fs_is_virtual(path))
+            walk(b, path, depth + 1);
+    }
+    fs_dir_free(&d);
+}
+
+/* Has this loader (depth -1) or directory been seen already, a directory at
+ * the same depth or shallower? Remembers it if not, while there is room: past
+ * that, work is only repeated, never skipped wrongly. */
+static bool seen_before(struct build *b, dev_t dev, ino_t ino, int depth)
+{
+    for (size_t i = 0; i < b->n_seen; i++)
+        if (b->seen[i].dev == dev && b->seen[i].ino == ino && b->seen[i].depth <= depth)
+            return true;
+    if (b->n_seen < LOADER_SEEN_MAX) {
+        b->seen[b->n_seen].dev = dev;
+        b->seen[b->n_seen].ino = ino;
+        b->seen[b->n_seen].depth = depth;
+        b->n_seen++;
+    }
+    return false;
 }
 
 /* The dynamic loaders named in PT_INTERP are opened for exec by the kernel, so
  * Landlock must let them through; running one directly is judged by ptrace. */
 static void grant_loaders_in(struct build *b, const char *dir, int depth)
 {
-    DIR *d = opendir(dir);
-    if (!d)
+    struct fs_dir d;
+    struct stat dst;
+    size_t budget = FSWALK_MAX_ENTRIES;
+    if (stat(dir, &dst) < 0 || seen_before(b, dst.st_dev, dst.st_ino, depth) ||
+        fs_dir_read(&d, dir, &budget) != FS_DIR_OK)
         return;
-    struct dirent *ent;
     char path[PATH_MAX];
-    while ((ent = readdir(d))) {
-        if (!fs_join(dir, ent->d_name, path))
-            continue;
+    for (size_t i = 0; i < d.n && !b->failed; i++) {
+        const char *name = d.ents[i].name;
         struct stat st;
-        if (!strncmp(ent->d_name, "ld-", 3) && strstr(ent->d_name, ".so")) {
-            if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-                grant(b, path);
-        } else if (depth == 0 && strstr(ent->d_name, "-linux-") && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        bool loader = !strncmp(name, "ld-", 3) && strstr(name, ".so");
+        if (!loader && (depth > 0 || !strstr(name, "-linux-")))
+            continue;
+        if (!fs_join(dir, name, path) || stat(path, &st) < 0)
+            continue;
+        if (loader && S_ISREG(st.st_mode) && !seen_before(b, st.st_dev, st.st_ino, -1))
+            grant(b, path);
+        else if (!loader && S_ISDIR(st.st_mode))
             grant_loaders_in(b, path, 1);
-        }
     }
-    closedir(d);
+    fs_dir_free(&d);
 }
 
 /* Landlock grants rights by place, while deny rules are about files: it can be
@@ -235,30 +244,63 @@ static const char *inexact_reason(const struct exec_rules *r, int abi, char *buf
     return NULL;
 }
 
-int landlock_build(const struct exec_rules *r, size_t *n_rules)
+/* The exec rules' grants: EXECUTE on every allowed file (or whole directory),
+ * plus the ELF interpreters they need. False after saying why. */
+static bool add_exec(int ruleset, const struct exec_rules *r, size_t *n_rules)
 {
-    char why_buf[PATH_MAX + 128];
-    const char *why = inexact_reason(r, landlock_abi(), why_buf, sizeof why_buf);
-    if (why) {
-        log_msg("Landlock cannot enforce this policy exactly: %s", why);
-        return -1;
-    }
-    struct ruleset_attr_v1 attr = {.handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_REFER};
-    int fd = (int)syscall(__NR_landlock_create_ruleset, &attr, sizeof attr, 0);
-    if (fd < 0) {
-        log_errno("Landlock: cannot create a ruleset");
-        return -1;
-    }
-    struct build b = {.r = r, .ruleset = fd};
+    struct build b = {.r = r, .ruleset = ruleset, .rules = *n_rules, .budget = FSWALK_MAX_ENTRIES};
     walk(&b, "/", 0);
     static const char *const loader_dirs[] = {"/lib", "/lib64", "/usr/lib", "/usr/lib64", "/lib32", "/libx32"};
     for (size_t i = 0; i < sizeof loader_dirs / sizeof loader_dirs[0] && !b.failed; i++)
         grant_loaders_in(&b, loader_dirs[i], 0);
-    if (b.failed) {
+    *n_rules = b.rules;
+    return !b.failed;
+}
+
+/* One ruleset for the parts asked for; -1 after saying why, *files_failed
+ * when it was the files part that could not be built. */
+static int build(const struct exec_rules *exec, const struct file_rules *files, size_t *n_rules, bool *files_failed)
+{
+    uint64_t handled = (exec ? LANDLOCK_EXEC_HANDLED : 0) | (files ? LANDLOCK_FILES_HANDLED : 0);
+    struct ruleset_attr_v1 attr = {.handled_access_fs = handled};
+    int fd = (int)syscall(__NR_landlock_create_ruleset, &attr, sizeof attr, 0);
+    if (fd < 0) {
+        log_errno("Landlock: cannot create a ruleset");
+        *files_failed = files && !exec;
+        return -1;
+    }
+    *n_rules = 0;
+    bool ok = !exec || add_exec(fd, exec, n_rules);
+    /* The exec part grants REFER nowhere (no link or rename across directories:
+     * none can give a file the execute right). With it, the files part's
+     * directories get their rights without REFER, so that one layer allows
+     * exactly what the exec and files layers stacked did. */
+    *files_failed = ok && files && !landlock_files_add(fd, files, exec ? 0 : LANDLOCK_ACCESS_FS_REFER, n_rules);
+    if (!ok || *files_failed) {
         close(fd);
         return -1;
     }
-    *n_rules = b.rules;
+    return fd;
+}
+
+int landlock_build(const struct exec_rules *exec, const struct file_rules *files, size_t *n_rules, bool *with_files)
+{
+    *with_files = false;
+    if (exec) {
+        char why_buf[PATH_MAX + 128];
+        const char *why = inexact_reason(exec, landlock_abi(), why_buf, sizeof why_buf);
+        if (why) {
+            log_msg("Landlock cannot enforce this policy exactly: %s", why);
+            return -1;
+        }
+    }
+    bool files_failed = false;
+    int fd = build(exec, files, n_rules, &files_failed);
+    if (fd < 0 && files_failed) {
+        log_msg("files.readOnly: no Landlock layer, ptrace checks only");
+        return exec ? build(exec, NULL, n_rules, &files_failed) : -1;
+    }
+    *with_files = fd >= 0 && files;
     return fd;
 }
 

@@ -1,4 +1,4 @@
-/* The Landlock layer of files.readOnly: write access (write, create,
+/* The files.readOnly part of the Landlock ruleset: write access (write, create,
  * remove, rename, link) is granted everywhere except beneath read-only paths, so
  * the kernel refuses those writes for every process, with no race on a path
  * string. Rules attach to inodes: renaming a parent does not escape them. */
@@ -11,33 +11,16 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fswalk.h"
 #include "log.h"
 
-#ifndef __NR_landlock_create_ruleset
-#define __NR_landlock_create_ruleset 444
-#define __NR_landlock_add_rule 445
-#endif
-
-/* TRUNCATE (ABI 3) is deliberately not handled: handling it makes the kernel walk
- * the path on every open, read-only ones included (measured: read-only opens
- * 1.27-1.43x native with it, ~1.0x without). O_TRUNC and ftruncate still need a
- * descriptor open for writing, which WRITE_FILE refuses; only truncate(2) by path
- * is left to the ptrace check. */
-#define FILE_RIGHTS LANDLOCK_ACCESS_FS_WRITE_FILE
-#define DIR_RIGHTS                                                                                             \
-    (FILE_RIGHTS | LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_MAKE_CHAR | \
-     LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |                  \
-     LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM |                 \
-     LANDLOCK_ACCESS_FS_REFER)
-
 struct files_build {
     const struct file_rules *r;
     int ruleset;
-    size_t rules, entries;
+    uint64_t dir_rights;
+    size_t rules, budget; /* budget: directory entries still to examine */
     bool failed;
 };
 
@@ -57,51 +40,40 @@ static void walk(struct files_build *b, const char *dir, int depth)
     if (b->failed || file_rules_all_below(b->r, dir))
         return;
     if (!file_rules_any_below(b->r, dir)) {
-        grant(b, AT_FDCWD, dir, DIR_RIGHTS);
+        grant(b, AT_FDCWD, dir, b->dir_rights);
         return;
     }
     if (depth > FSWALK_MAX_DEPTH)
         return;
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *ent;
-    char path[PATH_MAX];
-    while (!b->failed && (ent = readdir(d))) {
-        if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, "..") || !fs_join(dir, ent->d_name, path))
-            continue;
-        if (++b->entries > FSWALK_MAX_ENTRIES) {
-            log_msg("Landlock: files.readOnly needs more than %d directory entries examined", FSWALK_MAX_ENTRIES);
-            b->failed = true;
-            break;
-        }
-        struct stat st;
-        bool have_st;
-        unsigned char type = fs_entry_type(path, ent, &st, &have_st);
-        if (type == DT_DIR)
-            walk(b, path, depth + 1);
-        else if (type != DT_LNK && type != DT_UNKNOWN && !file_rules_read_only(b->r, path))
-            grant(b, dirfd(d), ent->d_name, FILE_RIGHTS);
+    struct fs_dir d;
+    enum fs_dir_read res = fs_dir_read(&d, dir, &b->budget);
+    if (res == FS_DIR_TOO_MANY) {
+        log_msg("Landlock: files.readOnly needs more than %d directory entries examined", FSWALK_MAX_ENTRIES);
+        b->failed = true;
     }
-    closedir(d);
+    if (res != FS_DIR_OK)
+        return;
+    char path[PATH_MAX];
+    for (size_t i = 0; i < d.n && !b->failed; i++) {
+        const struct fs_entry *e = &d.ents[i];
+        if (!fs_join(dir, e->name, path))
+            continue;
+        if (e->type == DT_DIR)
+            walk(b, path, depth + 1);
+        else if (e->type != DT_LNK && e->type != DT_UNKNOWN && !file_rules_read_only(b->r, path))
+            grant(b, d.fd, e->name, LANDLOCK_FILES_FILE_RIGHTS);
+    }
+    fs_dir_free(&d);
 }
 
-int landlock_files_build(const struct file_rules *r, size_t *n_rules)
+bool landlock_files_add(int ruleset, const struct file_rules *r, uint64_t refer, size_t *n_rules)
 {
-    struct {
-        uint64_t handled_access_fs;
-    } attr = {DIR_RIGHTS};
-    int fd = (int)syscall(__NR_landlock_create_ruleset, &attr, sizeof attr, 0);
-    if (fd < 0) {
-        log_errno("Landlock: cannot create the files ruleset");
-        return -1;
-    }
-    struct files_build b = {.r = r, .ruleset = fd};
+    struct files_build b = {.r = r,
+                            .ruleset = ruleset,
+                            .dir_rights = (LANDLOCK_FILES_HANDLED & ~(uint64_t)LANDLOCK_ACCESS_FS_REFER) | refer,
+                            .rules = *n_rules,
+                            .budget = FSWALK_MAX_ENTRIES};
     walk(&b, "/", 0);
-    if (b.failed) {
-        close(fd);
-        return -1;
-    }
     *n_rules = b.rules;
-    return fd;
+    return !b.failed;
 }

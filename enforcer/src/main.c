@@ -18,6 +18,7 @@
 #include "arch.h"
 #include "events.h"
 #include "filerules.h"
+#include "fswalk.h"
 #include "landlock.h"
 #include "log.h"
 #include "netrules.h"
@@ -35,14 +36,14 @@
 static const int forwarded_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
 struct mechanisms {
-    int landlock_fd;      /* -1 when not used */
+    int landlock_fd;      /* -1 when not used: the one ruleset of exec and/or files.readOnly */
     int landlock_abi;
     size_t landlock_rules;
+    bool landlock_exec;   /* the ruleset has the exec rules */
+    bool landlock_files;  /* ... and files.readOnly's */
     bool seccomp;
     bool follow_forks;
     struct filter_needs needs;  /* file and network checks the filter traces */
-    int files_landlock_fd;      /* -1 when files.readOnly has no Landlock layer */
-    size_t files_landlock_rules;
     const char *files;          /* who covers files.*: "landlock+ptrace", "ptrace", NULL (no rules) */
 };
 
@@ -166,43 +167,38 @@ static void block_signals(sigset_t *forward, sigset_t *original)
  * Landlock). `landlock` trades that for no per-syscall cost (docs/enforcer-cli.md).
  * Neither is installed for exec when nothing is to be blocked (audit mode, no exec
  * rules). File and network rules add their checks to the seccomp filter (in audit
- * mode too: they report), and files.readOnly a Landlock layer where the kernel
- * has one with REFER (ABI 2). */
+ * mode too: they report), and files.readOnly its write rules to the Landlock
+ * ruleset where the kernel has REFER (ABI 2): one ruleset, one layer, whose
+ * cost every path walk of the application pays once. */
 static int choose_mechanisms(const struct options *o, const struct ready_rules *rules, bool enforce, bool audit,
                              bool console, struct mechanisms *m)
 {
-    *m = (struct mechanisms){.landlock_fd = -1, .files_landlock_fd = -1, .landlock_abi = landlock_abi()};
+    *m = (struct mechanisms){.landlock_fd = -1, .landlock_abi = landlock_abi()};
     m->needs = (struct filter_needs){!file_rules_empty(&rules->files), net_rules_connect(&rules->net),
                                      net_rules_listen(&rules->net)};
     m->seccomp = filter_traces(&m->needs);
-    if (m->needs.files) {
+    if (m->needs.files)
         m->files = "ptrace";
-        if (!audit && rules->files.n_read_only && m->landlock_abi >= LANDLOCK_FILES_MIN_ABI) {
-            m->files_landlock_fd = landlock_files_build(&rules->files, &m->files_landlock_rules);
-            if (m->files_landlock_fd >= 0)
-                m->files = "landlock+ptrace";
-            else
-                log_msg("files.readOnly: no Landlock layer, ptrace checks only");
-        }
-    }
-    if (!enforce || rules_empty(&rules->exec)) {
-        /* a policy from the console may block execs later: close the routes now */
-        if (console && m->landlock_fd < 0)
-            m->seccomp = true;
-        return 0;
-    }
-    if (o->mechanism != MECH_LANDLOCK) {
+    bool files_layer = m->needs.files && !audit && rules->files.n_read_only && m->landlock_abi >= LANDLOCK_FILES_MIN_ABI;
+    bool exec_layer = enforce && !rules_empty(&rules->exec) && o->mechanism == MECH_LANDLOCK;
+    if (enforce && !rules_empty(&rules->exec) && !exec_layer)
         m->seccomp = true;
-        return 0;
-    }
-    if (m->landlock_abi == 0) {
+    else if (!enforce || rules_empty(&rules->exec))
+        m->seccomp |= console; /* a policy from the console may block execs later: close the routes now */
+    if (exec_layer && m->landlock_abi == 0) {
         log_msg("--mechanism landlock: this kernel has no Landlock (use auto or seccomp)");
         return -1;
     }
-    m->landlock_fd = landlock_build(&rules->exec, &m->landlock_rules);
-    if (m->landlock_fd < 0)
-        return -1;
-    m->follow_forks = true;
+    if (exec_layer || files_layer) {
+        m->landlock_fd = landlock_build(exec_layer ? &rules->exec : NULL, files_layer ? &rules->files : NULL,
+                                        &m->landlock_rules, &m->landlock_files);
+        if (exec_layer && m->landlock_fd < 0)
+            return -1;
+        m->landlock_exec = exec_layer;
+        m->follow_forks = exec_layer;
+    }
+    if (m->landlock_files)
+        m->files = "landlock+ptrace";
     return 0;
 }
 
@@ -293,10 +289,9 @@ static void emit_start(const struct policy *p, const char *digest, const struct 
     event_str(&e, "mode", p->mode == POLICY_AUDIT ? "audit" : "enforce");
     event_bool(&e, "pid1", getpid() == 1);
     event_bool(&e, "subreaper", getpid() != 1);
-    bool landlock = m->landlock_fd >= 0 || m->files_landlock_fd >= 0;
     int n = snprintf(mech, sizeof mech, "{\"ptrace\":%s,\"landlock\":%d,\"landlockRules\":%zu,\"seccomp\":%s",
-                     traced ? "true" : "false", landlock ? m->landlock_abi : 0,
-                     m->landlock_rules + m->files_landlock_rules, m->seccomp ? "true" : "false");
+                     traced ? "true" : "false", m->landlock_fd >= 0 ? m->landlock_abi : 0, m->landlock_rules,
+                     m->seccomp ? "true" : "false");
     if (m->files && n > 0 && (size_t)n < sizeof mech)
         n += snprintf(mech + n, sizeof mech - (size_t)n, ",\"files\":\"%s\"", m->files);
     if (n > 0 && (size_t)n < sizeof mech - 1)
@@ -355,13 +350,14 @@ static int live_build(struct live *l)
 
 static int finish(int code)
 {
+    fs_dir_cache(false); /* when start-up stops before the mechanisms are chosen */
     live_free(state.now);
     state.now = NULL;
     return code;
 }
 
 /* What a policy arriving while the application runs cannot change: the kernel
- * layers installed at start stay as they are. */
+ * mechanisms installed at start stay as they are. */
 static size_t not_applied(const struct live *l, const char **out, size_t max)
 {
     size_t n = 0;
@@ -372,9 +368,9 @@ static size_t not_applied(const struct live *l, const char **out, size_t max)
         out[n++] = "network.connect: the running filter checks no connections (restart the task to apply)";
     if (net_rules_listen(&l->rules.net) && !m->needs.listen && n < max)
         out[n++] = "network.listen: the running filter checks no bind/listen (restart the task to apply)";
-    if (m->landlock_fd >= 0 && n < max)
+    if (m->landlock_exec && n < max)
         out[n++] = "exec: the Landlock ruleset of the start policy stays in force";
-    if (m->files_landlock_fd >= 0 && n < max)
+    if (m->landlock_files && n < max)
         out[n++] = "files.readOnly: the Landlock layer of the start policy stays in force";
     if (l->policy.self_protection_off != state.now->policy.self_protection_off && n < max)
         out[n++] = "selfProtection: takes effect at the next start";
@@ -504,6 +500,7 @@ int main(int argc, char **argv)
         print_policy_summary(&l->policy, l->digest);
         return finish(0);
     }
+    fs_dir_cache(true); /* until the mechanisms are chosen: the deny index and Landlock read the same directories */
     if (live_build(l) < 0)
         return finish(1);
     bool audit = l->policy.mode == POLICY_AUDIT;
@@ -540,13 +537,14 @@ int main(int argc, char **argv)
 
     /* 6. kernel-side mechanisms, then the child, attached before it can exec */
     struct mechanisms *mech = &state.mech;
-    if (choose_mechanisms(&o, &l->rules, enforce, audit, console, mech) < 0) {
+    int chosen = choose_mechanisms(&o, &l->rules, enforce, audit, console, mech);
+    fs_dir_cache(false);
+    if (chosen < 0) {
         ship_stop(2000);
         return finish(1);
     }
     struct spawn_plan plan = {o.argv,
                               mech->landlock_fd,
-                              mech->files_landlock_fd,
                               mech->seccomp,
                               mech->needs,
                               l->policy.self_protection_off,
@@ -561,8 +559,6 @@ int main(int argc, char **argv)
     }
     if (mech->landlock_fd >= 0)
         close(mech->landlock_fd);
-    if (mech->files_landlock_fd >= 0)
-        close(mech->files_landlock_fd);
     bool traced = true;
     int err = trace_seize(app);
     if (err < 0) {

@@ -83,7 +83,7 @@ static void child(const struct spawn_plan *plan, int gate_rd, pid_t parent)
     if (drop && drop_capabilities(drop) < 0)
         nnp = true; /* some stay in the bounding set: at least no file capability may grant them */
 
-    if (nnp || plan->landlock_fd >= 0 || plan->files_landlock_fd >= 0 || plan->seccomp) {
+    if (nnp || plan->landlock_fd >= 0 || plan->seccomp) {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
             child_fail("prctl(PR_SET_NO_NEW_PRIVS)", errno);
     }
@@ -92,12 +92,6 @@ static void child(const struct spawn_plan *plan, int gate_rd, pid_t parent)
         if (err < 0)
             child_fail("landlock_restrict_self", -err);
         close(plan->landlock_fd);
-    }
-    if (plan->files_landlock_fd >= 0) {
-        int err = landlock_enter(plan->files_landlock_fd);
-        if (err < 0)
-            child_fail("landlock_restrict_self (files)", -err);
-        close(plan->files_landlock_fd);
     }
     if (plan->seccomp) {
         int err = seccomp_install_filter(&plan->needs);

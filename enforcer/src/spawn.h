@@ -12,8 +12,7 @@
 
 struct spawn_plan {
     char *const *argv;      /* the command, argv[0] looked up in PATH */
-    int landlock_fd;        /* -1: no Landlock exec layer */
-    int files_landlock_fd;  /* -1: no Landlock files.readOnly layer */
+    int landlock_fd;        /* -1: no Landlock ruleset (exec and/or files.readOnly) */
     bool seccomp;           /* install the seccomp filter */
     struct filter_needs needs; /* what the filter must trace */
     bool keep_ptrace_cap;   /* selfProtection off: leave CAP_SYS_PTRACE to the application */

@@ -1,0 +1,173 @@
+// How the Landlock ruleset is built (`--mechanism landlock`; docs/enforcer-cli.md "Mechanisms"):
+// what it grants is judged by untraced processes (clone(CLONE_UNTRACED), which Landlock leaves
+// open), so that only the kernel stands between them and the exec.
+// * Where a deny glob reaches into an allowed directory, the grants are per file, taken at start-up:
+//   a program dropped there later gets no rule, even though the directory itself is allowed.
+// * A glob written through a symlinked directory (/bin/* on a merged-/usr system) covers the files
+//   under their real path, and a deny written through the alias still refuses them.
+// * exec rules and files.readOnly share one ruleset (one Landlock layer) whose rights are those of
+//   the two layers it replaces: the exec part grants REFER nowhere, so a cross-directory rename
+//   fails with EXDEV as it did with two layers; files.readOnly alone still lets it through.
+
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { expectDidNotRun, expectExit, expectRan, validateEventsAfterEach } from "./helpers/assert.js";
+import { lifecycle } from "./helpers/events.js";
+import { PROBES_DIR, ensureBuilt, probe } from "./helpers/paths.js";
+import { compiledPolicy } from "./helpers/policy.js";
+import { describeRun, runEnforcer } from "./helpers/run.js";
+import type { RunResult } from "./helpers/run.js";
+import { makeTempDir } from "./helpers/tmp.js";
+import type { TempDir } from "./helpers/tmp.js";
+
+validateEventsAfterEach();
+
+let tmp: TempDir;
+beforeAll(() => {
+  ensureBuilt();
+  tmp = makeTempDir("landlock-ruleset");
+});
+afterAll(() => tmp?.remove());
+
+const UNTRACED = probe("untraced-exec");
+
+function copyMarker(to: string): string {
+  copyFileSync(probe("marker"), to);
+  chmodSync(to, 0o755);
+  return to;
+}
+
+function expectLandlockExec(r: RunResult): void {
+  const start = lifecycle(r.events, "start")[0];
+  if (start?.event !== "start") throw new Error(`no start event\n${describeRun(r)}`);
+  expect(start.mechanisms.landlock, `Landlock expected in use\n${describeRun(r)}`).toBeGreaterThan(0);
+}
+
+describe("per-file grants where a deny glob reaches", () => {
+  test("a program dropped into the allowed directory after start-up cannot be run untraced; the one next to it can", async () => {
+    const dir = tmp.join("dropped");
+    mkdirSync(`${dir}/bin`, { recursive: true });
+    mkdirSync(`${dir}/out`);
+    const allowed = copyMarker(`${dir}/bin/allowed-marker`);
+    const denied = copyMarker(`${dir}/bin/denied-marker`);
+    const late = `${dir}/bin/late-marker`;
+    const policy = compiledPolicy({
+      name: "landlock-dropped",
+      mode: "enforce",
+      allow: ["/usr/bin/*", "/bin/*", `${PROBES_DIR}/*`, `${dir}/bin/*`],
+      deny: [denied],
+    });
+    // The shell (traced) copies an allowed program to a new name the allow glob matches, then an
+    // untraced child tries each.
+    const script = [
+      'cp "$1" "$2"; echo "cp=$?"',
+      `${UNTRACED} "$2" "$3"; echo "late=$?"`,
+      `${UNTRACED} "$1" "$4"; echo "allowed=$?"`,
+    ].join("\n");
+    const [mLate, mAllowed] = [`${dir}/out/late`, `${dir}/out/allowed`];
+    const r = await runEnforcer({ mechanism: "landlock", policy, command: ["sh", "-c", script, "sh", allowed, late, mLate, mAllowed] });
+    expectExit(r, 0);
+    expectLandlockExec(r);
+    expect(r.stdout, describeRun(r)).toMatch(/^cp=0$/m);
+    expect(existsSync(late)).toBe(true);
+    // the kernel refused it: no rule for an inode that did not exist at start-up
+    expect(r.stdout, describeRun(r)).toMatch(/^exec errno=EACCES$/m);
+    expect(r.stdout, describeRun(r)).toMatch(/^late=(?!0$)\d+$/m);
+    expectDidNotRun(mLate, r);
+    // the neighbour that existed at start-up runs through the same route
+    expect(r.stdout, describeRun(r)).toMatch(/^allowed=0$/m);
+    expectRan(mAllowed, r);
+  });
+});
+
+describe("globs written through a symlinked directory", () => {
+  test("an alias directory's allow covers the real files and its deny still refuses them, untraced", async () => {
+    const dir = tmp.join("alias");
+    mkdirSync(`${dir}/real`, { recursive: true });
+    mkdirSync(`${dir}/out`);
+    copyMarker(`${dir}/real/ok`);
+    copyMarker(`${dir}/real/bad`);
+    symlinkSync("real", `${dir}/alias`); // like /bin -> usr/bin
+    const policy = compiledPolicy({
+      name: "landlock-alias",
+      mode: "enforce",
+      allow: ["/usr/bin/*", "/bin/*", `${PROBES_DIR}/*`, `${dir}/alias/*`],
+      deny: [`${dir}/alias/bad`],
+    });
+    const script = [
+      `${UNTRACED} "$1/alias/ok" "$1/out/alias-ok"; echo "alias-ok=$?"`,
+      `${UNTRACED} "$1/real/ok" "$1/out/real-ok"; echo "real-ok=$?"`,
+      `${UNTRACED} "$1/alias/bad" "$1/out/alias-bad"; echo "alias-bad=$?"`,
+      `${UNTRACED} "$1/real/bad" "$1/out/real-bad"; echo "real-bad=$?"`,
+    ].join("\n");
+    const r = await runEnforcer({ mechanism: "landlock", policy, command: ["sh", "-c", script, "sh", dir] });
+    expectExit(r, 0);
+    expectLandlockExec(r);
+    expect(r.stdout, describeRun(r)).toMatch(/^alias-ok=0$/m);
+    expect(r.stdout, describeRun(r)).toMatch(/^real-ok=0$/m);
+    expectRan(`${dir}/out/alias-ok`, r);
+    expectRan(`${dir}/out/real-ok`, r);
+    expect(r.stdout.match(/^exec errno=EACCES$/gm), describeRun(r)).toHaveLength(2);
+    expect(r.stdout, describeRun(r)).toMatch(/^alias-bad=(?!0$)\d+$/m);
+    expect(r.stdout, describeRun(r)).toMatch(/^real-bad=(?!0$)\d+$/m);
+    expectDidNotRun(`${dir}/out/alias-bad`, r);
+    expectDidNotRun(`${dir}/out/real-bad`, r);
+  });
+
+  // This machine's own merged /usr (Debian: /bin -> usr/bin), when it has one.
+  const mergedUsr = lstatSync("/bin").isSymbolicLink() && readlinkSync("/bin").replace(/^\//, "") === "usr/bin";
+  test.runIf(mergedUsr)("on merged /usr, /bin/* alone lets /bin/true run untraced, and exec.deny /bin/false still refuses it", async () => {
+    const policy = compiledPolicy({
+      name: "landlock-merged-usr",
+      mode: "enforce",
+      allow: ["/bin/*", `${PROBES_DIR}/*`],
+      deny: ["/bin/false"],
+    });
+    const script = [`${UNTRACED} /bin/true; echo "true=$?"`, `${UNTRACED} /usr/bin/false; echo "false=$?"`].join("\n");
+    const r = await runEnforcer({ mechanism: "landlock", policy, command: ["/bin/sh", "-c", script] });
+    expectExit(r, 0);
+    expectLandlockExec(r);
+    expect(r.stdout, describeRun(r)).toMatch(/^true=0$/m);
+    // /usr/bin/false exits 1 when it runs: here the kernel refuses it first
+    expect(r.stdout, describeRun(r)).toMatch(/^exec errno=EACCES$/m);
+    expect(r.stdout, describeRun(r)).not.toMatch(/^false=1$/m);
+  });
+});
+
+describe("exec rules and files.readOnly in one ruleset", () => {
+  const setUp = (): { dir: string; policy: string } => {
+    const dir = tmp.join("merged");
+    mkdirSync(`${dir}/etc`, { recursive: true });
+    mkdirSync(`${dir}/a`, { recursive: true });
+    mkdirSync(`${dir}/b`, { recursive: true });
+    writeFileSync(`${dir}/etc/conf`, "original\n");
+    writeFileSync(`${dir}/a/f`, "data\n");
+    writeFileSync(`${dir}/a/g`, "data\n");
+    const policy = ["vigil-policy 1", `files.readOnly ${dir}/etc/**`, `exec.deny ${dir}/nothing`, "end", ""].join("\n");
+    return { dir, policy };
+  };
+  const OPS = probe("file-ops");
+
+  test("with the exec rules, a cross-directory rename fails with EXDEV as with two layers; in one directory it works", async () => {
+    const { dir, policy } = setUp();
+    const r = await runEnforcer({
+      mechanism: "landlock",
+      policy,
+      command: [OPS, "rename", `${dir}/a/f`, `${dir}/b/f`, "rename", `${dir}/a/g`, `${dir}/a/h`, "write", `${dir}/etc/conf`],
+    });
+    expectExit(r, 0);
+    expect(r.stdout, describeRun(r)).toBe("rename errno=EXDEV\nrename ok\nwrite errno=EPERM\n");
+    expect(existsSync(`${dir}/a/f`)).toBe(true);
+    const start = lifecycle(r.events, "start")[0];
+    expect(start?.event === "start" ? [start.mechanisms.files, start.mechanisms.landlock > 0] : undefined).toEqual(["landlock+ptrace", true]);
+  });
+
+  test("files.readOnly alone (seccomp) lets the same cross-directory rename through", async () => {
+    const { dir, policy } = setUp();
+    const r = await runEnforcer({ mechanism: "seccomp", policy, command: [OPS, "rename", `${dir}/a/f`, `${dir}/b/f`, "write", `${dir}/etc/conf`] });
+    expectExit(r, 0);
+    expect(r.stdout, describeRun(r)).toBe("rename ok\nwrite errno=EPERM\n");
+    const start = lifecycle(r.events, "start")[0];
+    expect(start?.event === "start" ? start.mechanisms.files : undefined).toBe("landlock+ptrace");
+  });
+});
