@@ -71,6 +71,27 @@ function commonSuffix(words: readonly string[]): string {
   return s;
 }
 
+const isAlnum = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9]/.test(c);
+const isDigit = (c: string | undefined): boolean => c !== undefined && /\d/.test(c);
+
+/**
+ * The common start of names that is their fixed part: it ends at a separator ("job." of
+ * "job.u7ruCB") or where letters meet the digits of every name ("build" of "build12"), never inside
+ * a random run (two random names may share "a" or end in "i" by chance).
+ */
+function fixedPrefix(names: readonly string[]): string {
+  let p = commonPrefix(names);
+  while (p !== "" && isAlnum(p.at(-1)) && !(!isDigit(p.at(-1)) && names.every((n) => isDigit(n[p.length])))) p = p.slice(0, -1);
+  return p;
+}
+
+/** The common end of names that is their fixed part, by the same rule as fixedPrefix. */
+function fixedSuffix(names: readonly string[]): string {
+  let s = commonSuffix(names);
+  while (s !== "" && isAlnum(s[0]) && !(!isDigit(s[0]) && names.every((n) => isDigit(n[n.length - s.length - 1])))) s = s.slice(1);
+  return s;
+}
+
 /**
  * Paths that differ in one segment only, each in a volatile part, become one glob with "*" there.
  * Repeated until nothing changes, so two volatile segments give two stars. Returns glob -> paths.
@@ -96,8 +117,8 @@ export function generalize(paths: readonly string[]): Map<string, string[]> {
       const at = Number(hole.split("|")[1]);
       const names = free.map((i) => segs[i]?.[at] ?? "");
       if (names.some((n) => n.includes("*"))) continue;
-      const prefix = commonPrefix(names);
-      const suffix = commonSuffix(names.map((n) => n.slice(prefix.length)));
+      const prefix = fixedPrefix(names);
+      const suffix = fixedSuffix(names.map((n) => n.slice(prefix.length)));
       const middles = names.map((n) => n.slice(prefix.length, n.length - suffix.length));
       if (!middles.every(volatile)) continue;
       const first = segs[free[0] ?? 0] ?? [];

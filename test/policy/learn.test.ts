@@ -20,6 +20,10 @@ describe("generalize", () => {
       "/app/build-*/run": ["/app/build-1234/run", "/app/build-98/run"],
       "/tmp/job.*/step": ["/tmp/job.TqYm8t/step", "/tmp/job.u7ruCB/step"],
     });
+    // Random names that share a letter by chance at their start or end are still one volatile part.
+    expect([...generalize(["/tmp/job.65qZJi/step", "/tmp/job.fvhpMi/step"]).keys()]).toEqual(["/tmp/job.*/step"]);
+    expect([...generalize(["/tmp/a8Kx2q", "/tmp/aBcdEf"]).keys()]).toEqual(["/tmp/*"]);
+    expect([...generalize(["/opt/build12/run", "/opt/build7/run"]).keys()]).toEqual(["/opt/build*/run"]);
     // Two segments that vary together are not one volatile part: kept exact.
     expect([...generalize(["/w/a1/x/b1/y", "/w/a2/x/b2/y"]).keys()]).toEqual(["/w/a1/x/b1/y", "/w/a2/x/b2/y"]);
   });
