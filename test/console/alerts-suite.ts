@@ -13,9 +13,12 @@ import { sleep, startReceiver, until } from "./webhook-receiver.js";
 export const FAST: Partial<AlertSettings> = { tickMs: 50, timeoutMs: 1000, retryBaseMs: 100, maxAttempts: 4, perMinute: 100, windowMs: 60_000 };
 
 export async function settled(c: TestConsole): Promise<boolean> {
-  const pending = await c.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM webhook_outbox WHERE state IN ('pending', 'sending')");
-  const waiting = await c.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM alert_events");
-  return Number(pending?.n) === 0 && Number(waiting?.n) === 0;
+  // One statement, one snapshot: two queries could see the outbox before and alert_events after the
+  // fan-out's transaction moved an alert from one to the other, and call that settled.
+  const row = await c.db.get<{ pending: number; waiting: number }>(
+    "SELECT (SELECT COUNT(*) FROM webhook_outbox WHERE state IN ('pending', 'sending')) AS pending, (SELECT COUNT(*) FROM alert_events) AS waiting",
+  );
+  return Number(row?.pending) === 0 && Number(row?.waiting) === 0;
 }
 
 export async function addWebhook(c: TestConsole, s: AdminSession, url: string, includeAlerts = false): Promise<{ id: string }> {
