@@ -17,6 +17,7 @@
 
 #include "arch.h"
 #include "event_proc.h"
+#include "netcheck.h"
 #include "events.h"
 #include "procinfo.h"
 
@@ -36,14 +37,15 @@ static pid_t tgid_of(pid_t tid)
     return tgid > 0 ? (pid_t)tgid : tid;
 }
 
-/* Our own descriptor for the tracee's socket (same open file), or -1. */
-static int grab_fd(pid_t tid, int fd)
+int net_grab_fd(pid_t tid, int fd)
 {
     int pidfd = (int)syscall(SYS_pidfd_open, tgid_of(tid), 0);
     if (pidfd < 0)
         return -1;
     int ours = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+    int err = errno;
     close(pidfd);
+    errno = err;
     return ours;
 }
 
@@ -108,10 +110,8 @@ static void report_listen(const struct checks *c, pid_t tid, const struct net_ad
     event_emit(&e);
 }
 
-/* Judge one destination; reports what is worth a line (a block, or an
- * exception that let through what the rules would block). false: refuse. */
-static bool judge_destination(const struct checks *c, pid_t tid, int sc, int fd, const struct net_addr *a,
-                              uint16_t port)
+bool net_judge_destination(const struct checks *c, pid_t tid, int sc, int sock, int fd, const struct net_addr *a,
+                           uint16_t port)
 {
     char exe[PATH_MAX];
     bool have_exe = proc_link(tgid_of(tid), "exe", exe, sizeof exe);
@@ -128,13 +128,23 @@ static bool judge_destination(const struct checks *c, pid_t tid, int sc, int fd,
         report = true;
     }
     if (report) {
-        int sock = grab_fd(tid, fd);
-        const char *proto = sock >= 0 ? protocol_name(sock) : sc == SC_CONNECT ? "tcp" : "udp";
+        int own = sock < 0 ? net_grab_fd(tid, fd) : -1; /* only a report needs the socket */
+        int s = sock >= 0 ? sock : own;
+        const char *proto = s >= 0 ? protocol_name(s) : sc == SC_CONNECT ? "tcp" : "udp";
         report_connect(c, tid, sc, a, port, proto, &v);
-        if (sock >= 0)
-            close(sock);
+        if (own >= 0)
+            close(own);
     }
     return v.allowed || c->audit;
+}
+
+void net_report_control(const struct checks *c, pid_t tid, int sc, int sock, const struct net_addr *a, uint16_t port,
+                        int level, int type)
+{
+    char what[64];
+    snprintf(what, sizeof what, "control message level %d type %d", level, type);
+    struct net_verdict v = {false, "network.controlMessage", -1, what};
+    report_connect(c, tid, sc, a, port, sock >= 0 ? protocol_name(sock) : "udp", &v);
 }
 
 /* Read a sockaddr of the tracee and judge it. false: refuse the call. *err is
@@ -154,7 +164,7 @@ static bool judge_sockaddr(const struct checks *c, pid_t tid, int sc, int fd, ui
     uint16_t port;
     if (!net_addr_from_sockaddr(sa, len, &a, &port))
         return true; /* not IP: AF_UNIX and the like */
-    return judge_destination(c, tid, sc, fd, &a, port);
+    return net_judge_destination(c, tid, sc, -1, fd, &a, port);
 }
 
 static bool judge_msghdr(const struct checks *c, pid_t tid, int sc, int fd, const struct msghdr *m, int *err)
@@ -166,6 +176,10 @@ static void entry_connect(const struct checks *c, pid_t tid, int sc, const uint6
 {
     int err = 0, fd = (int)a[0];
     bool ok = true;
+    /* a datagram leaves during the call, with no kernel state to verify after
+     * it: such sends are made by the enforcer itself with the address it judged */
+    if (sc != SC_CONNECT && !c->audit && net_send_entry(c, tid, sc, a, out))
+        return;
     if (sc == SC_CONNECT) {
         ok = judge_sockaddr(c, tid, sc, fd, a[1], a[2], &err);
     } else if (sc == SC_SENDTO) {
@@ -220,7 +234,7 @@ static void entry_listen(const struct checks *c, pid_t tid, int sc, const uint64
         out->fd = fd;
         return;
     }
-    int sock = grab_fd(tid, fd);
+    int sock = net_grab_fd(tid, fd);
     if (sock < 0) {
         out->deny = c->audit ? 0 : EPERM; /* cannot see the socket: fail closed */
         return;
@@ -326,7 +340,7 @@ static bool exit_connect(const struct checks *c, pid_t tid, const struct pending
     snprintf(name, sizeof name, "fd/%d", p->fd);
     if (!proc_link(tid, name, target, sizeof target) || sscanf(target, "socket:[%lu]", &inode) != 1)
         return false;
-    int sock = grab_fd(tid, p->fd);
+    int sock = net_grab_fd(tid, p->fd);
     struct net_addr a;
     uint16_t port;
     const char *proto = NULL;
@@ -360,7 +374,7 @@ static bool exit_bind(const struct checks *c, pid_t tid, const struct pending *p
 {
     if (rval_in != 0)
         return false;
-    int sock = grab_fd(tid, p->fd);
+    int sock = net_grab_fd(tid, p->fd);
     if (sock < 0)
         return false;
     int type = 0;
