@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -56,6 +57,16 @@ static struct sockaddr_in race_addr[2];
 static struct sockaddr_in shared;
 static atomic_int stop;
 
+/* The window is between the enforcer's read and the kernel's copy: the flipper
+ * must run on another CPU than the sender then, so each gets one of its own. */
+static void pin(pthread_t t, int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(t, sizeof set, &set);
+}
+
 static void *flipper(void *unused)
 {
 	(void)unused;
@@ -72,6 +83,11 @@ static int race(int deny, int ok, long n)
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
 	pthread_t t;
 	pthread_create(&t, NULL, flipper, NULL);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus >= 2) {
+		pin(pthread_self(), 0);
+		pin(t, 1);
+	}
 	long sent = 0, refused = 0, other = 0;
 	for (long i = 0; i < n; i++) {
 		char buf[32];
