@@ -6,6 +6,7 @@
 #include "checks.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -27,6 +28,9 @@
 #ifndef SYS_pidfd_getfd
 #define SYS_pidfd_getfd 438
 #endif
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
 #define SOCKADDR_MAX 128
 #define MMSG_MAX 1024 /* UIO_MAXIOV: the kernel sends at most this many */
 
@@ -37,9 +41,27 @@ static pid_t tgid_of(pid_t tid)
     return tgid > 0 ? (pid_t)tgid : tid;
 }
 
+/* A pidfd for the task: of the thread itself where the kernel has PIDFD_THREAD
+ * (6.9), else of its thread group, found without reading /proc for the leader. */
+static int open_pidfd(pid_t tid)
+{
+    static bool no_thread_pidfd;
+    int pidfd = -1;
+    if (!no_thread_pidfd) {
+        pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+        if (pidfd >= 0 || errno != EINVAL)
+            return pidfd;
+        no_thread_pidfd = true;
+    }
+    pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
+    if (pidfd < 0 && errno == EINVAL) /* not a thread-group leader */
+        pidfd = (int)syscall(SYS_pidfd_open, tgid_of(tid), 0);
+    return pidfd;
+}
+
 int net_grab_fd(pid_t tid, int fd)
 {
-    int pidfd = (int)syscall(SYS_pidfd_open, tgid_of(tid), 0);
+    int pidfd = open_pidfd(tid);
     if (pidfd < 0)
         return -1;
     int ours = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
@@ -114,7 +136,8 @@ bool net_judge_destination(const struct checks *c, pid_t tid, int sc, int sock, 
                            uint16_t port)
 {
     char exe[PATH_MAX];
-    bool have_exe = proc_link(tgid_of(tid), "exe", exe, sizeof exe);
+    /* the program matters only to exceptions */
+    bool have_exe = c->net->n_exception && proc_link(tgid_of(tid), "exe", exe, sizeof exe);
     struct net_verdict v;
     net_decide_connect(c->net, have_exe ? exe : NULL, a, port, &v);
     bool report = !v.allowed;
@@ -352,7 +375,7 @@ static bool exit_connect(const struct checks *c, pid_t tid, const struct pending
     bool refused = false;
     if (have) {
         char exe[PATH_MAX];
-        bool have_exe = proc_link(tgid_of(tid), "exe", exe, sizeof exe);
+        bool have_exe = c->net->n_exception && proc_link(tgid_of(tid), "exe", exe, sizeof exe);
         struct net_verdict v;
         net_decide_connect(c->net, have_exe ? exe : NULL, &a, port, &v);
         if (!v.allowed) {
