@@ -6,6 +6,13 @@
  *                             what a shared sockaddr says while another flips
  *                             its port between the two; prints
  *                             `race n=N ok=K refused=R other=O`
+ *   race-msg DENY_PORT OK_PORT N
+ *                             the same with sendmsg on a socket connected to
+ *                             OK_PORT, the other thread flipping msg_name
+ *                             between NULL and DENY_PORT's address
+ *   sendto6 PORT              sendto "hello6" to [::1]:PORT
+ *   mapped PORT               sendto "mapped" to [::ffff:127.0.0.1]:PORT from an IPv6 socket
+ *   inet-on6 PORT             sendto "inet6" with an AF_INET address from an IPv6 socket
  *   sendto PORT               sendto "hello"
  *   unspec PORT               sendto with sin_family AF_UNSPEC (the kernel takes it as AF_INET)
  *   sendmsg PORT              sendmsg of three iovecs ("io" "vec" "-sendmsg") + IP_PKTINFO
@@ -103,6 +110,69 @@ static int race(int deny, int ok, long n)
 	pthread_join(t, NULL);
 	probe_say("race n=%ld ok=%ld refused=%ld other=%ld", n, sent, refused, other);
 	return 0;
+}
+
+static struct msghdr race_msg;
+static struct sockaddr_in race_deny;
+
+static void *name_flipper(void *unused)
+{
+	(void)unused;
+	for (unsigned i = 0; !atomic_load(&stop); i++) {
+		race_msg.msg_name = i & 1 ? (void *)&race_deny : NULL;
+		race_msg.msg_namelen = i & 1 ? sizeof race_deny : 0;
+	}
+	return NULL;
+}
+
+static int race_sendmsg(int deny, int ok, long n)
+{
+	race_deny = at(deny);
+	struct sockaddr_in peer = at(ok);
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (connect(s, (struct sockaddr *)&peer, sizeof peer) < 0)
+		return PROBE_EXIT_USAGE;
+	char buf[32];
+	struct iovec iov = {buf, 0};
+	race_msg.msg_iov = &iov;
+	race_msg.msg_iovlen = 1;
+	pthread_t t;
+	pthread_create(&t, NULL, name_flipper, NULL);
+	if (sysconf(_SC_NPROCESSORS_ONLN) >= 2) {
+		pin(pthread_self(), 0);
+		pin(t, 1);
+	}
+	long sent = 0, refused = 0, other = 0;
+	for (long i = 0; i < n; i++) {
+		iov.iov_len = (size_t)snprintf(buf, sizeof buf, "rmsg-%06ld", i);
+		ssize_t rc = sendmsg(s, &race_msg, 0);
+		if (rc == (ssize_t)iov.iov_len)
+			sent++;
+		else if (rc < 0 && errno == EPERM)
+			refused++;
+		else
+			other++;
+	}
+	atomic_store(&stop, 1);
+	pthread_join(t, NULL);
+	probe_say("race-msg n=%ld ok=%ld refused=%ld other=%ld", n, sent, refused, other);
+	return 0;
+}
+
+static void send6(const char *op, const char *addr, int port, const char *text)
+{
+	int s = socket(AF_INET6, SOCK_DGRAM, 0);
+	if (!strcmp(op, "inet-on6")) {
+		struct sockaddr_in in = at(port);
+		say_rc(op, sendto(s, text, strlen(text), 0, (struct sockaddr *)&in, sizeof in));
+		return;
+	}
+	struct sockaddr_in6 in6;
+	memset(&in6, 0, sizeof in6);
+	in6.sin6_family = AF_INET6;
+	in6.sin6_port = htons((uint16_t)port);
+	inet_pton(AF_INET6, addr, &in6.sin6_addr);
+	say_rc(op, sendto(s, text, strlen(text), 0, (struct sockaddr *)&in6, sizeof in6));
 }
 
 static ssize_t send_pktinfo(int s, int port, const char *op)
@@ -205,6 +275,20 @@ int main(int argc, char **argv)
 	int port = atoi(argv[2]);
 	if (!strcmp(op, "race") && argc >= 5)
 		return race(port, atoi(argv[3]), atol(argv[4]));
+	if (!strcmp(op, "race-msg") && argc >= 5)
+		return race_sendmsg(port, atoi(argv[3]), atol(argv[4]));
+	if (!strcmp(op, "sendto6")) {
+		send6(op, "::1", port, "hello6");
+		return 0;
+	}
+	if (!strcmp(op, "mapped")) {
+		send6(op, "::ffff:127.0.0.1", port, "mapped");
+		return 0;
+	}
+	if (!strcmp(op, "inet-on6")) {
+		send6(op, NULL, port, "inet6");
+		return 0;
+	}
 	if (!strcmp(op, "full")) {
 		full(port);
 		return 0;
