@@ -201,7 +201,7 @@ static void entry_connect(const struct checks *c, pid_t tid, int sc, const uint6
     bool ok = true;
     /* a datagram leaves during the call, with no kernel state to verify after
      * it: such sends are made by the enforcer itself with the address it judged */
-    if (sc != SC_CONNECT && !c->audit && net_send_entry(c, tid, sc, a, out))
+    if (sc != SC_CONNECT && net_send_entry(c, tid, sc, a, out))
         return;
     if (sc == SC_CONNECT) {
         ok = judge_sockaddr(c, tid, sc, fd, a[1], a[2], &err);

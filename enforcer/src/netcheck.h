@@ -24,8 +24,9 @@ void net_report_control(const struct checks *c, pid_t tid, int sc, int sock, con
                         int level, int type);
 
 /* sendto/sendmsg/sendmmsg on an IP datagram socket (UDP, raw): copy the call
- * once, judge the copy and send it ourselves (netsend.c). false when the socket
- * is not such a socket: the caller judges the call as it stands. */
+ * once, judge the copy and send it ourselves (netsend.c; audit mode: judge and
+ * report, the call runs). false when the socket is not such a socket: the
+ * caller judges the call as it stands. */
 bool net_send_entry(const struct checks *c, pid_t tid, int sc, const uint64_t args[6], struct check_outcome *out);
 
 #endif

@@ -12,7 +12,10 @@
  * with MSG_DONTWAIT. A non-blocking socket (O_NONBLOCK or MSG_DONTWAIT) gets
  * EAGAIN at once, as from the kernel; a blocking one whose send buffer is full is
  * given up to SEND_WAIT_MS for room, then ENOBUFS, which the kernel also returns
- * when a datagram cannot be queued (a dropped datagram, as UDP allows). */
+ * when a datagram cannot be queued (a dropped datagram, as UDP allows).
+ *
+ * In audit mode the same copy is judged and reported (alerts), and the
+ * process's own call runs. */
 #include "netcheck.h"
 
 #include <errno.h>
@@ -111,7 +114,7 @@ static long send_copy(const struct sock_info *s, int dest, int flags)
     }
 }
 
-/* Judge msg and send it; bytes sent or -errno. */
+/* Judge msg and send it (audit mode: only judge and report); bytes sent or -errno. */
 static long judge_and_send(const struct checks *c, pid_t tid, int sc, const struct sock_info *s, int flags)
 {
     struct net_addr a;
@@ -130,9 +133,9 @@ static long judge_and_send(const struct checks *c, pid_t tid, int sc, const stru
                           net_addr_from_sockaddr(&peer, plen, &a, &port)))
             net_report_control(c, tid, sc, s->sock, &a, port, level, type);
     }
-    if (rc < 0)
+    if (rc < 0 && !c->audit)
         return rc;
-    return send_copy(s, dest, flags);
+    return c->audit ? (long)msg.len : send_copy(s, dest, flags);
 }
 
 static long send_sendto(const struct checks *c, pid_t tid, const uint64_t a[6], const struct sock_info *s)
@@ -168,7 +171,7 @@ static long send_sendmmsg(const struct checks *c, pid_t tid, const uint64_t a[6]
         err = send_one_msghdr(c, tid, SC_SENDMMSG, entry, (int)a[3], s);
         if (err < 0)
             break;
-        if (!write_msg_len(tid, entry + DGRAM_KMMSG_LEN_OFFSET, (uint32_t)err)) {
+        if (!c->audit && !write_msg_len(tid, entry + DGRAM_KMMSG_LEN_OFFSET, (uint32_t)err)) {
             err = -EFAULT;
             break;
         }
@@ -182,6 +185,8 @@ bool net_send_entry(const struct checks *c, pid_t tid, int sc, const uint64_t a[
 {
     struct sock_info s = {.fd = (int)a[0]};
     s.sock = net_grab_fd(tid, s.fd);
+    if (s.sock < 0 && c->audit)
+        return false; /* judged as it stands */
     if (s.sock < 0) {
         /* no such descriptor: answer so ourselves (letting the call run would let a
          * sibling open a socket there first); else the socket cannot be seen: refuse */
@@ -192,7 +197,7 @@ bool net_send_entry(const struct checks *c, pid_t tid, int sc, const uint64_t a[
     }
     socklen_t len = sizeof s.domain;
     if (getsockopt(s.sock, SOL_SOCKET, SO_DOMAIN, &s.domain, &len) < 0) {
-        out->done = true; /* not a socket (ENOTSOCK): our duplicate is the same file */
+        out->done = !c->audit; /* not a socket (ENOTSOCK): our duplicate is the same file */
         out->rval = -errno;
         close(s.sock);
         return true;
@@ -209,7 +214,7 @@ bool net_send_entry(const struct checks *c, pid_t tid, int sc, const uint64_t a[
                 : sc == SC_SENDMSG ? send_one_msghdr(c, tid, SC_SENDMSG, a[1], (int)a[2], &s)
                                    : send_sendmmsg(c, tid, a, &s);
     close(s.sock);
-    out->done = true;
+    out->done = !c->audit; /* audit: judged and reported, the process's own call runs */
     out->rval = rval;
     return true;
 }

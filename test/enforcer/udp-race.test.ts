@@ -198,11 +198,18 @@ describe("sends made on the process's behalf", () => {
 });
 
 describe("audit mode", () => {
-  test("the send to the denied port runs and is reported as an alert; the allowed one is not reported", async () => {
-    const { r, got } = await received(denied, () => run([UDP("sendto", denied.port), UDP("sendto", allowed.port)], ["mode audit"]));
+  test("the send to the denied port and IP options run and are reported as alerts; the allowed send is not reported", async () => {
+    const allowedBefore = allowed.datagrams().length;
+    const { r, got } = await received(denied, () =>
+      run([UDP("sendto", denied.port), UDP("sendto", allowed.port), UDP("retopts", allowed.port)], ["mode audit"]),
+    );
     expectExit(r, 0);
-    expect(r.stdout).toBe("sendto ok n=5\nsendto ok n=5\n");
+    expect(r.stdout).toBe("sendto ok n=5\nsendto ok n=5\nretopts ok n=7\n");
     expect(got).toEqual(["hello"]);
-    expect(connects(r).map((e) => [e.verdict, e.rule, e.port])).toEqual([["alert", "network.connect.deny[0]", denied.port]]);
+    expect(allowed.datagrams().slice(allowedBefore)).toEqual(["hello", "retopts"]);
+    expect(connects(r).map((e) => [e.verdict, e.rule, e.port])).toEqual([
+      ["alert", "network.connect.deny[0]", denied.port],
+      ["alert", "network.controlMessage", allowed.port],
+    ]);
   });
 });
