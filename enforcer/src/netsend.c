@@ -11,7 +11,8 @@
  * The tracer serves every process of the container, so it never blocks: it sends
  * with MSG_DONTWAIT. A non-blocking socket (O_NONBLOCK or MSG_DONTWAIT) gets
  * EAGAIN at once, as from the kernel; a blocking one whose send buffer is full is
- * given up to SEND_WAIT_MS for room, then ENOBUFS, which the kernel also returns
+ * given up to SEND_WAIT_MS for room (per call, all of sendmmsg's messages
+ * together), then ENOBUFS, which the kernel also returns
  * when a datagram cannot be queued (a dropped datagram, as UDP allows).
  *
  * In audit mode the same copy is judged and reported (alerts), and the
@@ -63,6 +64,7 @@ static bool write_msg_len(pid_t tid, uint64_t addr, uint32_t len)
 struct sock_info {
     int sock, fd, domain, type;
     bool blocking;
+    long deadline_ms; /* a blocking send waits for room until then (one budget per call) */
 };
 
 static long now_ms(void)
@@ -96,7 +98,6 @@ static long send_copy(const struct sock_info *s, int dest, int flags)
     };
     bool blocking = s->blocking && !(flags & MSG_DONTWAIT);
     flags |= MSG_DONTWAIT | MSG_NOSIGNAL;
-    long deadline = now_ms() + SEND_WAIT_MS;
     for (;;) {
         ssize_t n = sendmsg(s->sock, &h, flags);
         if (n >= 0)
@@ -106,7 +107,7 @@ static long send_copy(const struct sock_info *s, int dest, int flags)
             continue;
         if (err != EAGAIN || !blocking)
             return -err;
-        long left = deadline - now_ms();
+        long left = s->deadline_ms - now_ms();
         if (left <= 0)
             return -ENOBUFS;
         struct pollfd p = {s->sock, POLLOUT, 0};
@@ -210,6 +211,7 @@ bool net_send_entry(const struct checks *c, pid_t tid, int sc, const uint64_t a[
     }
     int fl = fcntl(s.sock, F_GETFL);
     s.blocking = fl >= 0 && !(fl & O_NONBLOCK);
+    s.deadline_ms = now_ms() + SEND_WAIT_MS;
     long rval = sc == SC_SENDTO    ? send_sendto(c, tid, a, &s)
                 : sc == SC_SENDMSG ? send_one_msghdr(c, tid, SC_SENDMSG, a[1], (int)a[2], &s)
                                    : send_sendmmsg(c, tid, a, &s);
