@@ -41,19 +41,30 @@ static pid_t tgid_of(pid_t tid)
     return tgid > 0 ? (pid_t)tgid : tid;
 }
 
-/* A pidfd for the task: of the thread itself where the kernel has PIDFD_THREAD
- * (6.9), else of its thread group, found without reading /proc for the leader. */
-static int open_pidfd(pid_t tid)
+/* A pidfd for the task without reading /proc: of the thread itself where the
+ * kernel has PIDFD_THREAD (6.9), else of its thread group. Thread pidfds are
+ * kept, one per slot: a pidfd names one task, so when that task has gone (its
+ * tid maybe reused) pidfd_getfd fails with ESRCH and a fresh one is opened.
+ * Thread-group pidfds are not kept: a reused tid would find another process. */
+#define PIDFD_SLOTS 64
+static struct {
+    pid_t tid;
+    int pidfd;
+} kept[PIDFD_SLOTS];
+static bool no_thread_pidfd;
+
+static int open_pidfd(pid_t tid, bool *keep)
 {
-    static bool no_thread_pidfd;
-    int pidfd = -1;
+    *keep = false;
     if (!no_thread_pidfd) {
-        pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
-        if (pidfd >= 0 || errno != EINVAL)
+        int pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+        if (pidfd >= 0 || errno != EINVAL) {
+            *keep = pidfd >= 0;
             return pidfd;
+        }
         no_thread_pidfd = true;
     }
-    pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
+    int pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
     if (pidfd < 0 && errno == EINVAL) /* not a thread-group leader */
         pidfd = (int)syscall(SYS_pidfd_open, tgid_of(tid), 0);
     return pidfd;
@@ -61,12 +72,26 @@ static int open_pidfd(pid_t tid)
 
 int net_grab_fd(pid_t tid, int fd)
 {
-    int pidfd = open_pidfd(tid);
+    size_t slot = (size_t)tid % PIDFD_SLOTS;
+    if (tid > 0 && kept[slot].tid == tid) {
+        int ours = (int)syscall(SYS_pidfd_getfd, kept[slot].pidfd, fd, 0);
+        if (ours >= 0 || errno != ESRCH)
+            return ours;
+    }
+    bool keep;
+    int pidfd = open_pidfd(tid, &keep);
     if (pidfd < 0)
         return -1;
     int ours = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
     int err = errno;
-    close(pidfd);
+    if (keep) {
+        if (kept[slot].tid > 0) /* tid 0 is no task: a free slot */
+            close(kept[slot].pidfd);
+        kept[slot].tid = tid;
+        kept[slot].pidfd = pidfd;
+    } else {
+        close(pidfd);
+    }
     errno = err;
     return ours;
 }

@@ -63,7 +63,6 @@ static bool write_msg_len(pid_t tid, uint64_t addr, uint32_t len)
 
 struct sock_info {
     int sock, fd, domain, type;
-    bool blocking;
     long deadline_ms; /* a blocking send waits for room until then (one budget per call) */
 };
 
@@ -96,7 +95,7 @@ static long send_copy(const struct sock_info *s, int dest, int flags)
         .msg_control = msg.controllen ? msg.control : NULL,
         .msg_controllen = msg.controllen,
     };
-    bool blocking = s->blocking && !(flags & MSG_DONTWAIT);
+    bool nonblocking = flags & MSG_DONTWAIT;
     flags |= MSG_DONTWAIT | MSG_NOSIGNAL;
     for (;;) {
         ssize_t n = sendmsg(s->sock, &h, flags);
@@ -105,7 +104,10 @@ static long send_copy(const struct sock_info *s, int dest, int flags)
         int err = errno;
         if (err == EINTR)
             continue;
-        if (err != EAGAIN || !blocking)
+        if (err != EAGAIN || nonblocking)
+            return -err;
+        int fl = fcntl(s->sock, F_GETFL); /* the open file's flags: the process's own */
+        if (fl < 0 || (fl & O_NONBLOCK))
             return -err;
         long left = s->deadline_ms - now_ms();
         if (left <= 0)
@@ -209,8 +211,6 @@ bool net_send_entry(const struct checks *c, pid_t tid, int sc, const uint64_t a[
         close(s.sock);
         return false; /* TCP (the address is ignored), UNIX sockets: judged as they stand */
     }
-    int fl = fcntl(s.sock, F_GETFL);
-    s.blocking = fl >= 0 && !(fl & O_NONBLOCK);
     s.deadline_ms = now_ms() + SEND_WAIT_MS;
     long rval = sc == SC_SENDTO    ? send_sendto(c, tid, a, &s)
                 : sc == SC_SENDMSG ? send_one_msghdr(c, tid, SC_SENDMSG, a[1], (int)a[2], &s)

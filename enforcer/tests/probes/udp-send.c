@@ -24,7 +24,9 @@
  *                             non-blocking sends until EAGAIN, then one blocking
  *                             send; prints `full nonblock errno=E after=K` and
  *                             `full block errno=E` or `full block ok`, plus `ms=T`
- *   loop PORT N               N sendto's; prints `loop n=N ns_per_send=T` */
+ *   loop PORT N               N sendto's; prints `loop n=N ns_per_send=T`
+ *   loopmsg PORT N            N sendmsg's without msg_name on a connected socket (as DNS
+ *                             resolvers send); prints `loopmsg n=N ns_per_send=T` */
 #include "probe.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -321,6 +323,16 @@ int main(int argc, char **argv)
 		for (long i = 0; i < n; i++)
 			ok += sendto(s, "bench", 5, 0, (struct sockaddr *)&to, sizeof to) == 5;
 		probe_say("loop n=%ld ok=%ld ns_per_send=%ld", n, ok, (now_ns() - t0) / (n ? n : 1));
+	} else if (!strcmp(op, "loopmsg") && argc >= 4) {
+		long n = atol(argv[3]);
+		if (connect(s, (struct sockaddr *)&to, sizeof to) < 0)
+			return PROBE_EXIT_USAGE;
+		struct iovec iov = {"bench", 5};
+		struct msghdr m = {NULL, 0, &iov, 1, NULL, 0, 0};
+		long t0 = now_ns(), ok = 0;
+		for (long i = 0; i < n; i++)
+			ok += sendmsg(s, &m, 0) == 5;
+		probe_say("loopmsg n=%ld ok=%ld ns_per_send=%ld", n, ok, (now_ns() - t0) / (n ? n : 1));
 	} else {
 		return PROBE_EXIT_USAGE;
 	}
