@@ -94,7 +94,7 @@ int dgram_read_msghdr(const struct dgram_mem *m, const struct dgram_khdr *h, str
     d->namelen = 0;
     d->controllen = 0;
     d->len = 0;
-    if (h->namelen < 0)
+    if (h->name && h->namelen < 0) /* without a name the kernel ignores the length */
         return -EINVAL;
     if (h->controllen > INT_MAX || h->controllen > DGRAM_CONTROL_MAX)
         return -ENOBUFS;
