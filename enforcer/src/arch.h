@@ -55,6 +55,10 @@ int arch_sc_of(uint32_t audit_arch, uint64_t nr);
 /* At a seccomp stop: skip the system call and make it return -err. 0 or -errno. */
 int arch_deny_syscall(pid_t pid, int err);
 
+/* At a seccomp stop: skip the system call and make it return rval (a result
+ * the tracer produced itself). 0 or -errno. */
+int arch_skip_syscall(pid_t pid, long rval);
+
 /* At a syscall-exit stop: make the system call return rval. 0 or -errno. */
 int arch_set_return(pid_t pid, long rval);
 

@@ -65,6 +65,15 @@ int arch_deny_syscall(pid_t pid, int err)
     return set_x0(pid, -err);
 }
 
+int arch_skip_syscall(pid_t pid, long rval)
+{
+    int nr = -1;
+    struct iovec iov = {&nr, sizeof nr};
+    if (ptrace(PTRACE_SETREGSET, pid, (void *)NT_ARM_SYSTEM_CALL, &iov) < 0)
+        return -errno;
+    return set_x0(pid, rval);
+}
+
 int arch_set_return(pid_t pid, long rval)
 {
     return set_x0(pid, rval);

@@ -63,6 +63,17 @@ int arch_deny_syscall(pid_t pid, int err)
     return set_regs(pid, &regs);
 }
 
+int arch_skip_syscall(pid_t pid, long rval)
+{
+    struct user_regs_struct regs;
+    int rc = get_regs(pid, &regs);
+    if (rc < 0)
+        return rc;
+    regs.orig_rax = (unsigned long long)-1;
+    regs.rax = (unsigned long long)rval;
+    return set_regs(pid, &regs);
+}
+
 int arch_set_return(pid_t pid, long rval)
 {
     struct user_regs_struct regs;

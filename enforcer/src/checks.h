@@ -22,6 +22,8 @@ struct check_outcome {
     bool verify;            /* stop at its exit too (kind, fd) */
     enum pending_kind kind;
     int fd;
+    bool done;              /* the check made the call itself: skip it, it returns rval */
+    long rval;
 };
 
 /* At the seccomp stop of call sc (SC_*) of task tid. */

@@ -6,6 +6,7 @@
 #include "checks.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 
 #include "arch.h"
 #include "event_proc.h"
+#include "netcheck.h"
 #include "events.h"
 #include "procinfo.h"
 
@@ -25,6 +27,9 @@
 #endif
 #ifndef SYS_pidfd_getfd
 #define SYS_pidfd_getfd 438
+#endif
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
 #endif
 #define SOCKADDR_MAX 128
 #define MMSG_MAX 1024 /* UIO_MAXIOV: the kernel sends at most this many */
@@ -36,14 +41,58 @@ static pid_t tgid_of(pid_t tid)
     return tgid > 0 ? (pid_t)tgid : tid;
 }
 
-/* Our own descriptor for the tracee's socket (same open file), or -1. */
-static int grab_fd(pid_t tid, int fd)
+/* A pidfd for the task without reading /proc: of the thread itself where the
+ * kernel has PIDFD_THREAD (6.9), else of its thread group. Thread pidfds are
+ * kept, one per slot: a pidfd names one task, so when that task has gone (its
+ * tid maybe reused) pidfd_getfd fails with ESRCH and a fresh one is opened.
+ * Thread-group pidfds are not kept: a reused tid would find another process. */
+#define PIDFD_SLOTS 64
+static struct {
+    pid_t tid;
+    int pidfd;
+} kept[PIDFD_SLOTS];
+static bool no_thread_pidfd;
+
+static int open_pidfd(pid_t tid, bool *keep)
 {
-    int pidfd = (int)syscall(SYS_pidfd_open, tgid_of(tid), 0);
+    *keep = false;
+    if (!no_thread_pidfd) {
+        int pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+        if (pidfd >= 0 || errno != EINVAL) {
+            *keep = pidfd >= 0;
+            return pidfd;
+        }
+        no_thread_pidfd = true;
+    }
+    int pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
+    if (pidfd < 0 && errno == EINVAL) /* not a thread-group leader */
+        pidfd = (int)syscall(SYS_pidfd_open, tgid_of(tid), 0);
+    return pidfd;
+}
+
+int net_grab_fd(pid_t tid, int fd)
+{
+    size_t slot = (size_t)tid % PIDFD_SLOTS;
+    if (tid > 0 && kept[slot].tid == tid) {
+        int ours = (int)syscall(SYS_pidfd_getfd, kept[slot].pidfd, fd, 0);
+        if (ours >= 0 || errno != ESRCH)
+            return ours;
+    }
+    bool keep;
+    int pidfd = open_pidfd(tid, &keep);
     if (pidfd < 0)
         return -1;
     int ours = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-    close(pidfd);
+    int err = errno;
+    if (keep) {
+        if (kept[slot].tid > 0) /* tid 0 is no task: a free slot */
+            close(kept[slot].pidfd);
+        kept[slot].tid = tid;
+        kept[slot].pidfd = pidfd;
+    } else {
+        close(pidfd);
+    }
+    errno = err;
     return ours;
 }
 
@@ -108,13 +157,12 @@ static void report_listen(const struct checks *c, pid_t tid, const struct net_ad
     event_emit(&e);
 }
 
-/* Judge one destination; reports what is worth a line (a block, or an
- * exception that let through what the rules would block). false: refuse. */
-static bool judge_destination(const struct checks *c, pid_t tid, int sc, int fd, const struct net_addr *a,
-                              uint16_t port)
+bool net_judge_destination(const struct checks *c, pid_t tid, int sc, int sock, int fd, const struct net_addr *a,
+                           uint16_t port)
 {
     char exe[PATH_MAX];
-    bool have_exe = proc_link(tgid_of(tid), "exe", exe, sizeof exe);
+    /* the program matters only to exceptions */
+    bool have_exe = c->net->n_exception && proc_link(tgid_of(tid), "exe", exe, sizeof exe);
     struct net_verdict v;
     net_decide_connect(c->net, have_exe ? exe : NULL, a, port, &v);
     bool report = !v.allowed;
@@ -128,13 +176,23 @@ static bool judge_destination(const struct checks *c, pid_t tid, int sc, int fd,
         report = true;
     }
     if (report) {
-        int sock = grab_fd(tid, fd);
-        const char *proto = sock >= 0 ? protocol_name(sock) : sc == SC_CONNECT ? "tcp" : "udp";
+        int own = sock < 0 ? net_grab_fd(tid, fd) : -1; /* only a report needs the socket */
+        int s = sock >= 0 ? sock : own;
+        const char *proto = s >= 0 ? protocol_name(s) : sc == SC_CONNECT ? "tcp" : "udp";
         report_connect(c, tid, sc, a, port, proto, &v);
-        if (sock >= 0)
-            close(sock);
+        if (own >= 0)
+            close(own);
     }
     return v.allowed || c->audit;
+}
+
+void net_report_control(const struct checks *c, pid_t tid, int sc, int sock, const struct net_addr *a, uint16_t port,
+                        int level, int type)
+{
+    char what[64];
+    snprintf(what, sizeof what, "control message level %d type %d", level, type);
+    struct net_verdict v = {false, "network.controlMessage", -1, what};
+    report_connect(c, tid, sc, a, port, sock >= 0 ? protocol_name(sock) : "udp", &v);
 }
 
 /* Read a sockaddr of the tracee and judge it. false: refuse the call. *err is
@@ -154,7 +212,7 @@ static bool judge_sockaddr(const struct checks *c, pid_t tid, int sc, int fd, ui
     uint16_t port;
     if (!net_addr_from_sockaddr(sa, len, &a, &port))
         return true; /* not IP: AF_UNIX and the like */
-    return judge_destination(c, tid, sc, fd, &a, port);
+    return net_judge_destination(c, tid, sc, -1, fd, &a, port);
 }
 
 static bool judge_msghdr(const struct checks *c, pid_t tid, int sc, int fd, const struct msghdr *m, int *err)
@@ -166,6 +224,10 @@ static void entry_connect(const struct checks *c, pid_t tid, int sc, const uint6
 {
     int err = 0, fd = (int)a[0];
     bool ok = true;
+    /* a datagram leaves during the call, with no kernel state to verify after
+     * it: such sends are made by the enforcer itself with the address it judged */
+    if (sc != SC_CONNECT && net_send_entry(c, tid, sc, a, out))
+        return;
     if (sc == SC_CONNECT) {
         ok = judge_sockaddr(c, tid, sc, fd, a[1], a[2], &err);
     } else if (sc == SC_SENDTO) {
@@ -220,7 +282,7 @@ static void entry_listen(const struct checks *c, pid_t tid, int sc, const uint64
         out->fd = fd;
         return;
     }
-    int sock = grab_fd(tid, fd);
+    int sock = net_grab_fd(tid, fd);
     if (sock < 0) {
         out->deny = c->audit ? 0 : EPERM; /* cannot see the socket: fail closed */
         return;
@@ -326,7 +388,7 @@ static bool exit_connect(const struct checks *c, pid_t tid, const struct pending
     snprintf(name, sizeof name, "fd/%d", p->fd);
     if (!proc_link(tid, name, target, sizeof target) || sscanf(target, "socket:[%lu]", &inode) != 1)
         return false;
-    int sock = grab_fd(tid, p->fd);
+    int sock = net_grab_fd(tid, p->fd);
     struct net_addr a;
     uint16_t port;
     const char *proto = NULL;
@@ -338,7 +400,7 @@ static bool exit_connect(const struct checks *c, pid_t tid, const struct pending
     bool refused = false;
     if (have) {
         char exe[PATH_MAX];
-        bool have_exe = proc_link(tgid_of(tid), "exe", exe, sizeof exe);
+        bool have_exe = c->net->n_exception && proc_link(tgid_of(tid), "exe", exe, sizeof exe);
         struct net_verdict v;
         net_decide_connect(c->net, have_exe ? exe : NULL, &a, port, &v);
         if (!v.allowed) {
@@ -360,7 +422,7 @@ static bool exit_bind(const struct checks *c, pid_t tid, const struct pending *p
 {
     if (rval_in != 0)
         return false;
-    int sock = grab_fd(tid, p->fd);
+    int sock = net_grab_fd(tid, p->fd);
     if (sock < 0)
         return false;
     int type = 0;

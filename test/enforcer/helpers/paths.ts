@@ -45,6 +45,7 @@ export type ProbeName =
   | "fd-exec"
   | "file-ops"
   | "net-ops"
+  | "udp-send"
   | "vfork-edge";
 
 export function probe(name: ProbeName): string {
