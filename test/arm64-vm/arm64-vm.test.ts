@@ -57,6 +57,12 @@ test("network: a denied connect fails with EPERM (registers rewritten at the sec
   expect(get("net-allowed")).toMatchObject({ blocked: "0", out: "connect errno=ECONNREFUSED|" });
 });
 
+test("network: datagram sends are made on the process's behalf (call skipped, our result returned)", () => {
+  expect(get("udp-denied")).toMatchObject({ blocked: "1", out: "sendto errno=EPERM|" });
+  expect(get("udp-allowed")).toMatchObject({ blocked: "0", out: "sendto ok n=5|" });
+  expect(get("udp-mmsg")).toMatchObject({ blocked: "1", out: "sendmmsg rc=2 len=2,2,77,77|" });
+});
+
 test("network: listen outside network.listen.allow is refused, inside it works", () => {
   expect(get("listen-denied")).toMatchObject({ blocked: "1", out: "bind ok|listen errno=EPERM|" });
   expect(get("listen-allowed")).toMatchObject({ blocked: "0", out: "bind ok|listen ok|" });

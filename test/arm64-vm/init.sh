@@ -33,6 +33,10 @@ done
 # the system-call deny path: the tracer rewrites the call's registers at the seccomp stop
 case_ net-denied 'network.connect.deny 127.0.0.0/8' -- $P/net-ops connect 127.0.0.1 9
 case_ net-allowed 'network.connect.deny 10.0.0.0/8' -- $P/net-ops connect 127.0.0.1 9
+# datagram sends made on the process's behalf: the call skipped at the seccomp stop, our result in x0
+case_ udp-denied 'network.connect.deny 127.0.0.1 9' -- $P/udp-send sendto 9
+case_ udp-allowed 'network.connect.deny 127.0.0.1 7' -- $P/udp-send sendto 9
+case_ udp-mmsg 'network.connect.deny 127.0.0.1 7' -- $P/udp-send sendmmsg 9 9 7 9
 case_ listen-denied 'network.listen.allow 8080' -- $P/net-ops listen 9090
 case_ listen-allowed 'network.listen.allow 8080' -- $P/net-ops listen 8080
 mkdir -p /srv/conf /srv/logs
