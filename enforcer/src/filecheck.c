@@ -491,10 +491,13 @@ bool file_check_exit(const struct checks *c, pid_t tid, const struct pending *p,
     }
     if (!v.allowed) {
         uint64_t flags = p->sc == SC_CREAT ? (uint64_t)(O_CREAT | O_WRONLY | O_TRUNC) : o->args[p->sc == SC_OPEN ? 1 : 2];
-        report(c, tid, "open-write", path, &v);
-        if (path[0] == '/' && created_by_call(o, flags, &st, link))
-            remove_created(path, &st);
+        /* first close it: until then a thread sharing the descriptor table can
+         * write through it (docs/compiled-policy.md, "Races") */
+        bool created = path[0] == '/' && created_by_call(o, flags, &st, link);
         close_in_process(tid, fd);
+        if (created)
+            remove_created(path, &st);
+        report(c, tid, "open-write", path, &v);
         *rval = -EPERM;
         return true;
     }
