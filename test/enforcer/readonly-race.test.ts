@@ -50,7 +50,7 @@ beforeEach(() => {
 });
 
 /** The enforcer under --mechanism seccomp, with Landlock hidden from it: mechanisms.files is "ptrace". */
-async function run(command: readonly string[]): Promise<RunResult> {
+async function run(command: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<RunResult> {
   // a file, not a pipe: thousands of events in a burst would overflow a pipe (and be counted as dropped)
   const events = tmp.join("events");
   rmSync(events, { force: true });
@@ -60,6 +60,7 @@ async function run(command: readonly string[]): Promise<RunResult> {
     command: [ENFORCER, "--mechanism", "seccomp", "--events", events, "--policy", policyFile, "--", ...command],
     events: { file: events },
     cwd: app,
+    env,
     timeoutMs: 25_000,
   });
   const start = lifecycle(r.events, "start")[0];
@@ -124,6 +125,17 @@ describe("files.readOnly without Landlock: write-opens decided on the opened fil
     expect(c.ok).toBeGreaterThan(0);
     expect(c.refused).toBeGreaterThan(0);
     expectRefusalsReported(r, c, `${ro}/new`);
+  });
+
+  test("a program whose own seccomp filter refuses close(2) cannot keep a refused file open: it is killed (fail closed)", async () => {
+    const r = await run([probe("open-race"), "link", `${app}/link`, `${app}/good`, `${ro}/conf`, String(ROUNDS)], { OPEN_RACE_DENY_CLOSE: "1" });
+    expectExit(r, 128 + 9);
+    expect(r.stderr).toMatch(/vigil-enforcer: process \d+: cannot close a refused file \(close: Operation not permitted\); killed/);
+    expect(readFileSync(`${ro}/conf`, "utf8")).toBe("original\n");
+    // the same program, refusing close(2), still opens and writes its own files (it closes with close_range)
+    const own = await run([probe("open-race"), "loop", "trunc", `${app}/good`, "100"], { OPEN_RACE_DENY_CLOSE: "1" });
+    expectExit(own, 0);
+    expect(readFileSync(`${app}/good`, "utf8")).toBe("x");
   });
 
   test("the application's own O_TRUNC, O_CREAT, creat and O_RDONLY|O_TRUNC writes work as without the enforcer; the read-only tree refuses them early", async () => {

@@ -13,8 +13,19 @@
  *                           after each success
  *   rdonly-trunc PATH       open(PATH, O_RDONLY|O_TRUNC): prints the access mode
  *                           the descriptor got and the file's size after
+ *   loop trunc|append PATH N  no race: N allowed opens (O_WRONLY|O_TRUNC or
+ *                           O_WRONLY|O_APPEND) + write + close; prints
+ *                           `loop n=N ns-per-open=T` (for measuring the cost)
  * Prints `open-race n=N ok=K refused=R last=I` (I: index of the last success, -1
  * for none) and each distinct errno of a refusal as `errno=NAME`.
+ * Environment, for link/buffer/create:
+ *   OPEN_RACE_DENY_CLOSE=1   (every mode) first install a seccomp filter of the
+ *                            program's own that refuses close(2) (EPERM): the probe
+ *                            closes with close_range(2); a tracer closing a
+ *                            refused file in the process fails
+ *   OPEN_RACE_SIBLING_WRITE=1  a third thread writes "W" at offset 0 through any
+ *                            descriptor 3-15 that is the BAD file, as soon as it
+ *                            appears in the table; prints `sibling writes=W`
  */
 #include "probe.h"
 #include <fcntl.h>
@@ -24,6 +35,11 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)
@@ -32,6 +48,43 @@
 static char link_path[4096], alt_path[4096];
 static char paths[2][4096], buf[4096];
 static atomic_int stop;
+
+static dev_t bad_dev;
+static ino_t bad_ino;
+static atomic_long sibling_writes;
+
+/* The residual window: between the kernel installing the descriptor and the
+ * tracer closing it, another thread of the process can use it. */
+static void *write_through(void *unused)
+{
+	(void)unused;
+	while (!atomic_load(&stop)) {
+		for (int fd = 3; fd < 16; fd++) {
+			struct stat st;
+			if (fstat(fd, &st) == 0 && st.st_ino == bad_ino && st.st_dev == bad_dev && pwrite(fd, "W", 1, 0) == 1)
+				atomic_fetch_add(&sibling_writes, 1);
+		}
+	}
+	return NULL;
+}
+
+static void deny_close(void)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_close, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {sizeof code / sizeof code[0], code};
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		probe_say("deny-close errno=%s", probe_errno_name(errno));
+}
+
+static void close_fd(int fd)
+{
+	syscall(SYS_close_range, fd, fd, 0);
+}
 
 static void *flip_link(void *unused)
 {
@@ -51,6 +104,9 @@ static void *flip_buffer(void *unused)
 
 int main(int argc, char **argv)
 {
+	const char *env_deny = getenv("OPEN_RACE_DENY_CLOSE");
+	if (env_deny && !strcmp(env_deny, "1"))
+		deny_close();
 	if (argc == 3 && !strcmp(argv[1], "rdonly-trunc")) {
 		int fd = open(argv[2], O_RDONLY | O_TRUNC);
 		if (fd < 0) {
@@ -64,6 +120,24 @@ int main(int argc, char **argv)
 			  (long long)st.st_size);
 		return 0;
 	}
+	if (argc == 5 && !strcmp(argv[1], "loop")) {
+		int lflags = O_WRONLY | (strcmp(argv[2], "trunc") ? O_APPEND : O_TRUNC);
+		long ln = atol(argv[4]);
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (long i = 0; i < ln; i++) {
+			int fd = open(argv[3], lflags);
+			if (fd < 0 || write(fd, "x", 1) != 1) {
+				probe_say("loop errno=%s", probe_errno_name(errno));
+				return 1;
+			}
+			close_fd(fd);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		long long ns = (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
+		probe_say("loop n=%ld ns-per-open=%lld", ln, ln ? ns / ln : 0);
+		return 0;
+	}
 	bool is_buffer = argc == 5 && !strcmp(argv[1], "buffer");
 	bool is_link = argc == 6 && (!strcmp(argv[1], "link") || !strcmp(argv[1], "create"));
 	if (!is_buffer && !is_link) {
@@ -72,6 +146,18 @@ int main(int argc, char **argv)
 	}
 	bool create = !strcmp(argv[1], "create");
 	const char *good = argv[is_buffer ? 2 : 3], *bad = argv[is_buffer ? 3 : 4];
+	const char *env_sibling = getenv("OPEN_RACE_SIBLING_WRITE");
+	bool sibling = env_sibling && !strcmp(env_sibling, "1");
+	pthread_t writer;
+	struct stat bst;
+	if (sibling && stat(bad, &bst) == 0) {
+		bad_dev = bst.st_dev;
+		bad_ino = bst.st_ino;
+		pthread_create(&writer, NULL, write_through, NULL);
+	} else {
+		sibling = false;
+	}
+
 	long n = atol(argv[is_buffer ? 4 : 5]), ok = 0, refused = 0, last = -1;
 	pthread_t t;
 	int flags = O_WRONLY | O_TRUNC;
@@ -109,12 +195,16 @@ int main(int argc, char **argv)
 			ok++;
 			last = i;
 		}
-		close(fd);
+		close_fd(fd);
 		if (create)
 			unlink(good);
 	}
 	atomic_store(&stop, 1);
 	pthread_join(t, NULL);
+	if (sibling) {
+		pthread_join(writer, NULL);
+		probe_say("sibling writes=%ld", atomic_load(&sibling_writes));
+	}
 	if (is_link) {
 		unlink(link_path);
 		unlink(alt_path);
