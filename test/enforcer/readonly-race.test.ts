@@ -127,6 +127,17 @@ describe("files.readOnly without Landlock: write-opens decided on the opened fil
     expectRefusalsReported(r, c, `${ro}/new`);
   });
 
+  test("signals that arrive while a refused file is being closed in the process are delivered, none lost", async () => {
+    const r = await run([probe("open-race"), "link", `${app}/link`, `${app}/good`, `${ro}/conf`, String(ROUNDS)], { OPEN_RACE_SIGNALS: "1" });
+    expectExit(r, 0);
+    const m = /^signals sent=(\d+) got=(\d+)$/m.exec(r.stdout);
+    expect(m, r.stdout).not.toBeNull();
+    expect(Number(m?.[1])).toBeGreaterThan(0);
+    expect(Number(m?.[2])).toBe(Number(m?.[1]));
+    expect(readFileSync(`${ro}/conf`, "utf8")).toBe("original\n");
+    expect(counts(r).refused).toBeGreaterThan(0);
+  });
+
   test("a program whose own seccomp filter refuses close(2) cannot keep a refused file open: it is killed (fail closed)", async () => {
     const r = await run([probe("open-race"), "link", `${app}/link`, `${app}/good`, `${ro}/conf`, String(ROUNDS)], { OPEN_RACE_DENY_CLOSE: "1" });
     expectExit(r, 128 + 9);

@@ -26,6 +26,9 @@
  *   OPEN_RACE_SIBLING_WRITE=1  a third thread writes "W" at offset 0 through any
  *                            descriptor 3-15 that is the BAD file, as soon as it
  *                            appears in the table; prints `sibling writes=W`
+ *   OPEN_RACE_SIGNALS=1      a thread queues real-time signals (SIGRTMIN, each one
+ *                            delivered on its own) to the opening thread all along;
+ *                            prints `signals sent=S got=G` (G < S: some were lost)
  */
 #include "probe.h"
 #include <fcntl.h>
@@ -64,6 +67,26 @@ static void *write_through(void *unused)
 			if (fstat(fd, &st) == 0 && st.st_ino == bad_ino && st.st_dev == bad_dev && pwrite(fd, "W", 1, 0) == 1)
 				atomic_fetch_add(&sibling_writes, 1);
 		}
+	}
+	return NULL;
+}
+
+static pid_t opener_tid;
+static atomic_long signals_sent, signals_got;
+
+static void on_rt(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&signals_got, 1);
+}
+
+static void *send_signals(void *unused)
+{
+	(void)unused;
+	while (!atomic_load(&stop)) {
+		if (syscall(SYS_tgkill, getpid(), opener_tid, SIGRTMIN) == 0)
+			atomic_fetch_add(&signals_sent, 1);
+		usleep(50); /* under ptrace each signal is a stop: a storm would starve the opener */
 	}
 	return NULL;
 }
@@ -148,8 +171,19 @@ int main(int argc, char **argv)
 	const char *good = argv[is_buffer ? 2 : 3], *bad = argv[is_buffer ? 3 : 4];
 	const char *env_sibling = getenv("OPEN_RACE_SIBLING_WRITE");
 	bool sibling = env_sibling && !strcmp(env_sibling, "1");
-	pthread_t writer;
+	pthread_t writer, sender;
 	struct stat bst;
+	const char *env_signals = getenv("OPEN_RACE_SIGNALS");
+	bool signals = env_signals && !strcmp(env_signals, "1");
+	if (signals) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_rt;
+		sa.sa_flags = SA_RESTART;
+		sigaction(SIGRTMIN, &sa, NULL);
+		opener_tid = (pid_t)syscall(SYS_gettid);
+		pthread_create(&sender, NULL, send_signals, NULL);
+	}
 	if (sibling && stat(bad, &bst) == 0) {
 		bad_dev = bst.st_dev;
 		bad_ino = bst.st_ino;
@@ -201,6 +235,14 @@ int main(int argc, char **argv)
 	}
 	atomic_store(&stop, 1);
 	pthread_join(t, NULL);
+	if (signals) {
+		pthread_join(sender, NULL);
+		/* every queued signal is delivered before the next instruction once
+		 * unblocked; give stragglers a moment anyway */
+		for (int i = 0; i < 100 && atomic_load(&signals_got) < atomic_load(&signals_sent); i++)
+			usleep(10000);
+		probe_say("signals sent=%ld got=%ld", atomic_load(&signals_sent), atomic_load(&signals_got));
+	}
 	if (sibling) {
 		pthread_join(writer, NULL);
 		probe_say("sibling writes=%ld", atomic_load(&sibling_writes));
