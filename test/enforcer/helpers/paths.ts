@@ -45,7 +45,9 @@ export type ProbeName =
   | "fd-exec"
   | "file-ops"
   | "net-ops"
-  | "vfork-edge";
+  | "vfork-edge"
+  | "no-landlock"
+  | "open-race";
 
 export function probe(name: ProbeName): string {
   return path.join(PROBES_DIR, name);
