@@ -66,4 +66,30 @@ int arch_set_return(pid_t pid, long rval);
  * run exit_group(status) instead of its own code. Returns 0 or -errno. */
 int arch_plant_exit_stub(pid_t pid, int status);
 
+/* Running a system call in a stopped tracee on the tracer's behalf (inject.c).
+ * The registers of a task, opaque: big enough for every architecture's set. */
+struct arch_regs {
+    uint64_t words[48];
+};
+extern const int arch_nr_close;
+
+int arch_get_regs(pid_t pid, struct arch_regs *r);
+int arch_set_regs(pid_t pid, const struct arch_regs *r);
+
+/* At a seccomp stop: make the call system call nr with these arguments
+ * instead (the kernel runs the filter again on the new call). */
+int arch_rewrite_call(pid_t pid, long nr, const uint64_t args[6]);
+
+/* At the syscall-exit stop of a call rewritten at its seccomp stop: put back
+ * its number and the argument registers the program may rely on after the
+ * call (all but the one that holds the result), for a restart or for the
+ * program's own code. */
+int arch_restore_call(pid_t pid, long nr, const uint64_t args[6]);
+
+/* At a syscall-exit stop whose registers are `at_exit`: rewind to the system
+ * call instruction the task has just run and load nr(args) into it, so that
+ * PTRACE_SYSCALL makes the task run that call (x86_64 `syscall` is 2 bytes,
+ * arm64 `svc #0` 4). */
+int arch_prepare_injection(pid_t pid, const struct arch_regs *at_exit, long nr, const uint64_t args[3]);
+
 #endif

@@ -98,4 +98,67 @@ int arch_plant_exit_stub(pid_t pid, int status)
     }
     return 0;
 }
+/* Injection (inject.c) */
+const int arch_nr_close = 57;
+_Static_assert(sizeof(struct user_pt_regs) <= sizeof(struct arch_regs), "arch_regs too small");
+
+int arch_get_regs(pid_t pid, struct arch_regs *r)
+{
+    struct iovec iov = {r->words, sizeof(struct user_pt_regs)};
+    return ptrace(PTRACE_GETREGSET, pid, (void *)NT_PRSTATUS, &iov) < 0 ? -errno : 0;
+}
+
+int arch_set_regs(pid_t pid, const struct arch_regs *r)
+{
+    struct user_pt_regs regs;
+    memcpy(&regs, r->words, sizeof regs);
+    struct iovec iov = {&regs, sizeof regs};
+    return ptrace(PTRACE_SETREGSET, pid, (void *)NT_PRSTATUS, &iov) < 0 ? -errno : 0;
+}
+
+static int set_nr(pid_t pid, long nr)
+{
+    int n = (int)nr;
+    struct iovec iov = {&n, sizeof n};
+    return ptrace(PTRACE_SETREGSET, pid, (void *)NT_ARM_SYSTEM_CALL, &iov) < 0 ? -errno : 0;
+}
+
+/* x0..x5 are the arguments; the number lives in NT_ARM_SYSTEM_CALL (x8 is only
+ * read at the svc). first: the first register to load (x0 holds the result at
+ * an exit stop). */
+static int load_call(pid_t pid, long nr, const uint64_t a[6], int first)
+{
+    struct user_pt_regs regs;
+    struct iovec iov = {&regs, sizeof regs};
+    if (ptrace(PTRACE_GETREGSET, pid, (void *)NT_PRSTATUS, &iov) < 0)
+        return -errno;
+    for (int i = first; i < 6; i++)
+        regs.regs[i] = a[i];
+    if (ptrace(PTRACE_SETREGSET, pid, (void *)NT_PRSTATUS, &iov) < 0)
+        return -errno;
+    return set_nr(pid, nr);
+}
+
+int arch_rewrite_call(pid_t pid, long nr, const uint64_t args[6])
+{
+    return load_call(pid, nr, args, 0);
+}
+
+int arch_restore_call(pid_t pid, long nr, const uint64_t args[6])
+{
+    return load_call(pid, nr, args, 1);
+}
+
+int arch_prepare_injection(pid_t pid, const struct arch_regs *at_exit, long nr, const uint64_t args[3])
+{
+    struct user_pt_regs regs;
+    memcpy(&regs, at_exit->words, sizeof regs);
+    regs.pc -= 4; /* svc #0 */
+    regs.regs[8] = (unsigned long long)nr;
+    regs.regs[0] = args[0];
+    regs.regs[1] = args[1];
+    regs.regs[2] = args[2];
+    struct iovec iov = {&regs, sizeof regs};
+    return ptrace(PTRACE_SETREGSET, pid, (void *)NT_PRSTATUS, &iov) < 0 ? -errno : 0;
+}
 #endif

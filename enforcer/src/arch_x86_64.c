@@ -118,4 +118,59 @@ int arch_plant_exit_stub(pid_t pid, int status)
     }
     return poke_bytes(pid, regs.rip, code, sizeof code);
 }
+/* Injection (inject.c) */
+const int arch_nr_close = 3;
+_Static_assert(sizeof(struct user_regs_struct) <= sizeof(struct arch_regs), "arch_regs too small");
+
+int arch_get_regs(pid_t pid, struct arch_regs *r)
+{
+    return get_regs(pid, (struct user_regs_struct *)r->words);
+}
+
+int arch_set_regs(pid_t pid, const struct arch_regs *r)
+{
+    struct user_regs_struct regs;
+    memcpy(&regs, r->words, sizeof regs);
+    return set_regs(pid, &regs);
+}
+
+static void load_args(struct user_regs_struct *regs, const uint64_t a[6])
+{
+    regs->rdi = a[0];
+    regs->rsi = a[1];
+    regs->rdx = a[2];
+    regs->r10 = a[3];
+    regs->r8 = a[4];
+    regs->r9 = a[5];
+}
+
+int arch_rewrite_call(pid_t pid, long nr, const uint64_t args[6])
+{
+    struct user_regs_struct regs;
+    int rc = get_regs(pid, &regs);
+    if (rc < 0)
+        return rc;
+    regs.orig_rax = (unsigned long long)nr;
+    load_args(&regs, args);
+    return set_regs(pid, &regs);
+}
+
+/* rax holds the result; every argument register is preserved by `syscall`. */
+int arch_restore_call(pid_t pid, long nr, const uint64_t args[6])
+{
+    return arch_rewrite_call(pid, nr, args);
+}
+
+int arch_prepare_injection(pid_t pid, const struct arch_regs *at_exit, long nr, const uint64_t args[3])
+{
+    struct user_regs_struct regs;
+    memcpy(&regs, at_exit->words, sizeof regs);
+    regs.rip -= 2; /* 0f 05: syscall */
+    regs.rax = (unsigned long long)nr;
+    regs.orig_rax = (unsigned long long)nr;
+    regs.rdi = args[0];
+    regs.rsi = args[1];
+    regs.rdx = args[2];
+    return set_regs(pid, &regs);
+}
 #endif

@@ -15,6 +15,9 @@ struct checks {
     const struct file_rules *files;
     const struct net_rules *net;
     bool audit;
+    /* files.readOnly has no kernel layer (Landlock) under it: write-opens are
+     * judged again at their exit stop, on the file the kernel opened */
+    bool verify_opens;
 };
 
 struct check_outcome {
@@ -24,6 +27,7 @@ struct check_outcome {
     int fd;
     bool done;              /* the check made the call itself: skip it, it returns rval */
     long rval;
+    struct pending_open open; /* kind PENDING_OPEN */
 };
 
 /* At the seccomp stop of call sc (SC_*) of task tid. */
@@ -33,5 +37,8 @@ void net_check_entry(const struct checks *c, pid_t tid, int sc, const uint64_t a
 /* At the exit stop of a call net_check_entry asked to verify: returns true and
  * sets *rval when the call must return something else (-EPERM). */
 bool net_check_exit(const struct checks *c, pid_t tid, const struct pending *p, long rval_in, long *rval);
+
+/* At the exit stop of a write-open file_check_entry asked to verify: same contract. */
+bool file_check_exit(const struct checks *c, pid_t tid, const struct pending *p, long rval_in, long *rval);
 
 #endif

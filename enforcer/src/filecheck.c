@@ -1,17 +1,33 @@
 /* files.readOnly and files.watch at the seccomp stop of a call that changes a
  * path (the filter lets read-only opens through without a stop). The path is
- * resolved as the kernel will resolve it and matched on its canonical form. */
+ * resolved as the kernel will resolve it and matched on its canonical form.
+ *
+ * Without a Landlock layer under the rules (checks.verify_opens) that answer
+ * can be made stale by a sibling thread rewriting the path or a symlink being
+ * swapped before the kernel's own lookup; write-opens are therefore judged a
+ * second time at their exit stop, on the file the kernel really opened. So
+ * that nothing irreversible happens before that second judgement, O_TRUNC is
+ * taken out of the call at the seccomp stop and done afterwards, on the
+ * allowed file; a refused file is closed in the process (inject.c), and a
+ * name the call created on a read-only path is removed. */
 #include "checks.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "arch.h"
 #include "event_proc.h"
 #include "events.h"
+#include "inject.h"
+#include "log.h"
 #include "pathres.h"
 #include "procinfo.h"
 
@@ -232,6 +248,52 @@ static void report(const struct checks *c, pid_t tid, const char *op, const char
     event_emit(&e);
 }
 
+/* Write-opens judged again at their exit stop (see the top of this file). */
+static void verify_open(pid_t tid, int sc, const uint64_t a[6], const char *resolved, struct check_outcome *out)
+{
+    struct pending_open *o = &out->open;
+    memset(o, 0, sizeof *o);
+    o->nr = arch_native_nr[sc];
+    memcpy(o->args, a, sizeof o->args);
+    int flags_arg = sc == SC_OPEN ? 1 : 2;
+    uint64_t flags = sc == SC_CREAT ? (uint64_t)(O_CREAT | O_WRONLY | O_TRUNC) : a[flags_arg];
+    o->create = (flags & O_CREAT) != 0;
+    struct stat st;
+    if (resolved && lstat(resolved, &st) == 0) {
+        o->existed = true;
+        o->dev = st.st_dev;
+        o->ino = st.st_ino;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME_COARSE, &now);
+    o->since_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    out->verify = true;
+    out->kind = PENDING_OPEN;
+    out->fd = -1;
+    if (!(flags & O_TRUNC) || (flags & O_PATH))
+        return; /* O_PATH: the kernel ignores O_TRUNC */
+    /* Truncate only once the file is judged. O_RDONLY|O_TRUNC asks the kernel
+     * for the same permissions as O_RDWR (read and write): open it so, to be
+     * able to truncate it after. */
+    uint64_t rewritten[6], no_trunc = flags & ~(uint64_t)O_TRUNC;
+    if ((no_trunc & O_ACCMODE) == O_RDONLY)
+        no_trunc |= O_RDWR;
+    long nr = o->nr;
+    memcpy(rewritten, a, sizeof rewritten);
+    if (sc == SC_CREAT) { /* creat(path, mode) = open(path, O_CREAT|O_WRONLY|O_TRUNC, mode) */
+        nr = arch_native_nr[SC_OPEN];
+        rewritten[1] = no_trunc;
+        rewritten[2] = a[1];
+    } else {
+        rewritten[flags_arg] = no_trunc;
+    }
+    if (arch_rewrite_call(tid, nr, rewritten) < 0) {
+        out->deny = EPERM; /* cannot take O_TRUNC out: refuse rather than truncate unjudged */
+        return;
+    }
+    o->rewritten = o->truncate = true;
+}
+
 void file_check_entry(const struct checks *c, pid_t tid, int sc, const uint64_t args[6], struct check_outcome *out)
 {
     struct call call;
@@ -241,7 +303,8 @@ void file_check_entry(const struct checks *c, pid_t tid, int sc, const uint64_t 
     proc_ids(tid, &ppid, &uid, &tgid);
     if (tgid <= 0)
         tgid = tid;
-    char path[PATH_MAX], watched[PATH_MAX];
+    char path[PATH_MAX], watched[PATH_MAX], first[PATH_MAX];
+    bool have_first = false;
     struct file_verdict watch = {true, NULL, -1, NULL};
     for (int i = 0; i < 2 && call.t[i].used; i++) {
         int err = 0;
@@ -251,6 +314,10 @@ void file_check_entry(const struct checks *c, pid_t tid, int sc, const uint64_t 
                 return;
             }
             continue;
+        }
+        if (i == 0) {
+            strcpy(first, path);
+            have_first = true;
         }
         struct file_verdict v;
         if (!file_rules_decide(c->files, path, call.t[i].subtree && is_dir(path), &v))
@@ -268,4 +335,179 @@ void file_check_entry(const struct checks *c, pid_t tid, int sc, const uint64_t 
     }
     if (watch.key)
         report(c, tid, call.op, watched, &watch);
+    if (c->verify_opens && !c->audit && (sc == SC_OPEN || sc == SC_OPENAT || sc == SC_CREAT))
+        verify_open(tid, sc, args, have_first ? first : NULL, out);
+}
+
+/* The prefix of the kernel's struct statx (linux/stat.h), for the birth time;
+ * declared here because libc headers disagree on whether they provide it. */
+struct file_times {
+    uint32_t mask, blksize;
+    uint64_t attributes;
+    uint32_t nlink, uid, gid;
+    uint16_t mode, spare;
+    uint64_t ino, size, blocks, attributes_mask;
+    struct {
+        int64_t sec;
+        uint32_t nsec;
+        int32_t reserved;
+    } atime, btime, ctime, mtime;
+    uint64_t rest[16];
+};
+#define TIMES_BTIME 0x800u /* STATX_BTIME */
+#ifndef SYS_statx
+#define SYS_statx (arch_native_nr[SC_OPENAT] == 56 ? 291 : 332)
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+/* Did the open create the file `st` (then removing its name undoes the call)?
+ * An O_EXCL open that succeeded did. Otherwise: not if the name resolved at
+ * the seccomp stop was this file then; else if the file was born after that
+ * stop (birth time, where the file system keeps one; else its ctime with a
+ * size of 0: a file that existed and was changed meanwhile, empty, is taken
+ * for a new one). */
+static bool created_by_call(const struct pending_open *o, uint64_t flags, const struct stat *st, const char *link)
+{
+    if (!o->create || !S_ISREG(st->st_mode) || st->st_nlink != 1)
+        return false;
+    if (flags & O_EXCL)
+        return true;
+    if (o->existed && o->dev == (uint64_t)st->st_dev && o->ino == (uint64_t)st->st_ino)
+        return false;
+    struct file_times t;
+    memset(&t, 0, sizeof t);
+    if (syscall(SYS_statx, AT_FDCWD, link, 0, TIMES_BTIME, &t) == 0 && (t.mask & TIMES_BTIME))
+        return t.btime.sec * 1000000000 + t.btime.nsec >= o->since_ns;
+    return st->st_size == 0 && (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec >= o->since_ns;
+}
+
+/* Open the directory `dir` without following any symlink on the way, so the
+ * name removed is the one judged. */
+static int open_dir_nofollow(const char *dir)
+{
+    struct {
+        uint64_t flags, mode, resolve;
+    } how = {O_PATH | O_DIRECTORY | O_CLOEXEC, 0, 0x04 /* RESOLVE_NO_SYMLINKS */};
+    int fd = (int)syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof how);
+    if (fd < 0 && errno == ENOSYS)
+        fd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    return fd;
+}
+
+/* Remove the name `path` if it still is the file `st`. */
+static void remove_created(const char *path, const struct stat *st)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || !slash[1])
+        return;
+    const char *base = path + (slash - dir) + 1;
+    if (slash == dir)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    int dfd = open_dir_nofollow(dir);
+    if (dfd < 0)
+        return;
+    struct stat now;
+    if (fstatat(dfd, base, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == st->st_dev && now.st_ino == st->st_ino)
+        unlinkat(dfd, base, 0);
+    close(dfd);
+}
+
+static pid_t tgid_of(pid_t tid)
+{
+    long ppid, uid, tgid;
+    proc_ids(tid, &ppid, &uid, &tgid);
+    return tgid > 0 ? (pid_t)tgid : tid;
+}
+
+/* Close the process's descriptor fd. A close the process refuses (its own
+ * seccomp filter) leaves the file open in it: kill it (fail closed). */
+static void close_in_process(pid_t tid, int fd)
+{
+    long res = 0;
+    uint64_t args[3] = {(uint64_t)fd, 0, 0};
+    int rc = inject_syscall(tid, arch_nr_close, args, &res);
+    if (rc == 0 && res != 0) {
+        log_msg("process %d: cannot close a refused file (close: %s); killed", (int)tgid_of(tid), strerror((int)-res));
+        kill(tgid_of(tid), SIGKILL);
+    }
+}
+
+/* ftruncate(fd, 0) as the process asked with O_TRUNC: on our duplicate of its
+ * open file when the kernel gives one (pidfd_getfd), else run in the process.
+ * 0 or -errno. */
+static int truncate_in_process(pid_t tid, int fd)
+{
+    int pidfd = (int)syscall(SYS_pidfd_open, tgid_of(tid), 0);
+    int ours = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+    if (pidfd >= 0)
+        close(pidfd);
+    if (ours >= 0) {
+        int rc = ftruncate(ours, 0) < 0 ? -errno : 0;
+        close(ours);
+        return rc;
+    }
+    long res = 0;
+    uint64_t args[3] = {(uint64_t)fd, 0, 0};
+    int rc = inject_syscall(tid, arch_native_nr[SC_FTRUNCATE], args, &res);
+    return rc < 0 ? rc : (int)res;
+}
+
+bool file_check_exit(const struct checks *c, pid_t tid, const struct pending *p, long rval_in, long *rval)
+{
+    const struct pending_open *o = &p->open;
+    if (o->rewritten && arch_restore_call(tid, o->nr, o->args) < 0 && errno != ESRCH) {
+        log_errno("cannot restore the registers of process %d", (int)tgid_of(tid));
+        kill(tgid_of(tid), SIGKILL);
+        return false;
+    }
+    if (rval_in < 0)
+        return false;
+    int fd = (int)rval_in;
+    char link[64], path[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)tid, fd);
+    struct stat st;
+    if (stat(link, &st) < 0)
+        return false; /* the process is gone (or closed it already: it cannot have) */
+    struct file_verdict v = {true, NULL, -1, NULL};
+    if (path_of_fd(tid, fd, path)) {
+        file_rules_decide(c->files, path, false, &v);
+    } else if (st.st_nlink > 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+        /* a file that still has a name we cannot read (too long, unlinked name
+         * of a file with other links): cannot be judged, refuse */
+        v = (struct file_verdict){false, "files.readOnly", -1, NULL};
+        snprintf(path, sizeof path, "?");
+    }
+    if (!v.allowed) {
+        uint64_t flags = p->sc == SC_CREAT ? (uint64_t)(O_CREAT | O_WRONLY | O_TRUNC) : o->args[p->sc == SC_OPEN ? 1 : 2];
+        /* first close it: until then a thread sharing the descriptor table can
+         * write through it (docs/compiled-policy.md, "Races") */
+        bool created = path[0] == '/' && created_by_call(o, flags, &st, link);
+        close_in_process(tid, fd);
+        if (created)
+            remove_created(path, &st);
+        report(c, tid, "open-write", path, &v);
+        *rval = -EPERM;
+        return true;
+    }
+    if (o->truncate && S_ISREG(st.st_mode)) {
+        int rc = truncate_in_process(tid, fd);
+        if (rc < 0 && rc != -ESRCH) {
+            close_in_process(tid, fd);
+            *rval = rc;
+            return true;
+        }
+    }
+    return false;
 }

@@ -424,9 +424,12 @@ static void on_seccomp(struct tracer *t, pid_t pid)
         resume(pid, 0);
         return;
     }
-    struct pending p = {pid, out.deny ? PENDING_DENY : out.kind, out.deny, out.fd, sc};
-    if (!pending_put(&p) && !out.deny)
+    struct pending p = {pid, out.deny ? PENDING_DENY : out.kind, out.deny, out.fd, sc, out.open};
+    if (!pending_put(&p) && !out.deny) {
         p.err = out.deny = EPERM; /* no room to verify the result: refuse */
+        if (out.kind == PENDING_OPEN && out.open.rewritten)
+            arch_rewrite_call(pid, out.open.nr, out.open.args); /* as the program made it */
+    }
     if (out.deny && arch_deny_syscall(pid, out.deny) < 0 && errno != ESRCH) {
         log_errno("cannot refuse a system call of process %d", (int)pid);
         kill(pid, SIGKILL);
@@ -439,7 +442,9 @@ static void on_seccomp(struct tracer *t, pid_t pid)
 static void on_checked_exit(struct tracer *t, pid_t pid, const struct pending *p, long rval)
 {
     long set = rval;
-    bool change = p->kind == PENDING_DENY ? (set = -p->err, true) : net_check_exit(&t->checks, pid, p, rval, &set);
+    bool change = p->kind == PENDING_DENY   ? (set = -p->err, true)
+                  : p->kind == PENDING_OPEN ? file_check_exit(&t->checks, pid, p, rval, &set)
+                                            : net_check_exit(&t->checks, pid, p, rval, &set);
     if (change && arch_set_return(pid, set) < 0 && errno != ESRCH) {
         log_errno("cannot set the result of a system call of process %d", (int)pid);
         kill(pid, SIGKILL);

@@ -74,6 +74,18 @@ test("files.readOnly: write, unlink and rename refused, the file unchanged; the 
   expect(get("files-content")).toMatchObject({ content: "original", log: "x" });
 });
 
+test("files.readOnly without Landlock: a symlink race never reaches the read-only file; every refusal reported; the app's own O_TRUNC write truncates", () => {
+  expect(get("files-race")).toMatchObject({ rc: "0", files: "ptrace", conf: "original" });
+  expect(get("files-race").blocked).toBe(get("files-race").refused);
+  expect(get("files-own")).toMatchObject({ rc: "0", blocked: "1", out: "write ok|write errno=EPERM|" });
+  expect(get("files-own-content")).toMatchObject({ own: "x", conf: "original" });
+  // a won race reaches the exit check: the close run in the process (svc #0 rewound, x8, x0) is
+  // refused by the program's own filter, so the program is killed
+  expect(get("files-race-deny-close")).toMatchObject({ rc: "137" });
+  expect(get("files-race-deny-close").err).toMatch(/cannot close a refused file \(close: Operation not permitted\); killed/);
+  expect(get("files-race-deny-close-content").conf).toBe("original");
+});
+
 test("routes around ptrace are closed on arm64 too: clone3 -> ENOSYS, CLONE_UNTRACED -> EPERM", () => {
   expect(get("clone3").out).toBe("clone3 errno=ENOSYS|");
   expect(get("untraced").out).toBe("clone errno=EPERM|");

@@ -43,6 +43,26 @@ mkdir -p /srv/conf /srv/logs
 echo original > /srv/conf/app.conf
 case_ files-readonly 'files.readOnly /srv/conf/**' -- $P/file-ops write /srv/conf/app.conf unlink /srv/conf/app.conf rename /srv/conf/app.conf /srv/conf/moved write /srv/logs/app.log
 echo "VIGIL-CASE files-content content=$(cat /srv/conf/app.conf) log=$(cat /srv/logs/app.log 2>/dev/null)"
+# files.readOnly without Landlock: write-opens judged again at their exit stop (O_TRUNC taken out of
+# the flags register at the seccomp stop and put back at the exit; a refused file closed by a close
+# run in the process). $P/no-landlock hides Landlock whether or not this kernel has it.
+mkdir -p /srv/ro /srv/app
+echo original > /srv/ro/conf
+echo long-previous-content > /srv/app/own
+policy 'files.readOnly /srv/ro/**'
+rm -f /tmp/ev
+$P/no-landlock "$E" --mechanism seccomp --policy /tmp/policy --events /tmp/ev -- $P/open-race link /srv/app/link /srv/app/good /srv/ro/conf 400 >/tmp/out 2>/tmp/err
+echo "VIGIL-CASE files-race rc=$? files=$(grep -o '"files":"[a-z+]*"' /tmp/ev | head -1 | cut -d'"' -f4) blocked=$(grep -c '"verdict":"blocked"' /tmp/ev) refused=$(sed -n 's/.*refused=\([0-9]*\).*/\1/p' /tmp/out) conf=$(cat /srv/ro/conf)"
+# the program's own filter refuses close(2): the close the enforcer runs in it on a won race is refused
+# by that filter (so it did run, as close(fd)), and the program is killed
+rm -f /tmp/ev
+OPEN_RACE_DENY_CLOSE=1 $P/no-landlock "$E" --mechanism seccomp --policy /tmp/policy --events /tmp/ev -- $P/open-race link /srv/app/link /srv/app/good /srv/ro/conf 3000 >/tmp/out 2>/tmp/err
+echo "VIGIL-CASE files-race-deny-close rc=$? blocked=$(grep -c '"verdict":"blocked"' /tmp/ev) out=$(tr '\n' '|' </tmp/out) err=$(tr '\n' '|' </tmp/err | cut -c1-300)"
+echo "VIGIL-CASE files-race-deny-close-content conf=$(cat /srv/ro/conf)"
+rm -f /tmp/ev
+$P/no-landlock "$E" --mechanism seccomp --policy /tmp/policy --events /tmp/ev -- $P/file-ops write /srv/app/own write /srv/ro/conf >/tmp/out 2>/tmp/err
+echo "VIGIL-CASE files-own rc=$? blocked=$(grep -c '"verdict":"blocked"' /tmp/ev) out=$(tr '\n' '|' </tmp/out) err=$(tr '\n' '|' </tmp/err | cut -c1-300)"
+echo "VIGIL-CASE files-own-content own=$(cat /srv/app/own) conf=$(cat /srv/ro/conf)"
 # routes around ptrace
 case_ clone3 'exec.deny /usr/bin/denied' -- $P/clone3-exec /usr/bin/denied true
 case_ untraced 'exec.deny /usr/bin/denied' -- $P/untraced-exec /usr/bin/denied true

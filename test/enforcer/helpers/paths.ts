@@ -46,7 +46,9 @@ export type ProbeName =
   | "file-ops"
   | "net-ops"
   | "udp-send"
-  | "vfork-edge";
+  | "vfork-edge"
+  | "no-landlock"
+  | "open-race";
 
 export function probe(name: ProbeName): string {
   return path.join(PROBES_DIR, name);

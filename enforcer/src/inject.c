@@ -1,0 +1,145 @@
+#include "inject.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "log.h"
+#include "procinfo.h"
+
+#ifndef PTRACE_GET_SYSCALL_INFO
+#define PTRACE_GET_SYSCALL_INFO 0x420e
+#endif
+#ifndef PTRACE_GETSIGMASK
+#define PTRACE_GETSIGMASK 0x420a
+#define PTRACE_SETSIGMASK 0x420b
+#endif
+#ifndef PTRACE_EVENT_SECCOMP
+#define PTRACE_EVENT_SECCOMP 7
+#endif
+
+/* The head of the kernel's struct ptrace_syscall_info (linux/ptrace.h). */
+struct call_info {
+    uint8_t op; /* 1 entry, 2 exit, 3 seccomp */
+    uint8_t pad[3];
+    uint32_t arch;
+    uint64_t instruction_pointer;
+    uint64_t stack_pointer;
+    union {
+        struct {
+            uint64_t nr;
+            uint64_t args[6];
+        } entry;
+        struct {
+            int64_t rval;
+            uint8_t is_error;
+        } exit;
+    };
+};
+
+static bool call_info(pid_t tid, struct call_info *ci)
+{
+    memset(ci, 0, sizeof *ci);
+    return ptrace(PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof *ci, ci) > 0;
+}
+
+static pid_t tgid_of(pid_t tid)
+{
+    long ppid, uid, tgid;
+    proc_ids(tid, &ppid, &uid, &tgid);
+    return tgid > 0 ? (pid_t)tgid : tid;
+}
+
+/* Wait for the next stop of tid. false (status left uncollected) when it
+ * exited or was killed instead: the trace loop reaps it as usual. */
+static bool next_stop(pid_t tid, int *status)
+{
+    for (;;) {
+        siginfo_t si;
+        memset(&si, 0, sizeof si);
+        if (waitid(P_PID, (id_t)tid, &si, WEXITED | WSTOPPED | WNOWAIT | __WALL) < 0) {
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        if (si.si_code != CLD_TRAPPED && si.si_code != CLD_STOPPED)
+            return false;
+        if (waitpid(tid, status, __WALL) == tid)
+            return true;
+        if (errno != EINTR)
+            return false;
+    }
+}
+
+/* The task ran something other than the call we loaded (its code was changed
+ * under it) or could not be driven: fail closed. */
+static int give_up(pid_t tid, const char *why)
+{
+    log_msg("process %d: %s; killed", (int)tgid_of(tid), why);
+    kill(tgid_of(tid), SIGKILL);
+    return -EPERM;
+}
+
+int inject_syscall(pid_t tid, long nr, const uint64_t args[3], long *result)
+{
+    struct arch_regs saved;
+    struct call_info at;
+    int rc = arch_get_regs(tid, &saved);
+    if (rc < 0)
+        return rc == -ESRCH ? rc : give_up(tid, "cannot read registers to close a refused file");
+    if (!call_info(tid, &at) || at.op != 2)
+        return give_up(tid, "not at a system call exit");
+    uint64_t mask = 0, all = ~(uint64_t)0;
+    bool masked = ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof mask, &mask) == 0 &&
+                  ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof all, &all) == 0;
+    if (!masked)
+        return errno == ESRCH ? -ESRCH : give_up(tid, "cannot block signals to close a refused file");
+    if ((rc = arch_prepare_injection(tid, &saved, nr, args)) < 0 || ptrace(PTRACE_SYSCALL, tid, 0, 0) < 0)
+        return errno == ESRCH ? -ESRCH : give_up(tid, "cannot run a system call");
+
+    bool entered = false;
+    int again = 0;
+    for (;;) {
+        int status;
+        if (!next_stop(tid, &status))
+            return -ESRCH;
+        int sig = WSTOPSIG(status), event = (unsigned)status >> 16;
+        struct call_info ci;
+        if (event == 0 && sig == (SIGTRAP | 0x80) && call_info(tid, &ci)) {
+            if (ci.op == 1) {
+                /* our call, from the instruction the task just ran: anything
+                 * else means user code ran in between */
+                if (entered || ci.entry.nr != (uint64_t)nr || ci.entry.args[0] != args[0] ||
+                    ci.instruction_pointer != at.instruction_pointer)
+                    return give_up(tid, "ran another system call than the one injected");
+                entered = true;
+            } else if (ci.op == 2 && entered) {
+                *result = (long)ci.exit.rval;
+                break;
+            } else {
+                return give_up(tid, "unexpected stop while closing a refused file");
+            }
+        } else if (event == PTRACE_EVENT_SECCOMP && entered) {
+            /* a RET_TRACE filter (ours for ftruncate, or the program's): go on */
+        } else if (event == 0 || (event == PTRACE_EVENT_STOP && sig != SIGTRAP)) {
+            /* a signal that cannot be blocked (SIGSTOP), or a group-stop: not
+             * taken now (resumed with 0 below), sent again afterwards */
+            again = sig;
+        } else {
+            return give_up(tid, "unexpected event while closing a refused file");
+        }
+        if (ptrace(PTRACE_SYSCALL, tid, 0, 0) < 0)
+            return errno == ESRCH ? -ESRCH : give_up(tid, "cannot resume");
+    }
+    if (arch_set_regs(tid, &saved) < 0 || ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof mask, &mask) < 0)
+        return errno == ESRCH ? -ESRCH : give_up(tid, "cannot restore registers");
+    if (again)
+        syscall(SYS_tgkill, tgid_of(tid), tid, again);
+    return 0;
+}
