@@ -308,6 +308,92 @@ static bool shell_holds_connection(pid_t pid)
     return found;
 }
 
+/* The script file a shell or interpreter is asked to run (`sh /tmp/x.sh`, `python3 x.py`,
+ * `bash --rcfile x -i`): the first argument that is not an option or an option's value. None
+ * when it runs a command string (-c, -e, -m, ...) or reads its input. Options whose value
+ * follows are listed per family; an unknown option is taken as a flag. Returns 1 with the
+ * script in out, 0 for none, -1 when the command line is cut before the question is settled. */
+static int interpreter_script(pid_t pid, const char *exe, char *out, size_t cap)
+{
+    static const struct {
+        const char *prefix; /* basename prefix */
+        const char *command; /* options after which no script file is read */
+        const char *value;   /* options that take the next argument as their value */
+        const char *file;    /* options whose value is itself a script */
+    } families[] = {
+        {"sh", " -c -s ", " -o -O ", " --rcfile --init-file "}, {"bash", " -c -s ", " -o -O ", " --rcfile --init-file "},
+        {"dash", " -c -s ", " -o ", ""}, {"ash", " -c -s ", " -o ", ""}, {"zsh", " -c -s ", " -o ", ""},
+        {"ksh", " -c -s ", " -o ", ""}, {"mksh", " -c -s ", " -o ", ""}, {"busybox", " -c -s ", " -o ", ""},
+        {"python", " -c -m - ", " -W -X --check-hash-based-pycs ", ""},
+        {"perl", " -e -E - ", " -I -M -m ", ""},
+        {"ruby", " -e - ", " -I -r -C -E ", ""},
+        {"node", " -e --eval -p --print - ", " --stack-size --title ", " -r --require --import --loader "},
+        {"php", " -r -a - ", " -c -d -z ", " -f "},
+        {"lua", " -e - ", " -l ", ""},
+    };
+    const char *base = base_name(exe);
+    size_t fam = sizeof families / sizeof families[0];
+    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
+        if (!strncmp(base, families[i].prefix, strlen(families[i].prefix)) &&
+            (strcmp(families[i].prefix, "sh") != 0 || !strcmp(base, "sh")))
+            fam = i;
+    if (fam == sizeof families / sizeof families[0])
+        return 0;
+    static char args[32768];
+    bool cut = false;
+    ssize_t n = proc_read(pid, "cmdline", args, sizeof args - 1, &cut);
+    if (n <= 0)
+        return 0;
+    args[n] = '\0';
+    size_t pos = strlen(args) + 1; /* argv[0] */
+    if (!strcmp(families[fam].prefix, "busybox") && pos < (size_t)n) {
+        if (!in_list(args + pos, shells, N_SHELLS))
+            return 0; /* an applet that is not a shell */
+        pos += strlen(args + pos) + 1;
+    }
+    while (pos < (size_t)n) {
+        const char *a = args + pos;
+        size_t len = strlen(a);
+        pos += len + 1;
+        char key[64];
+        snprintf(key, sizeof key, " %.*s ", (int)(len < 60 ? len : 60), a);
+        if (!strcmp(a, "--")) {
+            if (pos >= (size_t)n)
+                return 0;
+            snprintf(out, cap, "%s", args + pos);
+            return 1;
+        }
+        if (a[0] != '-' && a[0] != '+') {
+            snprintf(out, cap, "%s", a);
+            return 1;
+        }
+        if (strstr(families[fam].command, key))
+            return 0;
+        if (strstr(families[fam].file, key) && pos < (size_t)n) {
+            snprintf(out, cap, "%s", args + pos);
+            return 1;
+        }
+        if (strstr(families[fam].value, key) && pos < (size_t)n)
+            pos += strlen(args + pos) + 1;
+    }
+    return cut ? -1 : 0;
+}
+
+/* The script an interpreter was given appeared or changed after the start. */
+static bool script_argument_drifted(const struct exec_facts *f)
+{
+    char script[PATH_MAX];
+    if (!shell_or_interpreter(f->exe))
+        return false;
+    int found = interpreter_script(f->pid, f->exe, script, sizeof script);
+    if (found <= 0)
+        return found < 0; /* options past what the enforcer reads: fail closed */
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, script[0] == '/' ? "/proc/%d/root%s" : "/proc/%d/cwd/%s", (int)f->pid, script);
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (drifted(&st) || st.st_nlink == 0);
+}
+
 /* A reverse shell: a shell or interpreter started with its stdio on a network socket; or
  * any program started by one that got there without an exec of its own (a shell that
  * redirected itself, `exec 0<&3`, or Python's pty.spawn after dup2: its stdio is the
@@ -336,7 +422,8 @@ void protections_judge(const struct policy *p, const struct exec_facts *f, struc
         return;
     if ((f->via_loader || is_loader(f->exe)) && apply(p->loader, "exec.loader", v))
         return;
-    if ((drifted(f->exe_st) || drifted(f->script_st) || (p->drift != ACTION_OFF && loader_env_drifted(f->pid))) &&
+    if ((drifted(f->exe_st) || drifted(f->script_st) ||
+         (p->drift != ACTION_OFF && (loader_env_drifted(f->pid) || script_argument_drifted(f)))) &&
         apply(p->drift, "exec.drift", v))
         return;
     if (p->reverse_shell != ACTION_OFF && reverse_shell(f))

@@ -209,6 +209,19 @@ describe.each(["seccomp", "landlock"] as const)("fileless, loader and drift, mec
     expectBlockedBy(r, "exec.drift", 3);
   });
 
+  // new: a dropped script handed to an interpreter as its argument, not run through #!
+  test("drift: a new script given to sh, bash --rcfile, python3 -W, perl -I, busybox sh is refused; old scripts and -c commands run", async () => {
+    const r = await bash(
+      mechanism,
+      `printf 'echo NEW\\n' > new.sh; printf 'print("NEW")\\n' > new.py; ` +
+        `sh new.sh; echo "sh=$?"; bash --rcfile new.sh -i </dev/null 2>/dev/null; echo "rcfile=$?"; ${PYTHON} -W ignore new.py; echo "python=$?"; ` +
+        `perl -I /nowhere new.sh; echo "perl=$?"; busybox sh -- new.sh; echo "busybox=$?"; ` +
+        `sh old-script; sh -c 'echo command-ok' new.sh; ${PYTHON} -c 'print("py-command-ok")' new.py`,
+    );
+    expect(r.stdout.trim().split("\n")).toEqual(["sh=126", "rcfile=126", "python=126", "perl=126", "busybox=126", "old-script-ran", "command-ok", "py-command-ok"]);
+    expectBlockedBy(r, "exec.drift", 5);
+  });
+
   // new: the loader's environment names code that appeared after the start
   test("drift: LD_PRELOAD, LD_AUDIT and LD_LIBRARY_PATH naming new code are refused, even behind 100 KiB of other variables; old ones run", async () => {
     const pad = Array.from({ length: 100 }, (_, i) => `PAD${i}=${"x".repeat(1000)}`).join(" ");
