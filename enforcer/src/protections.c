@@ -414,10 +414,26 @@ static bool reverse_shell(const struct exec_facts *f)
     return is_shell((pid_t)ppid, parent_exe) && shell_holds_connection((pid_t)ppid);
 }
 
+/* The exec rules judge the path /proc/PID/exe gives, which is the path in the process's own
+ * mount namespace: after `unshare -Urm` (where user namespaces are allowed) and a bind mount of
+ * any file over /usr/bin/true, "/usr/bin/true" runs that file. The path must name, where the
+ * enforcer looks, the very file the kernel runs; else the path proves nothing (fail closed). */
+static bool path_is_not_the_program(const struct exec_facts *f)
+{
+    if (!f->exe_st || f->exe[0] != '/' || strstr(f->exe, " (deleted)") || !strncmp(f->exe, "/memfd:", 7))
+        return false; /* no name to trust: the fileless protection and the rules judge it as it is */
+    struct stat st;
+    return stat(f->exe, &st) < 0 || st.st_dev != f->exe_st->st_dev || st.st_ino != f->exe_st->st_ino;
+}
+
 void protections_judge(const struct policy *p, const struct exec_facts *f, struct verdict *v)
 {
     if (!v->allowed)
         return;
+    if ((p->n_allow > 0 || p->n_deny > 0) && path_is_not_the_program(f)) {
+        *v = (struct verdict){false, false, "exec.path", -1, NULL};
+        return;
+    }
     if (fileless(f) && apply(p->fileless, "exec.fileless", v))
         return;
     if ((f->via_loader || is_loader(f->exe)) && apply(p->loader, "exec.loader", v))

@@ -3,6 +3,7 @@
 // application lowering the enforcer's own resource limits to blind it. Each blocked attack sits
 // next to a legitimate neighbour that still works. Only 127.0.0.1 and ::1 are used.
 
+import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import type { Server } from "node:net";
@@ -58,6 +59,7 @@ beforeAll(() => {
   tmp = makeTempDir("unlisted");
   // made before the enforcer starts: part of the "image", not drift
   copyFileSync("/bin/true", tmp.join("old-true"));
+  copyFileSync("/bin/echo", tmp.join("old-echo")); // outside every allow glob
   chmodSync(tmp.join("old-true"), 0o755);
   writeFileSync(tmp.join("old-script"), "#!/bin/sh\necho old-script-ran\n", { mode: 0o755 });
   writeFileSync(tmp.join("not-yet-executable"), "#!/bin/sh\necho chmod-ran\n", { mode: 0o644 });
@@ -243,6 +245,22 @@ describe.each(["seccomp", "landlock"] as const)("fileless, loader and drift, mec
       "old-libpath=0",
     ]);
     expectBlockedBy(r, "exec.drift", 5);
+  });
+});
+
+// new: in a mount namespace of its own (where user namespaces are allowed) the path /proc/PID/exe
+// gives is the bind mount's, not the file's
+const USERNS = spawnSync("unshare", ["-Urm", "true"]).status === 0;
+describe.skipIf(!USERNS)("a bind mount in a private mount namespace", () => {
+  test("a program outside the allow list bind-mounted over an allowed path is refused; the allowed program runs there", async () => {
+    const r = await runEnforcer({
+      mechanism: "seccomp",
+      policy: ["vigil-policy 1", "exec.allow /usr/bin/*", "exec.allow /bin/*", "exec.allow /usr/sbin/*", "end", ""].join("\n"),
+      command: ["unshare", "-Urm", "sh", "-c", `/usr/bin/true; echo "legit=$?"; mount --bind ${tmp.join("old-echo")} /usr/bin/true && /usr/bin/true bound; echo "bound=$?"`],
+      cwd: tmp.path,
+    });
+    expect(r.stdout.trim().split("\n")).toEqual(["legit=0", "bound=126"]);
+    expectBlockedBy(r, "exec.path");
   });
 });
 
