@@ -8,28 +8,55 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pathres.h"
 #include "procinfo.h"
 
-/* For a program started through #! (or binfmt_misc), the file the caller named:
- * AT_EXECFN resolved against the caller's cwd, when it is not the exe itself. */
+/* Where the enforcer finds the file that `name` names for process `pid`: resolved as the
+ * kernel resolves it for that process (its cwd and root, /proc/self and /dev/fd meaning
+ * the process, symlinks to them included), as a path under /proc/PID/root; a descriptor
+ * path whose file has no name left (deleted) as /proc/PID/fd/N. */
+bool exec_path_in_view(pid_t pid, const char *name, char *out, size_t cap)
+{
+    char canon[PATH_MAX];
+    if (path_resolve(pid, pid, AT_FDCWD, name, true, canon)) {
+        int w = snprintf(out, cap, "/proc/%d/root%s", (int)pid, canon);
+        return w > 0 && (size_t)w < cap;
+    }
+    static const char *const fd_dirs[] = {"/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/"};
+    for (size_t i = 0; i < sizeof fd_dirs / sizeof fd_dirs[0]; i++) {
+        size_t n = strlen(fd_dirs[i]);
+        if (!strncmp(name, fd_dirs[i], n)) {
+            int w = snprintf(out, cap, "/proc/%d/fd/%s", (int)pid, name + n);
+            return w > 0 && (size_t)w < cap;
+        }
+    }
+    return false;
+}
+
+/* For a program started through #! (or binfmt_misc), the file the caller named
+ * (AT_EXECFN), when it is not the exe itself. A script run by descriptor (`exec 9< x.sh;
+ * /dev/fd/9`, /proc/self/fd/9, a symlink to either, fexecve) is the file behind that
+ * descriptor, which the new process still holds (the kernel refuses a script whose
+ * descriptor closes on exec); with no name left it is given as /proc/PID/fd/N. */
 bool find_script(pid_t pid, const struct stat *exe_st, char *out)
 {
     uint64_t addr;
-    char execfn[PATH_MAX], joined[PATH_MAX + 64];
-    if (!proc_auxv(pid, AT_EXECFN, &addr) || !proc_read_string(pid, addr, execfn, sizeof execfn))
+    char execfn[PATH_MAX], where[PATH_MAX + 64];
+    if (!proc_auxv(pid, AT_EXECFN, &addr) || !proc_read_string(pid, addr, execfn, sizeof execfn) || execfn[0] == '\0')
         return false;
-    if (!strncmp(execfn, "/dev/fd/", 8) || !strncmp(execfn, "/proc/", 6) || execfn[0] == '\0')
-        return false; /* fexecve/execveat by descriptor: the exe is what ran */
-    if (execfn[0] == '/')
-        snprintf(joined, sizeof joined, "/proc/%d/root%s", (int)pid, execfn);
-    else
-        snprintf(joined, sizeof joined, "/proc/%d/cwd/%s", (int)pid, execfn);
+    if (!exec_path_in_view(pid, execfn, where, sizeof where))
+        return false;
     struct stat st;
-    if (stat(joined, &st) < 0 || !S_ISREG(st.st_mode))
+    if (stat(where, &st) < 0 || !S_ISREG(st.st_mode))
         return false;
     if (st.st_dev == exe_st->st_dev && st.st_ino == exe_st->st_ino)
         return false; /* the common case: the named file is the program itself */
-    return realpath(joined, out) != NULL;
+    if (realpath(where, out) != NULL)
+        return true;
+    size_t n = strnlen(where, PATH_MAX - 1); /* deleted: its descriptor still names it */
+    memcpy(out, where, n);
+    out[n] = '\0';
+    return true;
 }
 
 /* Is this exe a dynamic loader (ld-linux*.so*, ld-musl-*.so*) run as a program? */

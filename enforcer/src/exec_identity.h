@@ -11,6 +11,9 @@
 
 /* The script file the caller named (AT_EXECFN) when it is not the exe itself. */
 bool find_script(pid_t pid, const struct stat *exe_st, char *out);
+/* The path under which the enforcer finds what `name` names for process `pid` (its cwd,
+ * root, /proc/self and /dev/fd); false when it cannot tell. */
+bool exec_path_in_view(pid_t pid, const char *name, char *out, size_t cap);
 bool is_loader(const char *exe);
 /* `ld.so [OPTIONS] PROGRAM ARGS`: PROGRAM resolved against the process's cwd. */
 bool loader_program(pid_t pid, const char *args, size_t len, char *out);

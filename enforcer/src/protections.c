@@ -60,10 +60,11 @@ static bool drifted_path(pid_t pid, const char *name, size_t len, bool dir)
 {
     if (len == 0 || len >= PATH_MAX || memchr(name, '/', len) == NULL)
         return false;
-    char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, name[0] == '/' ? "/proc/%d/root%.*s" : "/proc/%d/cwd/%.*s", (int)pid, (int)len, name);
+    char name0[PATH_MAX], path[PATH_MAX + 64];
+    memcpy(name0, name, len);
+    name0[len] = '\0';
     struct stat st;
-    if (stat(path, &st) < 0)
+    if (!exec_path_in_view(pid, name0, path, sizeof path) || stat(path, &st) < 0)
         return false; /* nothing there: the loader skips it too */
     if (drifted(&st) || (!dir && st.st_nlink == 0))
         return true;
@@ -392,9 +393,9 @@ static bool script_argument_drifted(const struct exec_facts *f)
     if (found <= 0)
         return found < 0; /* options past what the enforcer reads: fail closed */
     char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, script[0] == '/' ? "/proc/%d/root%s" : "/proc/%d/cwd/%s", (int)f->pid, script);
     struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (drifted(&st) || st.st_nlink == 0);
+    return exec_path_in_view(f->pid, script, path, sizeof path) && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+           (drifted(&st) || st.st_nlink == 0);
 }
 
 /* A reverse shell: a shell or interpreter started with its stdio on a network socket; or

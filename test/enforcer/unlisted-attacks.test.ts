@@ -224,6 +224,17 @@ describe.each(["seccomp", "landlock"] as const)("fileless, loader and drift, mec
     expectBlockedBy(r, "exec.drift", 3);
   });
 
+  // new: a #! script run through a descriptor was not judged at all (AT_EXECFN /dev/fd/N)
+  test("drift: a new #! script run as /dev/fd/9, /proc/self/fd/9, a symlink to it, or deleted, is refused; an old one runs so", async () => {
+    const r = await bash(
+      mechanism,
+      `printf '#!/bin/sh\\necho NEW\\n' > fd.sh; chmod +x fd.sh; exec 9< fd.sh; /dev/fd/9; echo "devfd=$?"; /proc/self/fd/9; echo "procself=$?"; ` +
+        `ln -s /proc/self/fd/9 link; ./link; echo "link=$?"; exec 8< fd.sh; rm fd.sh; /dev/fd/8; echo "deleted=$?"; exec 7< old-script; /dev/fd/7`,
+    );
+    expect(r.stdout.trim().split("\n")).toEqual(["devfd=126", "procself=126", "link=126", "deleted=126", "old-script-ran"]);
+    expectBlockedBy(r, "exec.drift", 4);
+  });
+
   // new: a dropped script handed to an interpreter as its argument, not run through #!
   test("drift: a new script given to sh, bash --rcfile, python3 -W, perl -I, busybox sh is refused; old scripts and -c commands run", async () => {
     const r = await bash(
