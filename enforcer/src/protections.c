@@ -101,44 +101,37 @@ static bool drifted_list(pid_t pid, const char *value, size_t len, const char *s
     return false;
 }
 
+struct env_ctx {
+    pid_t pid;
+};
+
+static bool env_var_drifted(void *vctx, int var, const char *value, size_t len, bool overflow)
+{
+    static const char *const seps[ENV_LOADER_VARS] = {": \t", ":", ":;"};
+    const struct env_ctx *ctx = vctx;
+    return overflow || drifted_list(ctx->pid, value, len, seps[var], var == 2);
+}
+
 /* The loader's environment asks it to map code that appeared after the start: LD_PRELOAD or
  * LD_AUDIT naming such a file, LD_LIBRARY_PATH a directory holding one. /proc/PID/environ is
- * read whole, entry by entry (a padding of other variables must not push LD_PRELOAD out of
- * sight); a loader variable longer than the enforcer keeps counts as drift (fail closed). */
+ * read whole (a padding of other variables must not push LD_PRELOAD out of sight); a loader
+ * variable longer than the enforcer keeps counts as drift (fail closed). */
 static bool loader_env_drifted(pid_t pid)
 {
-    static const struct {
-        const char *name;
-        const char *seps;
-        bool dirs;
-    } vars[] = {{"LD_PRELOAD=", ": \t", false}, {"LD_AUDIT=", ":", false}, {"LD_LIBRARY_PATH=", ":;", true}};
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return false;
-    static char chunk[16384], entry[8192];
-    size_t elen = 0;
-    bool overflow = false, found = false;
+    static char chunk[16384];
+    static struct env_scan scan;
+    memset(&scan, 0, sizeof scan);
+    struct env_ctx ctx = {pid};
+    bool found = false;
     ssize_t n;
-    while (!found && ((n = read(fd, chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR))) {
-        for (ssize_t i = 0; i < n && !found; i++) {
-            if (chunk[i] != '\0') {
-                if (elen < sizeof entry)
-                    entry[elen++] = chunk[i];
-                else
-                    overflow = true;
-                continue;
-            }
-            for (size_t v = 0; v < sizeof vars / sizeof vars[0]; v++) {
-                size_t k = strlen(vars[v].name);
-                if (elen >= k && !memcmp(entry, vars[v].name, k))
-                    found = overflow || drifted_list(pid, entry + k, elen - k, vars[v].seps, vars[v].dirs);
-            }
-            elen = 0;
-            overflow = false;
-        }
-    }
+    while (!found && ((n = read(fd, chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR)))
+        if (n > 0)
+            found = env_scan_feed(&scan, chunk, (size_t)n, env_var_drifted, &ctx);
     close(fd);
     return found;
 }
@@ -312,84 +305,16 @@ static bool shell_holds_connection(pid_t pid)
     return found;
 }
 
-/* The script file a shell or interpreter is asked to run (`sh /tmp/x.sh`, `python3 x.py`,
- * `bash --rcfile x -i`): the first argument that is not an option or an option's value. None
- * when it runs a command string (-c, -e, -m, ...) or reads its input. Options whose value
- * follows are listed per family; an unknown option is taken as a flag. Returns 1 with the
- * script in out, 0 for none, -1 when the command line is cut before the question is settled. */
-static int interpreter_script(pid_t pid, const char *exe, char *out, size_t cap)
-{
-    static const struct {
-        const char *prefix; /* basename prefix */
-        const char *command; /* options after which no script file is read */
-        const char *value;   /* options that take the next argument as their value */
-        const char *file;    /* options whose value is itself a script */
-    } families[] = {
-        {"sh", " -c -s ", " -o -O ", " --rcfile --init-file "}, {"bash", " -c -s ", " -o -O ", " --rcfile --init-file "},
-        {"dash", " -c -s ", " -o ", ""}, {"ash", " -c -s ", " -o ", ""}, {"zsh", " -c -s ", " -o ", ""},
-        {"ksh", " -c -s ", " -o ", ""}, {"mksh", " -c -s ", " -o ", ""}, {"busybox", " -c -s ", " -o ", ""},
-        {"python", " -c -m - ", " -W -X --check-hash-based-pycs ", ""},
-        {"perl", " -e -E - ", " -I -M -m ", ""},
-        {"ruby", " -e - ", " -I -r -C -E ", ""},
-        {"node", " -e --eval -p --print - ", " --stack-size --title ", " -r --require --import --loader "},
-        {"php", " -r -a - ", " -c -d -z ", " -f "},
-        {"lua", " -e - ", " -l ", ""},
-    };
-    const char *base = base_name(exe);
-    size_t fam = sizeof families / sizeof families[0];
-    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
-        if (!strncmp(base, families[i].prefix, strlen(families[i].prefix)) &&
-            (strcmp(families[i].prefix, "sh") != 0 || !strcmp(base, "sh")))
-            fam = i;
-    if (fam == sizeof families / sizeof families[0])
-        return 0;
-    static char args[32768];
-    bool cut = false;
-    ssize_t n = proc_read(pid, "cmdline", args, sizeof args - 1, &cut);
-    if (n <= 0)
-        return 0;
-    args[n] = '\0';
-    size_t pos = strlen(args) + 1; /* argv[0] */
-    if (!strcmp(families[fam].prefix, "busybox") && pos < (size_t)n) {
-        if (!in_list(args + pos, shells, N_SHELLS))
-            return 0; /* an applet that is not a shell */
-        pos += strlen(args + pos) + 1;
-    }
-    while (pos < (size_t)n) {
-        const char *a = args + pos;
-        size_t len = strlen(a);
-        pos += len + 1;
-        char key[64];
-        snprintf(key, sizeof key, " %.*s ", (int)(len < 60 ? len : 60), a);
-        if (!strcmp(a, "--")) {
-            if (pos >= (size_t)n)
-                return 0;
-            snprintf(out, cap, "%s", args + pos);
-            return 1;
-        }
-        if (a[0] != '-' && a[0] != '+') {
-            snprintf(out, cap, "%s", a);
-            return 1;
-        }
-        if (strstr(families[fam].command, key))
-            return 0;
-        if (strstr(families[fam].file, key) && pos < (size_t)n) {
-            snprintf(out, cap, "%s", args + pos);
-            return 1;
-        }
-        if (strstr(families[fam].value, key) && pos < (size_t)n)
-            pos += strlen(args + pos) + 1;
-    }
-    return cut ? -1 : 0;
-}
-
 /* The script an interpreter was given appeared or changed after the start. */
 static bool script_argument_drifted(const struct exec_facts *f)
 {
     char script[PATH_MAX];
     if (!shell_or_interpreter(f->exe))
         return false;
-    int found = interpreter_script(f->pid, f->exe, script, sizeof script);
+    static char args[32768];
+    bool cut = false;
+    ssize_t n = proc_read(f->pid, "cmdline", args, sizeof args, &cut);
+    int found = n > 0 ? script_argument(base_name(f->exe), args, (size_t)n, cut, script, sizeof script) : 0;
     if (found <= 0)
         return found < 0; /* options past what the enforcer reads: fail closed */
     char path[PATH_MAX + 64];

@@ -242,10 +242,12 @@ describe.each(["seccomp", "landlock"] as const)("fileless, loader and drift, mec
       `printf 'echo NEW\\n' > new.sh; printf 'print("NEW")\\n' > new.py; ` +
         `sh new.sh; echo "sh=$?"; bash --rcfile new.sh -i </dev/null 2>/dev/null; echo "rcfile=$?"; ${PYTHON} -W ignore new.py; echo "python=$?"; ` +
         `perl -I /nowhere new.sh; echo "perl=$?"; busybox sh -- new.sh; echo "busybox=$?"; ` +
+        // options that push the script name past what the enforcer reads of the command line
+        `for k in 3637 3638 3639 3640; do sh $(printf -- '-o posix %.0s' $(seq $k)) new.sh; echo "cut=$?"; done; ` +
         `sh old-script; sh -c 'echo command-ok' new.sh; ${PYTHON} -c 'print("py-command-ok")' new.py`,
     );
-    expect(r.stdout.trim().split("\n")).toEqual(["sh=126", "rcfile=126", "python=126", "perl=126", "busybox=126", "old-script-ran", "command-ok", "py-command-ok"]);
-    expectBlockedBy(r, "exec.drift", 5);
+    expect(r.stdout.trim().split("\n")).toEqual(["sh=126", "rcfile=126", "python=126", "perl=126", "busybox=126", "cut=126", "cut=126", "cut=126", "cut=126", "old-script-ran", "command-ok", "py-command-ok"]);
+    expectBlockedBy(r, "exec.drift", 9);
   });
 
   // new: the loader's environment names code that appeared after the start
