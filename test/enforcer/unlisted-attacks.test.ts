@@ -203,6 +203,19 @@ describe.each(["seccomp", "landlock"] as const)("fileless, loader and drift, mec
     expectBlockedBy(r, "exec.fileless", 3);
   });
 
+  // new: a memfd named "a/b" is shown as /memfd:a/b (deleted), which `/memfd:*` did not match
+  test("exec.deny /memfd:* alone refuses a memfd whatever its name, slashes included; /bin/true runs", async () => {
+    const r = await runEnforcer({
+      mechanism,
+      policy: ["vigil-policy 1", "exec.deny /memfd:*", "end", ""].join("\n"),
+      command: ["bash", "-c", ["plain", "a/b", "/usr/bin/true"].map((name) =>
+        `${PYTHON} -c 'import os; fd=os.memfd_create("${name}"); os.write(fd,open("/bin/true","rb").read()); os.execv(f"/proc/self/fd/{fd}",["x"])'; echo "${name}=$?"`).join("; ") + "; /bin/true; echo true=$?"],
+      cwd: tmp.path,
+    });
+    expect(r.stdout.trim().split("\n")).toEqual(["plain=126", "a/b=126", "/usr/bin/true=126", "true=0"]);
+    expectBlockedBy(r, "exec.deny[0]", 3);
+  });
+
   test("the dynamic loader as a program is refused, with or without options; programs using it as their interpreter run", async () => {
     const r = await bash(
       mechanism,
