@@ -553,7 +553,8 @@ int main(int argc, char **argv)
                               l->policy.self_protection_off,
                               l->policy.drop_caps,
                               l->policy.no_new_privs,
-                              original};
+                              original,
+                              !audit && (mech->seccomp || mech->landlock_fd >= 0 || mech->files_landlock_fd >= 0)};
     int gate;
     pid_t app = spawn_start(&plan, &gate);
     if (app < 0) {

@@ -4,13 +4,13 @@
 // next to a legitimate neighbour that still works. Only 127.0.0.1 and ::1 are used.
 
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import type { Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { expectExit, validateEventsAfterEach } from "./helpers/assert.js";
 import { blockedExecs, describeExecs } from "./helpers/events.js";
-import { ARCH, LOADER, ensureBuilt } from "./helpers/paths.js";
+import { ARCH, ENFORCER, LOADER, ensureBuilt, probe } from "./helpers/paths.js";
 import { runEnforcer } from "./helpers/run.js";
 import type { Mechanism, RunResult } from "./helpers/run.js";
 import { makeTempDir } from "./helpers/tmp.js";
@@ -287,19 +287,48 @@ describe.each(["seccomp", "landlock"] as const)("fileless, loader and drift, mec
   });
 });
 
-// new: in a mount namespace of its own (where user namespaces are allowed) the path /proc/PID/exe
-// gives is the bind mount's, not the file's
+// new: in a mount namespace of its own (where user namespaces are allowed, as on this machine) a
+// bind mount gives any file any path: the path /proc/PID/exe gives is the bind mount's, and a
+// read-only file is written through a path no glob names
 const USERNS = spawnSync("unshare", ["-Urm", "true"]).status === 0;
-describe.skipIf(!USERNS)("a bind mount in a private mount namespace", () => {
-  test("a program outside the allow list bind-mounted over an allowed path is refused; the allowed program runs there", async () => {
+describe.skipIf(!USERNS)("private mount namespaces", () => {
+  test("enforce mode: unshare -Urm and mount are refused (EPERM); the application's own writes and execs go on", async () => {
     const r = await runEnforcer({
       mechanism: "seccomp",
       policy: ["vigil-policy 1", "exec.allow /usr/bin/*", "exec.allow /bin/*", "exec.allow /usr/sbin/*", "end", ""].join("\n"),
-      command: ["unshare", "-Urm", "sh", "-c", `/usr/bin/true; echo "legit=$?"; mount --bind ${tmp.join("old-echo")} /usr/bin/true && /usr/bin/true bound; echo "bound=$?"`],
+      command: ["bash", "-c", `unshare -Urm true 2>/dev/null; echo "unshare=$?"; unshare -U true 2>/dev/null; echo "userns=$?"; echo ok > own; cat own; /bin/true; echo "exec=$?"`],
       cwd: tmp.path,
     });
-    expect(r.stdout.trim().split("\n")).toEqual(["legit=0", "bound=126"]);
-    expectBlockedBy(r, "exec.path");
+    expect(r.stdout.trim().split("\n")).toEqual(["unshare=1", "userns=1", "ok", "exec=0"]);
+  });
+
+  test("without Landlock (as on Fargate): no bind mount writes a read-only file; writes elsewhere work", async () => {
+    mkdirSync(tmp.join("ro"), { recursive: true });
+    writeFileSync(tmp.join("ro/f"), "original\n");
+    mkdirSync(tmp.join("mnt"), { recursive: true });
+    const r = await runEnforcer({
+      enforcer: probe("no-landlock"),
+      env: { NO_LANDLOCK_EXEC: ENFORCER },
+      policy: ["vigil-policy 1", `files.readOnly ${tmp.join("ro")}/**`, "exec.deny /nonexistent", "end", ""].join("\n"),
+      command: ["bash", "-c", `unshare -Urm sh -c 'mount --bind ${tmp.join("ro")} ${tmp.join("mnt")} && echo changed > ${tmp.join("mnt/f")}' 2>/dev/null; echo "bind=$?"; echo mine > own; cat own`],
+      cwd: tmp.path,
+    });
+    const start = r.events.find((e) => e.kind === "lifecycle" && e.event === "start");
+    expect(start?.kind === "lifecycle" && start.event === "start" ? start.mechanisms.files : undefined).toBe("ptrace");
+    expect(r.stdout.trim().split("\n")).toEqual(["bind=1", "mine"]);
+    expect(readFileSync(tmp.join("ro/f"), "utf8")).toBe("original\n");
+  });
+
+  test("audit mode (namespaces allowed): a program outside the allow list bind-mounted over an allowed path is reported (exec.path)", async () => {
+    const r = await runEnforcer({
+      mechanism: "seccomp",
+      policy: ["vigil-policy 1", "mode audit", "exec.allow /usr/bin/*", "exec.allow /bin/*", "exec.allow /usr/sbin/*", "end", ""].join("\n"),
+      command: ["unshare", "-Urm", "sh", "-c", `/usr/bin/true; echo "legit=$?"; mount --bind ${tmp.join("old-echo")} /usr/bin/true && /usr/bin/true bound`],
+      cwd: tmp.path,
+    });
+    expect(r.stdout.trim().split("\n")).toEqual(["legit=0", "bound"]);
+    const alerts = r.events.filter((e) => e.kind === "exec" && e.verdict === "alert");
+    expect(alerts.map((e) => (e.kind === "exec" ? `${e.rule} ${e.exe}` : "")), describeExecs(r.events)).toEqual(["exec.path /usr/bin/true"]);
   });
 });
 

@@ -45,7 +45,8 @@ export type ProbeName =
   | "fd-exec"
   | "file-ops"
   | "net-ops"
-  | "vfork-edge";
+  | "vfork-edge"
+  | "no-landlock";
 
 export function probe(name: ProbeName): string {
   return path.join(PROBES_DIR, name);
