@@ -332,6 +332,17 @@ describe.skipIf(!USERNS)("private mount namespaces", () => {
   });
 });
 
+// new: the enforcer's configuration was handed down to the application, policy included
+test("the application does not see VIGIL_POLICY (perhaps an ECS secret) or the other VIGIL_* settings; its own variables stay", async () => {
+  const r = await runEnforcer({
+    mechanism: "seccomp",
+    env: { VIGIL_POLICY: POLICY, VIGIL_MECHANISM: "seccomp", VIGIL_AUDIT: "0", APP_SETTING: "kept" },
+    command: ["bash", "-c", `env | grep '^VIGIL_' | grep -v '^VIGIL_TEST_RUN=' | wc -l; echo "$APP_SETTING"; cp /bin/true copy2; ./copy2; echo "drift=$?"`],
+    cwd: tmp.path,
+  });
+  expect(r.stdout.trim().split("\n")).toEqual(["0", "kept", "drift=126"]); // the policy still applies
+});
+
 test("the test's own inputs exist", () => {
   expect(existsSync(PYTHON) && existsSync(LIBM) && existsSync(LOADER)).toBe(true);
 });
