@@ -58,22 +58,29 @@ static bool drifted(const struct stat *st)
 
 /* A file the loader would map, named as the process's environment names it (absolute, or
  * relative to its working directory), that appeared or changed after the start or has no
- * name left. Names without a '/' are looked up by the loader in its own directories. */
+ * name left. A library name without a '/' is looked up by the loader in its own directories;
+ * a directory is relative to the working directory even without one, and an empty one is
+ * the working directory. A dynamic string token ($ORIGIN, $LIB, $PLATFORM) makes the loader
+ * look somewhere the enforcer does not compute: it counts as drift (fail closed). */
 static bool drifted_path(pid_t pid, const char *name, size_t len, bool dir)
 {
-    if (len == 0 || len >= PATH_MAX || memchr(name, '/', len) == NULL)
+    if (len >= PATH_MAX || (!dir && (len == 0 || memchr(name, '/', len) == NULL)))
         return false;
+    if (memchr(name, '$', len))
+        return true;
     char name0[PATH_MAX], path[PATH_MAX + 64];
-    memcpy(name0, name, len);
-    name0[len] = '\0';
+    memcpy(name0, len ? name : ".", len ? len : 1);
+    name0[len ? len : 1] = '\0';
     struct stat st;
     if (!exec_path_in_view(pid, name0, path, sizeof path) || stat(path, &st) < 0)
         return false; /* nothing there: the loader skips it too */
-    if (drifted(&st) || (!dir && st.st_nlink == 0))
-        return true;
-    if (!dir || !S_ISDIR(st.st_mode))
+    if (!dir)
+        return drifted(&st) || st.st_nlink == 0;
+    if (!S_ISDIR(st.st_mode))
         return false;
-    /* a library written over in place leaves its directory's ctime alone: look at the files */
+    /* The libraries in it, not the directory: its ctime moves with any file written there (a
+     * trailing ':' makes the working directory, often where the application writes, part of
+     * the path), and a library written over in place leaves it alone. */
     DIR *d = opendir(path);
     if (!d)
         return false;
@@ -82,7 +89,7 @@ static bool drifted_path(pid_t pid, const char *name, size_t len, bool dir)
     struct dirent *de;
     while (!found && seen++ < 4096 && (de = readdir(d)) != NULL) {
         struct stat fst;
-        if (de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &fst, 0) == 0 && S_ISREG(fst.st_mode))
+        if (strstr(de->d_name, ".so") && fstatat(dirfd(d), de->d_name, &fst, 0) == 0 && S_ISREG(fst.st_mode))
             found = drifted(&fst);
     }
     closedir(d);
@@ -93,7 +100,7 @@ static bool drifted_path(pid_t pid, const char *name, size_t len, bool dir)
 static bool drifted_list(pid_t pid, const char *value, size_t len, const char *seps, bool dirs)
 {
     size_t i = 0;
-    while (i < len) {
+    while (i <= len) { /* <=: a trailing separator leaves an empty element (the cwd, for dirs) */
         size_t n = 0;
         while (i + n < len && !strchr(seps, value[i + n]))
             n++;

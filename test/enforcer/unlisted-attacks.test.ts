@@ -272,7 +272,10 @@ describe.each(["seccomp", "landlock"] as const)("fileless, loader and drift, mec
         `LD_PRELOAD=$PWD/new.so /bin/true; echo "preload=$?"; LD_PRELOAD=./new.so /bin/true; echo "relative=$?"; ` +
         `LD_AUDIT=$PWD/new.so /bin/true 2>/dev/null; echo "audit=$?"; LD_LIBRARY_PATH=/usr/lib:$PWD/newlib /bin/true; echo "libpath=$?"; ` +
         `env ${pad} LD_PRELOAD=$PWD/new.so /bin/true; echo "padded=$?"; ` +
-        `LD_PRELOAD=$PWD/old.so /bin/true; echo "old-preload=$?"; LD_LIBRARY_PATH=$PWD/oldlib /bin/true; echo "old-libpath=$?"`,
+        `LD_PRELOAD=$PWD/old.so /bin/true; echo "old-preload=$?"; LD_LIBRARY_PATH=$PWD/oldlib /bin/true; echo "old-libpath=$?"; ` +
+        // relative and empty (= working directory) elements, a dynamic string token
+        `LD_LIBRARY_PATH=newlib /bin/true; echo "relative-dir=$?"; mkdir work; cd work; echo log > app.log; LD_LIBRARY_PATH=/usr/lib: /bin/true; echo "cwd-new-log=$?"; ` +
+        `cp ../new.so libm.so.6; LD_LIBRARY_PATH=/usr/lib: /bin/true; echo "cwd-new-lib=$?"; cd ..; LD_LIBRARY_PATH='$ORIGIN/x' /bin/true; echo "origin=$?"`,
     );
     expect(r.stdout.trim().split("\n")).toEqual([
       "preload=126",
@@ -282,8 +285,12 @@ describe.each(["seccomp", "landlock"] as const)("fileless, loader and drift, mec
       "padded=126",
       "old-preload=0",
       "old-libpath=0",
+      "relative-dir=126",
+      "cwd-new-log=0",
+      "cwd-new-lib=126",
+      "origin=126",
     ]);
-    expectBlockedBy(r, "exec.drift", 5);
+    expectBlockedBy(r, "exec.drift", 8);
   });
 });
 
