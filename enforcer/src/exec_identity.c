@@ -8,28 +8,55 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pathres.h"
 #include "procinfo.h"
 
-/* For a program started through #! (or binfmt_misc), the file the caller named:
- * AT_EXECFN resolved against the caller's cwd, when it is not the exe itself. */
+/* Where the enforcer finds the file that `name` names for process `pid`: resolved as the
+ * kernel resolves it for that process (its cwd and root, /proc/self and /dev/fd meaning
+ * the process, symlinks to them included), as a path under /proc/PID/root; a descriptor
+ * path whose file has no name left (deleted) as /proc/PID/fd/N. */
+bool exec_path_in_view(pid_t pid, const char *name, char *out, size_t cap)
+{
+    char canon[PATH_MAX];
+    if (path_resolve(pid, pid, AT_FDCWD, name, true, canon)) {
+        int w = snprintf(out, cap, "/proc/%d/root%s", (int)pid, canon);
+        return w > 0 && (size_t)w < cap;
+    }
+    static const char *const fd_dirs[] = {"/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/"};
+    for (size_t i = 0; i < sizeof fd_dirs / sizeof fd_dirs[0]; i++) {
+        size_t n = strlen(fd_dirs[i]);
+        if (!strncmp(name, fd_dirs[i], n)) {
+            int w = snprintf(out, cap, "/proc/%d/fd/%s", (int)pid, name + n);
+            return w > 0 && (size_t)w < cap;
+        }
+    }
+    return false;
+}
+
+/* For a program started through #! (or binfmt_misc), the file the caller named
+ * (AT_EXECFN), when it is not the exe itself. A script run by descriptor (`exec 9< x.sh;
+ * /dev/fd/9`, /proc/self/fd/9, a symlink to either, fexecve) is the file behind that
+ * descriptor, which the new process still holds (the kernel refuses a script whose
+ * descriptor closes on exec); with no name left it is given as /proc/PID/fd/N. */
 bool find_script(pid_t pid, const struct stat *exe_st, char *out)
 {
     uint64_t addr;
-    char execfn[PATH_MAX], joined[PATH_MAX + 64];
-    if (!proc_auxv(pid, AT_EXECFN, &addr) || !proc_read_string(pid, addr, execfn, sizeof execfn))
+    char execfn[PATH_MAX], where[PATH_MAX + 64];
+    if (!proc_auxv(pid, AT_EXECFN, &addr) || !proc_read_string(pid, addr, execfn, sizeof execfn) || execfn[0] == '\0')
         return false;
-    if (!strncmp(execfn, "/dev/fd/", 8) || !strncmp(execfn, "/proc/", 6) || execfn[0] == '\0')
-        return false; /* fexecve/execveat by descriptor: the exe is what ran */
-    if (execfn[0] == '/')
-        snprintf(joined, sizeof joined, "/proc/%d/root%s", (int)pid, execfn);
-    else
-        snprintf(joined, sizeof joined, "/proc/%d/cwd/%s", (int)pid, execfn);
+    if (!exec_path_in_view(pid, execfn, where, sizeof where))
+        return false;
     struct stat st;
-    if (stat(joined, &st) < 0 || !S_ISREG(st.st_mode))
+    if (stat(where, &st) < 0 || !S_ISREG(st.st_mode))
         return false;
     if (st.st_dev == exe_st->st_dev && st.st_ino == exe_st->st_ino)
         return false; /* the common case: the named file is the program itself */
-    return realpath(joined, out) != NULL;
+    if (realpath(where, out) != NULL)
+        return true;
+    size_t n = strnlen(where, PATH_MAX - 1); /* deleted: its descriptor still names it */
+    memcpy(out, where, n);
+    out[n] = '\0';
+    return true;
 }
 
 /* Is this exe a dynamic loader (ld-linux*.so*, ld-musl-*.so*) run as a program? */
@@ -111,4 +138,116 @@ bool script_interpreter(const char *path, char *out)
         return false;
     p[len] = '\0';
     return realpath(p, out) != NULL;
+}
+
+/* Shells and interpreters whose script argument is judged, with their options: after a
+ * `command` option no script file is read; a `value` option takes the next argument; a
+ * `file` option's value is itself a script. Matched on the program's basename prefix ("sh"
+ * exactly). */
+static const struct {
+    const char *prefix, *command, *value, *file;
+} families[] = {
+    {"sh", " -c -s ", " -o -O ", " --rcfile --init-file "}, {"bash", " -c -s ", " -o -O ", " --rcfile --init-file "},
+    {"dash", " -c -s ", " -o ", ""}, {"ash", " -c -s ", " -o ", ""}, {"zsh", " -c -s ", " -o ", ""},
+    {"ksh", " -c -s ", " -o ", ""}, {"mksh", " -c -s ", " -o ", ""}, {"busybox", " -c -s ", " -o ", ""},
+    {"python", " -c -m - ", " -W -X --check-hash-based-pycs ", ""},
+    {"perl", " -e -E - ", " -I -M -m ", ""},
+    {"ruby", " -e - ", " -I -r -C -E ", ""},
+    {"node", " -e --eval -p --print - ", " --stack-size --title ", " -r --require --import --loader "},
+    {"php", " -r -a - ", " -c -d -z ", " -f "},
+    {"lua", " -e - ", " -l ", ""},
+};
+
+static bool is_shell_name(const char *name)
+{
+    static const char *const shells[] = {"sh", "dash", "bash", "ash", "hush", "zsh", "ksh", "mksh"};
+    for (size_t i = 0; i < sizeof shells / sizeof shells[0]; i++)
+        if (!strcmp(name, shells[i]))
+            return true;
+    return false;
+}
+
+/* The next NUL-terminated argument at *pos of args[0..n): false when there is none or it
+ * runs past n (a cut command line). */
+static bool next_arg(const char *args, size_t n, size_t *pos, const char **arg, size_t *len)
+{
+    if (*pos >= n)
+        return false;
+    *arg = args + *pos;
+    *len = strnlen(*arg, n - *pos);
+    if (*len == n - *pos)
+        return false; /* no NUL before the end */
+    *pos += *len + 1;
+    return true;
+}
+
+static int take(const char *arg, size_t len, char *out, size_t cap)
+{
+    if (len >= cap)
+        return -1; /* longer than any path: cannot judge it */
+    memcpy(out, arg, len);
+    out[len] = '\0';
+    return 1;
+}
+
+int script_argument(const char *exe_base, const char *args, size_t n, bool cut, char *out, size_t cap)
+{
+    size_t fam = sizeof families / sizeof families[0];
+    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
+        if (!strncmp(exe_base, families[i].prefix, strlen(families[i].prefix)) &&
+            (strcmp(families[i].prefix, "sh") != 0 || !strcmp(exe_base, "sh")))
+            fam = i;
+    if (fam == sizeof families / sizeof families[0])
+        return 0;
+    size_t pos = 0, len;
+    const char *a;
+    if (!next_arg(args, n, &pos, &a, &len)) /* argv[0] */
+        return cut ? -1 : 0;
+    if (!strcmp(families[fam].prefix, "busybox")) {
+        if (!next_arg(args, n, &pos, &a, &len))
+            return cut ? -1 : 0;
+        if (!is_shell_name(a))
+            return 0; /* an applet that is not a shell */
+    }
+    while (next_arg(args, n, &pos, &a, &len)) {
+        char key[64];
+        snprintf(key, sizeof key, " %.*s ", (int)(len < 60 ? len : 60), a);
+        if (!strcmp(a, "--"))
+            return next_arg(args, n, &pos, &a, &len) ? take(a, len, out, cap) : (cut ? -1 : 0);
+        if (a[0] != '-' && a[0] != '+')
+            return take(a, len, out, cap);
+        if (len < 60 && strstr(families[fam].command, key))
+            return 0;
+        if (len < 60 && strstr(families[fam].file, key))
+            return next_arg(args, n, &pos, &a, &len) ? take(a, len, out, cap) : (cut ? -1 : 0);
+        if (len < 60 && strstr(families[fam].value, key) && !next_arg(args, n, &pos, &a, &len))
+            break;
+    }
+    return cut ? -1 : 0; /* a cut line may hide the script: the caller fails closed */
+}
+
+const char *const env_loader_vars[ENV_LOADER_VARS] = {"LD_PRELOAD=", "LD_AUDIT=", "LD_LIBRARY_PATH="};
+
+bool env_scan_feed(struct env_scan *s, const char *data, size_t n, env_var_fn *on_var, void *ctx)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (data[i] != '\0') {
+            if (s->len < sizeof s->entry)
+                s->entry[s->len++] = data[i];
+            else
+                s->overflow = true;
+            continue;
+        }
+        bool stop = false;
+        for (int v = 0; v < ENV_LOADER_VARS && !stop; v++) {
+            size_t k = strlen(env_loader_vars[v]);
+            if (s->len >= k && !memcmp(s->entry, env_loader_vars[v], k))
+                stop = on_var(ctx, v, s->entry + k, s->len - k, s->overflow);
+        }
+        s->len = 0;
+        s->overflow = false;
+        if (stop)
+            return true;
+    }
+    return false;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "arch.h"
+#include "caps.h"
 #include "events.h"
 #include "filerules.h"
 #include "fswalk.h"
@@ -551,7 +552,10 @@ int main(int argc, char **argv)
                               l->policy.self_protection_off,
                               l->policy.drop_caps,
                               l->policy.no_new_privs,
-                              original};
+                              original,
+                              /* a Landlock domain already refuses mounts (the kernel's
+                               * own rule), so only a filter-only start needs this */
+                              !audit && mech->seccomp && mech->landlock_fd < 0};
     int gate;
     pid_t app = spawn_start(&plan, &gate);
     if (app < 0) {
@@ -582,6 +586,8 @@ int main(int argc, char **argv)
      * a child forked from a non-dumpable parent could not be traced without
      * CAP_SYS_PTRACE (a non-root user in Docker has none). */
     prctl(PR_SET_DUMPABLE, 0);
+    if (!caps_guard_limits() && geteuid() == 0)
+        log_errno("setresgid: the application may change the enforcer's resource limits (prlimit)");
     emit_start(&l->policy, l->digest, mech, traced, app, o.argv);
     spawn_release(gate, true);
 

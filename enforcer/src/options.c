@@ -52,6 +52,24 @@ int options_parse(int argc, char **argv, struct options *o)
     const char *mech = getenv("VIGIL_MECHANISM");
     if (mech && *mech && parse_mechanism(mech, &o->mechanism))
         return 2;
+    /* The application does not inherit the enforcer's configuration: the policy (perhaps an
+     * ECS secret, `--policy-from`) would tell an attacker exactly what is checked, and an
+     * inline policy of up to 1 MiB would ride in every exec's environment. */
+    static const char *const own[] = {"VIGIL_POLICY", "VIGIL_POLICY_FILE", "VIGIL_EVENTS", "VIGIL_AUDIT",
+                                      "VIGIL_FAIL_OPEN", "VIGIL_MECHANISM"};
+    static char *kept[3]; /* static: the copies live as long as the enforcer */
+    const char **from_env[3] = {&o->policy_inline, &o->policy_file, &o->events};
+    for (size_t k = 0; k < 3; k++) {
+        free(kept[k]);
+        kept[k] = NULL;
+        if (*from_env[k] && !(kept[k] = strdup(*from_env[k]))) {
+            log_msg("out of memory reading the environment");
+            return 2;
+        }
+        *from_env[k] = kept[k];
+    }
+    for (size_t k = 0; k < sizeof own / sizeof own[0]; k++)
+        unsetenv(own[k]);
 
     int i = 1;
     for (; i < argc; i++) {

@@ -1,18 +1,34 @@
 #include "protections.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "exec_identity.h"
 #include "procinfo.h"
 
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
 static struct timespec started;
 
+/* File systems stamp ctime with the coarse clock (the time of the last tick), which runs up to a
+ * tick (4-10 ms) behind CLOCK_REALTIME: a file written in the first milliseconds after a precise
+ * start had an older ctime than the start, and passed as part of the image. */
 void protections_start_clock(void)
 {
-    clock_gettime(CLOCK_REALTIME, &started);
+    clock_gettime(CLOCK_REALTIME_COARSE, &started);
 }
 
 static bool apply(enum policy_action action, const char *rule, struct verdict *v)
@@ -40,65 +56,329 @@ static bool drifted(const struct stat *st)
            (st->st_ctim.tv_sec == started.tv_sec && st->st_ctim.tv_nsec >= started.tv_nsec);
 }
 
+/* A file the loader would map, named as the process's environment names it (absolute, or
+ * relative to its working directory), that appeared or changed after the start or has no
+ * name left. A library name without a '/' is looked up by the loader in its own directories;
+ * a directory is relative to the working directory even without one, and an empty one is
+ * the working directory. A dynamic string token ($ORIGIN, $LIB, $PLATFORM) makes the loader
+ * look somewhere the enforcer does not compute: it counts as drift (fail closed). */
+static bool drifted_path(pid_t pid, const char *name, size_t len, bool dir)
+{
+    if (len >= PATH_MAX || (!dir && (len == 0 || memchr(name, '/', len) == NULL)))
+        return false;
+    if (memchr(name, '$', len))
+        return true;
+    char name0[PATH_MAX], path[PATH_MAX + 64];
+    memcpy(name0, len ? name : ".", len ? len : 1);
+    name0[len ? len : 1] = '\0';
+    struct stat st;
+    if (!exec_path_in_view(pid, name0, path, sizeof path) || stat(path, &st) < 0)
+        return false; /* nothing there: the loader skips it too */
+    if (!dir)
+        return drifted(&st) || st.st_nlink == 0;
+    if (!S_ISDIR(st.st_mode))
+        return false;
+    /* The libraries in it, not the directory: its ctime moves with any file written there (a
+     * trailing ':' makes the working directory, often where the application writes, part of
+     * the path), and a library written over in place leaves it alone. */
+    DIR *d = opendir(path);
+    if (!d)
+        return false;
+    bool found = false;
+    int seen = 0;
+    struct dirent *de;
+    while (!found && seen++ < 4096 && (de = readdir(d)) != NULL) {
+        struct stat fst;
+        if (strstr(de->d_name, ".so") && fstatat(dirfd(d), de->d_name, &fst, 0) == 0 && S_ISREG(fst.st_mode))
+            found = drifted(&fst);
+    }
+    closedir(d);
+    return found;
+}
+
+/* One LD_PRELOAD / LD_AUDIT / LD_LIBRARY_PATH value: any element drifted? */
+static bool drifted_list(pid_t pid, const char *value, size_t len, const char *seps, bool dirs)
+{
+    size_t i = 0;
+    while (i <= len) { /* <=: a trailing separator leaves an empty element (the cwd, for dirs) */
+        size_t n = 0;
+        while (i + n < len && !strchr(seps, value[i + n]))
+            n++;
+        if (drifted_path(pid, value + i, n, dirs))
+            return true;
+        i += n + 1;
+    }
+    return false;
+}
+
+struct env_ctx {
+    pid_t pid;
+};
+
+static bool env_var_drifted(void *vctx, int var, const char *value, size_t len, bool overflow)
+{
+    static const char *const seps[ENV_LOADER_VARS] = {": \t", ":", ":;"};
+    const struct env_ctx *ctx = vctx;
+    return overflow || drifted_list(ctx->pid, value, len, seps[var], var == 2);
+}
+
+/* The loader's environment asks it to map code that appeared after the start: LD_PRELOAD or
+ * LD_AUDIT naming such a file, LD_LIBRARY_PATH a directory holding one. /proc/PID/environ is
+ * read whole (a padding of other variables must not push LD_PRELOAD out of sight); a loader
+ * variable longer than the enforcer keeps counts as drift (fail closed). */
+static bool loader_env_drifted(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    static char chunk[16384];
+    static struct env_scan scan;
+    memset(&scan, 0, sizeof scan);
+    struct env_ctx ctx = {pid};
+    bool found = false;
+    ssize_t n;
+    while (!found && ((n = read(fd, chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR)))
+        if (n > 0)
+            found = env_scan_feed(&scan, chunk, (size_t)n, env_var_drifted, &ctx);
+    close(fd);
+    return found;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    return base ? base + 1 : path;
+}
+
+static bool in_list(const char *name, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(name, list[i]))
+            return true;
+    return false;
+}
+
+static const char *const shells[] = {"sh", "dash", "bash", "ash", "hush", "zsh", "ksh", "mksh", "csh", "tcsh", "fish"};
+#define N_SHELLS (sizeof shells / sizeof shells[0])
+
 static bool shell_or_interpreter(const char *exe)
 {
-    static const char *const exact[] = {"sh", "dash", "bash", "ash", "zsh", "ksh", "mksh", "csh", "tcsh",
-                                        "fish", "busybox", "node", "nodejs", "socat"};
+    static const char *const exact[] = {"busybox", "node", "nodejs", "socat"};
     static const char *const prefix[] = {"python", "perl", "ruby", "php", "lua", "tclsh", "pwsh"};
-    const char *base = strrchr(exe, '/');
-    base = base ? base + 1 : exe;
-    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
-        if (!strcmp(base, exact[i]))
-            return true;
+    const char *base = base_name(exe);
+    if (in_list(base, shells, N_SHELLS) || in_list(base, exact, sizeof exact / sizeof exact[0]))
+        return true;
     for (size_t i = 0; i < sizeof prefix / sizeof prefix[0]; i++)
         if (!strncmp(base, prefix[i], strlen(prefix[i])))
             return true;
     return false;
 }
 
-/* Is the socket inode listed in one of the process's /proc/net tables? */
-static bool inet_socket_inode(pid_t pid, unsigned long inode)
+/* Programs that never hold a network connection while they start others, unless as a relay for
+ * a remote operator: shells (`exec 3<>/dev/tcp/...`), socat (`exec:sh`, whose child gets a UNIX
+ * socketpair), awk (gawk's /inet/tcp and `cmd |& getline`). busybox counts when it runs one of
+ * these applets (not httpd, whose CGI children it starts holding its listening socket). */
+static bool relay_capable(pid_t pid, const char *exe)
+{
+    static const char *const others[] = {"socat", "awk", "gawk", "mawk", "nawk"};
+    const char *base = base_name(exe);
+    if (in_list(base, shells, N_SHELLS) || in_list(base, others, sizeof others / sizeof others[0]))
+        return true;
+    if (strcmp(base, "busybox") != 0)
+        return false;
+    char args[256];
+    ssize_t n = proc_read(pid, "cmdline", args, sizeof args - 1, NULL);
+    if (n <= 0)
+        return true; /* cannot tell which applet: count it */
+    args[n] = '\0';
+    const char *applet = base_name(args);
+    if (!strcmp(applet, "busybox") && strnlen(args, (size_t)n) + 1 < (size_t)n)
+        applet = args + strlen(args) + 1;
+    return in_list(applet, shells, N_SHELLS) || !strcmp(applet, "awk");
+}
+
+enum sock_answer { SOCK_NOT_NET, SOCK_NET, SOCK_UNKNOWN };
+
+/* The kernel's own answer for the socket behind fd `fd` of process `pid`: its domain on a
+ * duplicate of the descriptor (pidfd_getfd, Linux 5.6), and whether it listens. */
+static enum sock_answer socket_domain(pid_t pid, int fd, bool *listening)
+{
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0)
+        return SOCK_UNKNOWN;
+    int ours = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+    close(pidfd);
+    if (ours < 0)
+        return SOCK_UNKNOWN;
+    int domain = -1, acc = 0;
+    socklen_t len = sizeof domain, alen = sizeof acc;
+    int rc = getsockopt(ours, SOL_SOCKET, SO_DOMAIN, &domain, &len);
+    if (getsockopt(ours, SOL_SOCKET, SO_ACCEPTCONN, &acc, &alen) == 0)
+        *listening = acc != 0;
+    close(ours);
+    if (rc < 0)
+        return SOCK_UNKNOWN;
+    return domain == AF_INET || domain == AF_INET6 ? SOCK_NET : SOCK_NOT_NET;
+}
+
+/* Fallback where pidfd_getfd is refused: is the socket inode listed in one of the process's
+ * /proc/net tables? Read whole, in chunks (a busy server's table is megabytes: a cut read
+ * would miss the entry), carrying a needle's length across chunk boundaries. */
+static enum sock_answer inet_socket_inode(pid_t pid, unsigned long inode)
 {
     static const char *const tables[] = {"net/tcp", "net/tcp6", "net/udp", "net/udp6"};
-    static char text[256 * 1024];
+    static char chunk[64 * 1024 + 32];
     char needle[32];
-    snprintf(needle, sizeof needle, " %lu ", inode);
+    int nl = snprintf(needle, sizeof needle, " %lu ", inode);
+    bool all_read = true;
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
-        ssize_t n = proc_read(pid, tables[i], text, sizeof text - 1, NULL);
-        if (n <= 0)
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, tables[i]);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            all_read = false;
             continue;
-        text[n] = '\0';
-        if (strstr(text, needle))
-            return true;
+        }
+        size_t keep = 0;
+        for (;;) {
+            ssize_t n = read(fd, chunk + keep, sizeof chunk - 1 - keep);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                all_read = false;
+            if (n <= 0)
+                break;
+            size_t have = keep + (size_t)n;
+            chunk[have] = '\0';
+            if (strstr(chunk, needle)) {
+                close(fd);
+                return SOCK_NET;
+            }
+            keep = have < (size_t)nl ? have : (size_t)nl;
+            memmove(chunk, chunk + have - keep, keep);
+        }
+        close(fd);
     }
-    return false;
+    return all_read ? SOCK_NOT_NET : SOCK_UNKNOWN;
+}
+
+/* Is descriptor `fd` of `pid` a TCP/UDP (IPv4/IPv6) socket? What cannot be told (no
+ * descriptor left to the enforcer, tables unreadable) counts as one: fail closed. */
+static bool network_fd(pid_t pid, int fd, bool skip_listening)
+{
+    char name[32], target[64];
+    snprintf(name, sizeof name, "fd/%d", fd);
+    unsigned long inode;
+    if (!proc_link(pid, name, target, sizeof target) || sscanf(target, "socket:[%lu]", &inode) != 1)
+        return false;
+    bool listening = false;
+    enum sock_answer a = socket_domain(pid, fd, &listening);
+    if (a == SOCK_UNKNOWN)
+        a = inet_socket_inode(pid, inode);
+    return a != SOCK_NOT_NET && !(skip_listening && listening);
 }
 
 /* A network socket on stdin, stdout or stderr. */
 static bool stdio_on_network(pid_t pid)
 {
-    for (int fd = 0; fd <= 2; fd++) {
-        char name[16], target[64];
-        snprintf(name, sizeof name, "fd/%d", fd);
-        if (!proc_link(pid, name, target, sizeof target))
-            continue;
-        unsigned long inode;
-        if (sscanf(target, "socket:[%lu]", &inode) == 1 && inet_socket_inode(pid, inode))
+    for (int fd = 0; fd <= 2; fd++)
+        if (network_fd(pid, fd, false))
             return true;
-    }
     return false;
+}
+
+/* A connected (not listening) network socket on any descriptor of a relay-capable program:
+ * `exec 3<>/dev/tcp/HOST/PORT` and commands read from it. More descriptors than such a program
+ * ever has count as one (fail closed). */
+static bool shell_holds_connection(pid_t pid)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    bool found = false;
+    int seen = 0;
+    struct dirent *de;
+    while (!found && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (++seen > 4096) {
+            found = true;
+            break;
+        }
+        found = network_fd(pid, atoi(de->d_name), true);
+    }
+    closedir(d);
+    return found;
+}
+
+/* The script an interpreter was given appeared or changed after the start. */
+static bool script_argument_drifted(const struct exec_facts *f)
+{
+    char script[PATH_MAX];
+    if (!shell_or_interpreter(f->exe))
+        return false;
+    static char args[32768];
+    bool cut = false;
+    ssize_t n = proc_read(f->pid, "cmdline", args, sizeof args, &cut);
+    int found = n > 0 ? script_argument(base_name(f->exe), args, (size_t)n, cut, script, sizeof script) : 0;
+    if (found <= 0)
+        return found < 0; /* options past what the enforcer reads: fail closed */
+    char path[PATH_MAX + 64];
+    struct stat st;
+    return exec_path_in_view(f->pid, script, path, sizeof path) && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+           (drifted(&st) || st.st_nlink == 0);
+}
+
+/* A reverse shell: a shell or interpreter started with its stdio on a network socket; or
+ * any program started by one that got there without an exec of its own (a shell that
+ * redirected itself, `exec 0<&3`, or Python's pty.spawn after dup2: its stdio is the
+ * socket, the new shell's a terminal), or by a shell, socat or awk holding a connection. */
+static bool reverse_shell(const struct exec_facts *f)
+{
+    if (shell_or_interpreter(f->exe) && stdio_on_network(f->pid))
+        return true;
+    long ppid = -1, uid, tgid;
+    proc_ids(f->pid, &ppid, &uid, &tgid);
+    char parent_exe[PATH_MAX];
+    if (ppid <= 0 || !proc_link((pid_t)ppid, "exe", parent_exe, sizeof parent_exe))
+        return false;
+    if (shell_or_interpreter(parent_exe) && stdio_on_network((pid_t)ppid))
+        return true;
+    return relay_capable((pid_t)ppid, parent_exe) && shell_holds_connection((pid_t)ppid);
+}
+
+/* The exec rules judge the path /proc/PID/exe gives, which is the path in the process's own
+ * mount namespace: after `unshare -Urm` (where user namespaces are allowed) and a bind mount of
+ * any file over /usr/bin/true, "/usr/bin/true" runs that file. The path must name, where the
+ * enforcer looks, the very file the kernel runs; else the path proves nothing (fail closed). */
+static bool path_is_not_the_program(const struct exec_facts *f)
+{
+    if (!f->exe_st || f->exe[0] != '/' || strstr(f->exe, " (deleted)") || !strncmp(f->exe, "/memfd:", 7))
+        return false; /* no name to trust: the fileless protection and the rules judge it as it is */
+    struct stat st;
+    return stat(f->exe, &st) < 0 || st.st_dev != f->exe_st->st_dev || st.st_ino != f->exe_st->st_ino;
 }
 
 void protections_judge(const struct policy *p, const struct exec_facts *f, struct verdict *v)
 {
     if (!v->allowed)
         return;
+    if ((p->n_allow > 0 || p->n_deny > 0) && path_is_not_the_program(f)) {
+        *v = (struct verdict){false, false, "exec.path", -1, NULL};
+        return;
+    }
     if (fileless(f) && apply(p->fileless, "exec.fileless", v))
         return;
     if ((f->via_loader || is_loader(f->exe)) && apply(p->loader, "exec.loader", v))
         return;
-    if ((drifted(f->exe_st) || drifted(f->script_st)) && apply(p->drift, "exec.drift", v))
+    if ((drifted(f->exe_st) || drifted(f->script_st) ||
+         (p->drift != ACTION_OFF && (loader_env_drifted(f->pid) || script_argument_drifted(f)))) &&
+        apply(p->drift, "exec.drift", v))
         return;
-    if (p->reverse_shell != ACTION_OFF && shell_or_interpreter(f->exe) && stdio_on_network(f->pid))
+    if (p->reverse_shell != ACTION_OFF && reverse_shell(f))
         apply(p->reverse_shell, "exec.reverseShell", v);
 }

@@ -122,9 +122,25 @@ bool rules_empty(const struct exec_rules *r)
            p->loader == ACTION_OFF && p->reverse_shell == ACTION_OFF;
 }
 
+/* A memfd's name is one file name to its creator but may hold '/' (memfd_create("a/b")): the
+ * kernel shows it as "/memfd:a/b (deleted)", which `/memfd:*` would not match. Globs see the
+ * name as one segment, its slashes as '_'. */
+static const char *memfd_as_one_segment(const char *path, char *buf, size_t cap)
+{
+    if (strncmp(path, "/memfd:", 7) != 0 || !strchr(path + 7, '/'))
+        return path;
+    snprintf(buf, cap, "%s", path);
+    for (char *c = buf + 7; *c; c++)
+        if (*c == '/')
+            *c = '_';
+    return buf;
+}
+
 void rules_decide(const struct exec_rules *r, const char *path, bool has_id, dev_t dev, ino_t ino,
                   struct verdict *out)
 {
+    char flat[PATH_MAX];
+    path = memfd_as_one_segment(path, flat, sizeof flat);
     for (size_t i = 0; i < r->n_deny; i++) {
         if (glob_match(r->deny[i].glob, path)) {
             *out = (struct verdict){false, false, "exec.deny", r->deny[i].rule, r->policy->deny[r->deny[i].rule].glob};

@@ -19,6 +19,7 @@ struct spawn_plan {
     uint64_t drop_caps;     /* capabilities.drop (1 << CAP_*) */
     bool no_new_privs;      /* noNewPrivileges on */
     sigset_t child_mask;    /* the signal mask the application starts with */
+    bool no_namespaces;     /* refuse private mount/user namespaces and mounts (enforce mode) */
 };
 
 /* Forks the child, which stops before exec until spawn_release(). Returns the

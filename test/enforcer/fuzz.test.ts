@@ -11,3 +11,12 @@ test("fuzz_policy finds nothing in 20 s", () => {
   expect(r.status, output.slice(-4000)).toBe(0);
   expect(output).toMatch(/Done \d+ runs in \d+ second/);
 }, 300_000);
+
+// The parsers of a traced process's command line and environment (exec_identity.c), ~10 s.
+test("fuzz_exec finds nothing in 10 s", () => {
+  const r = spawnSync(FUZZ_SCRIPT, ["10", "exec"], { encoding: "utf8", timeout: 240_000, killSignal: "SIGKILL" });
+  const output = `${r.stdout}\n${r.stderr}`;
+  expect(r.error, output.slice(-4000)).toBeUndefined();
+  expect(r.status, output.slice(-4000)).toBe(0);
+  expect(output).toMatch(/Done \d+ runs in \d+ second/);
+}, 300_000);

