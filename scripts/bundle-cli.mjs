@@ -1,55 +1,114 @@
 // Build step after `tsc`: replaces dist/cli/commands/protect-image.js with one bundled file
-// (esbuild), so `vigil protect image` loads one module instead of ~35. Start-up is most of that
-// command's time (bench/RESULTS-protect-image.md): every module costs a resolve, a realpath, an
-// open, a read and a compile.
+// (esbuild), run through V8's code cache, so `vigil protect image` loads one module instead of
+// ~35 and does not compile its functions again at every run. Start-up is most of that command's
+// time (bench/RESULTS-protect-image.md): every module costs a resolve, a realpath, an open, a read
+// and a compile, and every function a compile on first call.
 //
-// Kept outside the bundle, so there is one instance of each wherever it is imported:
-//   - packages (node_modules): loaded by node as usual (the ECR SDK only when ECR is used);
+// For each entry, two files replace tsc's:
+//   - NAME.cjs: the bundle, CommonJS (on Node 20 only a vm.Script, not an ES module, takes a code
+//     cache); `import.meta.url` is the URL of the ES module it replaces, so paths relative to it
+//     (three levels up is the package root) stay right;
+//   - NAME.js: a small ES module with the same exports, that loads NAME.cjs through
+//     dist/cli/cached-script.js (the cache, NAME.cjs.v8cache, is written by the first run that
+//     succeeds; see src/cli/cached-script.ts) and hands the bundle the shared modules.
+// tsc's .js.map for the replaced file is removed (stale).
+//
+// Kept outside the bundle, so there is one instance of each wherever it is imported (the stub
+// imports them and the bundle's require() gets them):
+//   - packages (node_modules): required from the bundle's folder (the ECR SDK only when ECR is used);
 //   - src/cli/errors.ts: run-cli.ts checks `instanceof UserError` on what the command throws;
-//   - src/cli/load-policy.ts: the policy compiler (zod, yaml), imported only with --policy.
-// The bundle sits where tsc put the file it replaces, so paths relative to import.meta.url
-// (three levels up is the package root) stay right. tsc's .js.map for it is removed (stale).
+//   - src/cli/load-policy.ts: the policy compiler (zod, yaml), imported only with --policy
+//     (the bundle gets functions that import it on their first call).
 //
 //   node scripts/bundle-cli.mjs        (run by `npm run build`, after tsc)
 
 import { build } from "esbuild";
-import { rm } from "node:fs/promises";
-import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { rm, writeFile } from "node:fs/promises";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const entries = [{ source: "src/cli/commands/protect-image.ts", out: "dist/cli/commands/protect-image.js" }];
-const shared = ["src/cli/errors.ts", "src/cli/load-policy.ts"].map((p) => join(root, p));
+/** Shared modules: given to the bundle as they are (eager) or as functions importing them on first call (lazy). */
+const shared = [
+  { path: "src/cli/errors.ts", lazy: null },
+  { path: "src/cli/load-policy.ts", lazy: ["loadCompiledPolicy"] },
+];
 
 for (const { source, out } of entries) {
-  const outFile = join(root, out);
+  const stubFile = join(root, out);
+  const bundleFile = stubFile.replace(/\.js$/, ".cjs");
+  /** The specifier the stub (next to the bundle, in dist/) imports a shared module by. */
+  const specifier = (sourcePath) => {
+    const built = join(root, "dist", relative(join(root, "src"), join(root, sourcePath))).replace(/\.ts$/, ".js");
+    const path = relative(dirname(stubFile), built);
+    return path.startsWith(".") ? path : `./${path}`;
+  };
   /** @type {import("esbuild").Plugin} */
   const keepShared = {
     name: "keep-shared-modules",
     setup(b) {
       b.onResolve({ filter: /^\.\.?\// }, (args) => {
         const target = resolve(args.resolveDir, args.path).replace(/\.js$/, ".ts");
-        if (!shared.includes(target)) return undefined;
-        // The import as the bundle (in dist/, next to tsc's output) must write it.
-        const built = join(root, "dist", relative(join(root, "src"), target)).replace(/\.ts$/, ".js");
-        let path = relative(dirname(outFile), built);
-        if (!path.startsWith(".")) path = `./${path}`;
-        return { path, external: true };
+        const s = shared.find((m) => join(root, m.path) === target);
+        return s === undefined ? undefined : { path: specifier(s.path), external: true };
       });
     },
   };
   await build({
     entryPoints: [join(root, source)],
-    outfile: outFile,
+    outfile: bundleFile,
     bundle: true,
     platform: "node",
-    format: "esm",
+    format: "cjs",
     target: "node20",
+    // import() becomes require(): a vm.Script has no module loader of its own on Node 20.
+    supported: { "dynamic-import": false },
+    define: { "import.meta.url": "__vigil_import_meta_url" },
     packages: "external",
     plugins: [keepShared],
     legalComments: "none",
     logLevel: "warning",
-    banner: { js: `// Bundled from ${source} by scripts/bundle-cli.mjs; do not edit.` },
+    banner: { js: `// Bundled from ${source} by scripts/bundle-cli.mjs; do not edit. Loaded by ${basename(stubFile)}.` },
   });
-  await rm(`${outFile}.map`, { force: true });
+  // The entry's exports (esbuild lists them for ES module output only).
+  const esm = await build({ entryPoints: [join(root, source)], bundle: true, platform: "node", format: "esm", packages: "external", write: false, metafile: true, outdir: "/", logLevel: "silent" });
+  const exports = Object.values(esm.metafile.outputs).flatMap((o) => o.exports);
+  if (exports.length === 0) throw new Error(`bundle-cli: ${source} exports nothing`);
+
+  // The stub. Each lazy module's functions are checked to exist now, not at a user's first --policy.
+  const lines = [
+    `// Generated by scripts/bundle-cli.mjs from ${source}; do not edit. Runs ${basename(bundleFile)} through V8's code cache.`,
+    `import { fileURLToPath } from "node:url";`,
+    `import { loadCachedScript } from "${specifier("src/cli/cached-script.ts")}";`,
+  ];
+  const sharedEntries = [];
+  for (const [i, m] of shared.entries()) {
+    const spec = specifier(m.path);
+    if (m.lazy === null) {
+      lines.push(`import * as shared${i} from "${spec}";`);
+      sharedEntries.push(`  "${spec}": shared${i},`);
+    } else {
+      const mod = await import(pathToFileURL(join(stubFile, "..", spec)).href);
+      for (const name of m.lazy) if (typeof mod[name] !== "function") throw new Error(`bundle-cli: ${m.path} has no function ${name}`);
+      const fns = m.lazy.map((name) => `${name}: async (...args) => (await import("${spec}")).${name}(...args)`).join(", ");
+      sharedEntries.push(`  "${spec}": { ${fns} },`);
+    }
+  }
+  lines.push(
+    `const bundle = loadCachedScript(fileURLToPath(new URL("./${basename(bundleFile)}", import.meta.url)), {`,
+    ...sharedEntries,
+    `}, import.meta.url);`,
+    `/** The bundle's function; the code cache is written after the first call that ends with code 0. */`,
+    `const withCache = (name) => async (...args) => {`,
+    `  const result = await bundle.exports[name](...args);`,
+    `  if (result?.code === 0) bundle.save();`,
+    `  return result;`,
+    `};`,
+    ...exports.map((name) => `export const ${name} = withCache("${name}");`),
+    "",
+  );
+  await writeFile(stubFile, lines.join("\n"));
+  await rm(`${stubFile}.map`, { force: true });
+  await rm(`${bundleFile}.v8cache`, { force: true });
 }
