@@ -14,8 +14,8 @@
 #
 # Every run starts cold, as on a fresh CI runner: a new destination repository (no blob of it
 # exists there yet), registry B emptied, buildah's storage emptied, the source image removed from
-# the Docker Engine. Tools run interleaved in each round. vigil starts as after `npm run build`: its
-# code cache (dist/cli/commands/*.cjs.v8cache) is removed, its first run writes it, later runs use it. Writes bench/RESULTS-protect-image.md
+# the Docker Engine. Tools run interleaved in each round. vigil runs as installed by `npm run build`,
+# with the code cache the build made (dist/cli/commands/*.cjs.v8cache). Writes bench/RESULTS-protect-image.md
 # (tables regenerated, text after the "interpretation" marker kept) and
 # bench/results/protect-image.jsonl (every run).
 set -euo pipefail
@@ -232,7 +232,6 @@ check() { # DEST SIZE -> prints "ok" or what is wrong
   echo ok
 }
 
-rm -f "$ROOT"/dist/cli/commands/*.v8cache
 mkdir -p "$BENCH_DIR/results"
 : >"$TMP/results.jsonl"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg) # other work on the machine shows in every tool's times

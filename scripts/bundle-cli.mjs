@@ -9,8 +9,9 @@
 //     cache); `import.meta.url` is the URL of the ES module it replaces, so paths relative to it
 //     (three levels up is the package root) stay right;
 //   - NAME.js: a small ES module with the same exports, that loads NAME.cjs through
-//     dist/cli/cached-script.js (the cache, NAME.cjs.v8cache, is written by the first run that
-//     succeeds; see src/cli/cached-script.ts) and hands the bundle the shared modules.
+//     dist/cli/cached-script.js (the cache, NAME.cjs.v8cache; see src/cli/cached-script.ts) and
+//     hands the bundle the shared modules.
+// The cache is then made by one protect image run against a registry served here (below).
 // tsc's .js.map for the replaced file is removed (stale).
 //
 // Kept outside the bundle, so there is one instance of each wherever it is imported (the stub
@@ -23,6 +24,7 @@
 //   node scripts/bundle-cli.mjs        (run by `npm run build`, after tsc)
 
 import { build } from "esbuild";
+import { existsSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -111,4 +113,56 @@ for (const { source, out } of entries) {
   await writeFile(stubFile, lines.join("\n"));
   await rm(`${stubFile}.map`, { force: true });
   await rm(`${bundleFile}.v8cache`, { force: true });
+}
+
+// --- the code cache, made by one real run ----------------------------------------------------------
+// A fresh install (a CI runner) runs `protect image` once: without a cache that run would compile
+// everything and then write the cache, slower than no cache at all. So the build writes it, by
+// protecting a small image between two repositories of a registry served here on 127.0.0.1 (the
+// same code paths as a real same-registry run: manifest, config, mounts, uploads, manifest PUT).
+// The run's success is also a check that the bundle works.
+await primeProtectImageCache();
+
+async function primeProtectImageCache() {
+  const { createServer } = await import("node:http");
+  const { createHash } = await import("node:crypto");
+  const { buildImage } = await import(pathToFileURL(join(root, "dist/oci/image.js")).href);
+  const { layerFromEntries } = await import(pathToFileURL(join(root, "dist/oci/layer.js")).href);
+  const sha256 = (b) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+  const layers = [1, 2].map((n) => layerFromEntries([{ type: "file", path: `app/part${n}`, mode: 0o644, content: Buffer.alloc(1000, n) }]));
+  const image = buildImage({ platform: { os: "linux", architecture: "amd64" }, config: { Entrypoint: ["/app/run"], Cmd: ["--serve"] }, layers, family: "docker" });
+  const blobs = new Map([[image.config.digest, image.config.bytes], ...layers.map((l) => [l.digest, l.bytes])]);
+  let uploads = 0;
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://registry");
+    const body = [];
+    req.on("data", (c) => body.push(c));
+    req.on("end", () => {
+      const p = url.pathname;
+      if (req.method === "GET" && p === "/v2/prime/src/manifests/v1")
+        return void res.writeHead(200, { "content-type": image.manifest.mediaType, "docker-content-digest": image.manifest.digest }).end(image.manifest.bytes);
+      const blob = /^\/v2\/prime\/src\/blobs\/(sha256:[0-9a-f]{64})$/.exec(p);
+      if (req.method === "GET" && blob !== null && blobs.has(blob[1])) return void res.writeHead(200).end(blobs.get(blob[1]));
+      if (req.method === "POST" && p === "/v2/prime/dst/blobs/uploads/")
+        return void res.writeHead(url.searchParams.has("mount") ? 201 : 202, { location: `/v2/prime/dst/blobs/uploads/u${++uploads}` }).end();
+      if (req.method === "HEAD" && p.startsWith("/v2/prime/dst/blobs/")) return void res.writeHead(404).end();
+      if (req.method === "PUT" && p.startsWith("/v2/prime/dst/blobs/uploads/")) return void res.writeHead(201, { "docker-content-digest": url.searchParams.get("digest") }).end();
+      if (req.method === "PUT" && p === "/v2/prime/dst/manifests/p") return void res.writeHead(201, { "docker-content-digest": sha256(Buffer.concat(body)) }).end();
+      if (req.method === "DELETE") return void res.writeHead(204).end();
+      res.writeHead(404, { "content-type": "application/json" }).end('{"errors":[{"code":"NOT_FOUND","message":"not served when priming"}]}');
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  try {
+    const host = `127.0.0.1:${server.address().port}`;
+    const command = await import(pathToFileURL(join(root, "dist/cli/commands/protect-image.js")).href);
+    const io = { stdio: "capture", env: { HOME: "/nonexistent", VIGIL_ENFORCER_DIR: join(root, "dist/enforcer") }, cwd: root, readStdin: async () => "" };
+    const r = await command.protectImageCommand([`${host}/prime/src:v1`, `${host}/prime/dst:p`, "--insecure-registry"], io);
+    if (r.code !== 0) throw new Error(`bundle-cli: priming the code cache: protect image ended with ${r.code}: ${r.stderr}`);
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+  const cache = join(root, "dist/cli/commands/protect-image.cjs.v8cache");
+  if (!existsSync(cache)) throw new Error(`bundle-cli: ${relative(root, cache)} was not written`);
+  console.log(`bundle-cli: ${relative(root, cache)} primed by one protect image run`);
 }

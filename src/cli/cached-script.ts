@@ -4,8 +4,9 @@
 // an earlier run replaces with a load. ES modules cannot take a code cache on Node 20 (vm.Script
 // can), hence the CommonJS bundle and this loader.
 //
-// The cache sits next to the bundle (FILE.v8cache), written by the first run that succeeds
-// without a usable one (atomically; a read-only install just goes without). It is used only when
+// The cache sits next to the bundle (FILE.v8cache). `npm run build` makes it with one real run
+// (scripts/bundle-cli.mjs); a run that finds none usable and succeeds writes a new one
+// (atomically; a read-only install just goes without). It is used only when
 // its header names this exact bundle (SHA-256 of its text), this Node version and architecture,
 // and its payload hashes to the recorded digest; otherwise, or when V8 refuses it anyway, the
 // bundle is compiled as usual and a new cache is written. A damaged or stale cache can never

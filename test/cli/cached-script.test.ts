@@ -87,6 +87,16 @@ describe("code cache of a bundled command", () => {
 const DIST = fileURLToPath(new URL("../../dist/", import.meta.url));
 
 describe("the built CLI", () => {
+  it("npm run build made a code cache that a new process uses", async () => {
+    const bundle = join(DIST, "cli/commands/protect-image.cjs");
+    expect(existsSync(`${bundle}.v8cache`), "dist/cli/commands/protect-image.cjs.v8cache: run npm run build").toBe(true);
+    const script = `const { loadCachedScript } = await import(${JSON.stringify(join(DIST, "cli/cached-script.js"))});
+      const errors = await import(${JSON.stringify(join(DIST, "cli/errors.js"))});
+      process.stdout.write(loadCachedScript(${JSON.stringify(bundle)}, { "../errors.js": errors, "../load-policy.js": {} }, "file:///x.js").cache);`;
+    const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script]);
+    expect(stdout).toBe("used");
+  });
+
   it("protect image runs with a corrupt code cache, and leaves a good one", async () => {
     expect(existsSync(join(DIST, "cli/commands/protect-image.cjs")), "dist/cli/commands/protect-image.cjs: run npm run build").toBe(true);
     // A copy of dist/ (without the enforcers), so the real one is not touched.
