@@ -1,11 +1,11 @@
 // Image layers: a tar, gzip-compressed the same way every time. The layer's DiffID (in the config)
 // is the digest of the uncompressed tar; its descriptor digest (in the manifest) that of the gzip.
 
-import { promisify } from "node:util";
-import { gzip, gzipSync, type InputType, type ZlibOptions } from "node:zlib";
+import type { InputType, ZlibOptions } from "node:zlib";
 import { sha256Digest } from "../registry/digest.js";
 import { OCI_LAYER_GZIP } from "../registry/media-types.js";
 import { writeTar, type TarEntry } from "./tar.js";
+import { zlib } from "./zlib.js";
 
 export interface Layer {
   mediaType: string;
@@ -20,12 +20,14 @@ export interface Layer {
  * zlib builds (3 = Unix, 19 = macOS), so it is set to 255 ("unknown", as Go's gzip writes).
  */
 export function deterministicGzip(data: Uint8Array): Buffer {
-  const gz = gzipSync(data, { level: 9 });
+  const gz = zlib().gzipSync(data, { level: 9 });
   gz[9] = 0xff;
   return gz;
 }
 
-const gzipAsync = promisify(gzip) as (data: InputType, options: ZlibOptions) => Promise<Buffer>;
+function gzipAsync(data: InputType, options: ZlibOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => zlib().gzip(data, options, (error, result) => (error === null ? resolve(result) : reject(error))));
+}
 
 /** The same bytes, compressed on libuv's thread pool (the main thread stays free for the network). */
 export async function deterministicGzipAsync(data: Uint8Array): Promise<Buffer> {

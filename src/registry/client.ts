@@ -42,6 +42,11 @@ export interface UploadOptions {
   chunkSize?: number;
   /** Try a cross-repository mount from this repository first. */
   mountFrom?: string;
+  /**
+   * false: upload without asking first whether the blob is there (no HEAD): for a blob the caller
+   * knows is missing, or one small enough that sending it again costs less than the question.
+   */
+  check?: boolean;
 }
 
 export type UploadResult = "exists" | "mounted" | "uploaded";
@@ -53,6 +58,8 @@ export class RegistryClient {
   private readonly base: string;
   private readonly transport: Transport;
   private readonly authorizer: Authorizer;
+  /** Upload sessions opened ahead of need (openUploads), per repository; null when the POST failed. */
+  private readonly openedUploads = new Map<string, Promise<string | null>[]>();
 
   constructor(registry: string, options: RegistryClientOptions = {}) {
     this.registry = registry;
@@ -190,6 +197,34 @@ export class RegistryClient {
     return false;
   }
 
+  /**
+   * Opens `count` upload sessions in `repository` now (POST …/blobs/uploads/), for blobs that are
+   * not made yet: a later pushBlob takes one instead of waiting a round trip for its own POST.
+   * Sessions no blob takes are closed by closeUnusedUploads.
+   */
+  openUploads(repository: string, count: number): void {
+    const opened = this.openedUploads.get(repository) ?? [];
+    for (let i = 0; i < count; i++) opened.push(this.startUpload(repository).catch(() => null));
+    this.openedUploads.set(repository, opened);
+  }
+
+  /** Closes (DELETE) the sessions of openUploads that no blob took; errors are ignored (they expire). */
+  async closeUnusedUploads(): Promise<void> {
+    const unused = [...this.openedUploads].flatMap(([repository, opened]) => opened.map((session) => ({ repository, session })));
+    this.openedUploads.clear();
+    await Promise.all(
+      unused.map(async ({ repository, session }) => {
+        const location = await session;
+        if (location !== null) await this.cancelUpload(repository, location);
+      }),
+    );
+  }
+
+  /** An upload session opened ahead (openUploads), or a new one; null when the early POST failed. */
+  private uploadSession(repository: string): Promise<string | null> {
+    return this.openedUploads.get(repository)?.shift() ?? this.startUpload(repository).catch(() => null);
+  }
+
   /** Uploads a blob unless it is already there (or can be mounted). The digest is computed here. */
   async pushBlob(repository: string, data: Uint8Array, options: UploadOptions = {}): Promise<{ digest: string; result: UploadResult }> {
     const digest = sha256Digest(data);
@@ -197,10 +232,13 @@ export class RegistryClient {
     if (options.mountFrom !== undefined && options.mountFrom !== repository) {
       if (await this.hasBlob(repository, digest)) return { digest, result: "exists" };
       if (await this.mountBlob(repository, digest, options.mountFrom)) return { digest, result: "mounted" };
+    } else if (options.check === false) {
+      session = await this.uploadSession(repository);
     } else {
-      // The check and the upload's POST at once: a new blob (the usual case) waits one round trip
-      // less; a blob that is there after all only costs an upload session, closed again.
-      const [there, opened] = await Promise.all([this.hasBlob(repository, digest), this.startUpload(repository).catch(() => null)]);
+      // The check and the upload's POST at once (or a session opened earlier): a new blob (the
+      // usual case) waits one round trip less; a blob that is there after all only costs an
+      // upload session, closed again.
+      const [there, opened] = await Promise.all([this.hasBlob(repository, digest), this.uploadSession(repository)]);
       if (there) {
         if (opened !== null) await this.cancelUpload(repository, opened);
         return { digest, result: "exists" };

@@ -1,10 +1,11 @@
 // The enforcer layer: the one made at build time (scripts/enforcer-layers.mjs) is used only when it
-// holds exactly the tar of the binary at hand, and either route gives the same bytes.
+// holds exactly the tar of the binary at hand (checked by decompressing it, or by the digests
+// recorded with it), and either route gives the same bytes.
 
 import { describe, expect, it } from "vitest";
 import { deterministicGzip } from "../../src/oci/layer.js";
 import { writeTar } from "../../src/oci/tar.js";
-import { enforcerLayer, prepareEnforcerLayer } from "../../src/protect/image/enforcer-layer.js";
+import { enforcerLayer, parsePrebuilt, prebuiltDigests, prepareEnforcerLayer, type PrebuiltLayer } from "../../src/protect/image/enforcer-layer.js";
 import { streamSlots, TaskPool } from "../../src/protect/image/task-pool.js";
 
 const enforcer = Buffer.from("\u007fELF pretend enforcer ".repeat(500));
@@ -24,12 +25,30 @@ describe("enforcer layer", () => {
     expect(enforcerLayer({ enforcer }, "docker", prebuiltOf(enforcer)).mediaType).toBe("application/vnd.docker.image.rootfs.diff.tar.gzip");
   });
 
-  it("prepared off the main thread: the same layer, prebuilt or not, stale or not", async () => {
+  it("prepared from the build's files: the same layer, prebuilt or not, stale or not", async () => {
     const here = enforcerLayer({ enforcer }, "oci");
-    expect(await prepareEnforcerLayer({ enforcer }, prebuiltOf(enforcer))).toEqual(here);
+    const built = (binary: Buffer): PrebuiltLayer | null => {
+      const layer = enforcerLayer({ enforcer: binary }, "oci");
+      return parsePrebuilt(layer.bytes, prebuiltDigests(layer));
+    };
+    expect(await prepareEnforcerLayer({ enforcer }, built(enforcer))).toEqual(here);
     expect(await prepareEnforcerLayer({ enforcer }, null)).toEqual(here);
-    expect(await prepareEnforcerLayer({ enforcer }, prebuiltOf(Buffer.from("another build")))).toEqual(here);
-    expect(await prepareEnforcerLayer({ enforcer }, Buffer.from("not gzip"))).toEqual(here);
+    // Another binary's files (the binary rebuilt, the layer step not run again).
+    expect(await prepareEnforcerLayer({ enforcer }, built(Buffer.from("another build")))).toEqual(here);
+    // This binary's digests, but a layer file that is not the one they describe (damaged, or another build's).
+    const digests = prebuiltDigests(here);
+    expect(await prepareEnforcerLayer({ enforcer }, parsePrebuilt(Buffer.from("not gzip"), digests))).toEqual(here);
+    expect(await prepareEnforcerLayer({ enforcer }, parsePrebuilt(here.bytes.subarray(0, 100), digests))).toEqual(here);
+    // Missing or unreadable digests: not used.
+    expect(parsePrebuilt(here.bytes, null)).toBeNull();
+    expect(parsePrebuilt(null, digests)).toBeNull();
+    expect(parsePrebuilt(here.bytes, "{\"digest\": 1")).toBeNull();
+    expect(parsePrebuilt(here.bytes, "[]")).toBeNull();
+    // With a policy the tar differs from the enforcer-only one: compressed here.
+    const policy = Buffer.from("vigil-policy 1\n");
+    const withPolicy = await prepareEnforcerLayer({ enforcer, policy }, built(enforcer));
+    expect(withPolicy).toEqual(enforcerLayer({ enforcer, policy }, "oci"));
+    expect(withPolicy.digest).not.toBe(here.digest);
   });
 
   it("a stale, corrupt or unrelated prebuilt file is ignored", () => {

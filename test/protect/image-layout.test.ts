@@ -2,32 +2,13 @@
 // deterministic output, no-op reprotection, exact undo, layers carried over byte for byte.
 
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildIndex } from "../../src/oci/image.js";
 import { writeTar } from "../../src/oci/tar.js";
 import { run } from "../cli/helpers.js";
 import { freshDir } from "../cli/helpers.js";
-import { testImage } from "../registry/images.js";
-
-async function writeLayout(dir: string): Promise<string> {
-  const built = buildIndex([
-    testImage({ Entrypoint: ["/e"], Cmd: ["c"] }, { os: "linux", architecture: "amd64" }),
-    testImage({ Entrypoint: ["/e"], Cmd: ["c"] }, { os: "linux", architecture: "arm64", variant: "v8" }),
-  ]);
-  await mkdir(join(dir, "blobs", "sha256"), { recursive: true });
-  const put = async (b: { digest: string; bytes: Buffer }): Promise<void> => writeFile(join(dir, "blobs", "sha256", b.digest.slice(7)), b.bytes);
-  await put(built.index);
-  for (const img of built.images) {
-    await put(img.manifest);
-    await put(img.config);
-    for (const l of img.layers) await put(l);
-  }
-  await writeFile(join(dir, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
-  await writeFile(join(dir, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: built.index.mediaType, digest: built.index.digest, size: built.index.size, annotations: { "org.opencontainers.image.ref.name": "v1" } }] }));
-  return built.index.digest;
-}
+import { writeLayout } from "./layout-fixture.js";
 
 describe("vigil protect image with OCI layouts and archives", () => {
   it("layout → layout → archive → layout: same digests each way, undone exactly", async () => {

@@ -262,3 +262,40 @@ describe("ECR", () => {
     expect(await ecrCredential("registry.example.com")).toBeNull();
   });
 });
+
+describe("upload sessions opened ahead", () => {
+  /** A registry that takes uploads and records every request as "METHOD path". */
+  function uploadServer(log: string[]): Handler {
+    let n = 0;
+    return (req, res) => {
+      const url = new URL(req.url ?? "", "http://x");
+      log.push(`${req.method} ${url.pathname}`);
+      if (req.method === "HEAD") return void res.writeHead(404).end();
+      if (req.method === "POST") return void res.writeHead(202, { location: `/v2/app/blobs/uploads/s${++n}` }).end();
+      if (req.method === "PUT") return void res.writeHead(201, { "docker-content-digest": url.searchParams.get("digest") ?? "" }).end();
+      if (req.method === "DELETE") return void res.writeHead(204).end();
+      res.writeHead(405).end();
+    };
+  }
+
+  it("pushBlob takes an opened session (no POST, and with check: false no HEAD); the unused one is deleted", async () => {
+    const log: string[] = [];
+    const client = new RegistryClient(await serve(uploadServer(log)), { insecure: true, env: noCreds, ...fast });
+    client.openUploads("app", 2);
+    expect(await client.pushBlob("app", Buffer.from("config"), { check: false })).toMatchObject({ result: "uploaded" });
+    await client.closeUnusedUploads();
+    await client.closeUnusedUploads(); // nothing left: no second DELETE
+    expect(log).toEqual(["POST /v2/app/blobs/uploads/", "POST /v2/app/blobs/uploads/", "PUT /v2/app/blobs/uploads/s1", "DELETE /v2/app/blobs/uploads/s2"]);
+  });
+
+  it("with the check, the HEAD goes alone and the upload uses the opened session; without sessions, POST as before", async () => {
+    const log: string[] = [];
+    const client = new RegistryClient(await serve(uploadServer(log)), { insecure: true, env: noCreds, ...fast });
+    client.openUploads("app", 1);
+    await client.pushBlob("app", Buffer.from("layer"));
+    await client.pushBlob("app", Buffer.from("another"), { check: false });
+    await client.closeUnusedUploads();
+    const digest = sha256Digest(Buffer.from("layer"));
+    expect(log.sort()).toEqual([`HEAD /v2/app/blobs/${digest}`, "POST /v2/app/blobs/uploads/", "POST /v2/app/blobs/uploads/", "PUT /v2/app/blobs/uploads/s1", "PUT /v2/app/blobs/uploads/s2"].sort());
+  });
+});

@@ -12,7 +12,7 @@ import { formatReference } from "../../registry/reference.js";
 import { openDockerArchive, LayoutSource, LayoutDestination } from "../../protect/image/layout-store.js";
 import { DockerArchiveDestination } from "../../protect/image/archive-store.js";
 import type { Layer } from "../../oci/layer.js";
-import { forFamily, layerContentsLabel, PREBUILT_LAYER_SUFFIX, prepareEnforcerLayer } from "../../protect/image/enforcer-layer.js";
+import { forFamily, layerContentsLabel, parsePrebuilt, PREBUILT_DIGESTS_SUFFIX, PREBUILT_LAYER_SUFFIX, prepareEnforcerLayer } from "../../protect/image/enforcer-layer.js";
 import { VigilImageError } from "../../protect/image/errors.js";
 import { parseLocation, type Location } from "../../protect/image/locations.js";
 import { transformImage, type TransformReport } from "../../protect/image/protect-image.js";
@@ -134,7 +134,7 @@ async function imageCommand(argv: readonly string[], io: CliIo, mode: "protect" 
     const ca = a.ca === null ? undefined : await readCa(resolve(io.cwd, a.ca), a.ca);
     const enforcerDir = a.enforcerDir !== null ? resolve(io.cwd, a.enforcerDir) : io.env["VIGIL_ENFORCER_DIR"] || join(PACKAGE_ROOT, "dist", "enforcer");
     // An architecture's layer is made (files read, the prebuilt layer checked, or the tar
-    // compressed, on the thread pool) as soon as the walk learns it is needed, and amd64's at once,
+    // compressed, on the thread pool) as soon as the walk learns it is needed (amd64's at once),
     // while the registry answers the first requests. With neither policy nor CA, the layer made at
     // build time saves compressing the enforcer.
     const layers: Partial<Record<EnforcerArch, Layer>> = {};
@@ -143,17 +143,18 @@ async function imageCommand(argv: readonly string[], io: CliIo, mode: "protect" 
       let p = preparing.get(arch);
       if (p === undefined) {
         p = (async () => {
-          const [enforcer, prebuilt] = await Promise.all([
+          const binary = enforcerBinaryPath(enforcerDir, arch);
+          const [enforcer, prebuilt, digests] = await Promise.all([
             readEnforcerBinary(enforcerDir, arch),
-            policy || ca ? null : readFile(`${enforcerBinaryPath(enforcerDir, arch)}${PREBUILT_LAYER_SUFFIX}`).catch(() => null),
+            policy || ca ? null : readFile(`${binary}${PREBUILT_LAYER_SUFFIX}`).catch(() => null),
+            policy || ca ? null : readFile(`${binary}${PREBUILT_DIGESTS_SUFFIX}`, "utf8").catch(() => null),
           ]);
-          layers[arch] = await prepareEnforcerLayer({ enforcer, ...(policy ? { policy } : {}), ...(ca ? { ca } : {}) }, prebuilt);
+          layers[arch] = await prepareEnforcerLayer({ enforcer, ...(policy ? { policy } : {}), ...(ca ? { ca } : {}) }, parsePrebuilt(prebuilt, digests));
         })();
         preparing.set(arch, p);
       }
       return p;
     };
-    if (mode === "protect") prepare("amd64").catch(() => undefined); // awaited by the walk when needed
     const report = await transformImage(source, dest, {
       mode,
       version: VIGIL_VERSION,

@@ -53,6 +53,7 @@ export async function transformImage(source: ImageSource, dest: ImageDestination
   } finally {
     // Nothing keeps running against a registry after this returns or throws.
     await pool.settle();
+    await dest.releaseUnused?.();
   }
 }
 
@@ -80,6 +81,26 @@ async function walk(source: ImageSource, dest: ImageDestination, options: Transf
   };
   const manifestsToPut: ManifestBytes[] = [];
 
+  // Work that waits for nothing read from the source starts first, so it overlaps the reads: the
+  // destination opens upload sessions for what protection makes (the enforcer layer and a
+  // config; unprotection a config), and amd64's enforcer layer (most images') is made and looked
+  // for at the destination. An image of another architecture only costs that HEAD.
+  dest.expectBlobs?.(options.mode === "protect" ? 2 : 1);
+  const readied = new Map<EnforcerArch, Promise<void>>();
+  const ready = (arch: EnforcerArch): Promise<void> => {
+    const prepare = options.prepare;
+    if (prepare === undefined) return Promise.resolve();
+    let p = readied.get(arch);
+    if (p === undefined) {
+      p = prepare(arch).then(() => {
+        if (options.mode === "protect") dest.lookFor?.(options.layer(arch, "oci").digest);
+      });
+      readied.set(arch, p);
+    }
+    return p;
+  };
+  if (options.mode === "protect") ready("amd64").catch(() => undefined); // awaited again when needed
+
   /** Carries a manifest (and all it refers to) over unchanged; children are listed before their index. */
   const carry = async (desc: Descriptor, depth = 0): Promise<void> => {
     if (depth > 3) throw new VigilImageError(`${source.name}: indexes nested more than 3 levels`);
@@ -106,7 +127,7 @@ async function walk(source: ImageSource, dest: ImageDestination, options: Transf
     for (const l of parsed.manifest.layers.slice(0, -1)) copy(l);
     const bytes = await config;
     const arch = declaredArch(bytes);
-    if (arch !== null && options.prepare !== undefined) await options.prepare(arch);
+    if (arch !== null) await ready(arch);
     return { manifest: m, config: bytes };
   };
 
@@ -141,7 +162,7 @@ async function walk(source: ImageSource, dest: ImageDestination, options: Transf
     // at once (manifests, configs); the rewrite then goes in index order.
     for (const desc of indexDoc.manifests) {
       const arch = normalizeArchitecture(desc.platform?.architecture ?? "");
-      if (options.prepare !== undefined && (arch === "amd64" || arch === "arm64")) options.prepare(arch).catch(() => undefined); // awaited again in fetchImage
+      if (arch === "amd64" || arch === "arm64") ready(arch).catch(() => undefined); // awaited again in fetchImage
     }
     const entries = await Promise.all(
       indexDoc.manifests.map(async (desc) => {
@@ -184,9 +205,11 @@ async function walk(source: ImageSource, dest: ImageDestination, options: Transf
   }
 
   await pool.drain();
+  // Every blob is there: upload sessions nobody took are closed while the manifests go up.
+  const released = dest.releaseUnused?.();
   // Image manifests refer to blobs only: all at once. Indexes refer to manifests: in order, after.
   const isIndex = (m: ManifestBytes): boolean => INDEX_TYPES.includes(m.mediaType);
-  await Promise.all(manifestsToPut.filter((m) => !isIndex(m)).map((m) => dest.putManifest(m)));
+  await Promise.all([released, ...manifestsToPut.filter((m) => !isIndex(m)).map((m) => dest.putManifest(m))]);
   for (const m of manifestsToPut.filter(isIndex)) await dest.putManifest(m);
   const reference = await dest.finish(result);
   return { reference, digest: result.digest, mediaType: result.mediaType, platforms, blobs, warnings };

@@ -10,6 +10,8 @@ import { formatReference, manifestReference, type ImageReference } from "../../r
 import type { BlobCopy, ImageDestination, ImageSource, ManifestBytes, StreamSlot } from "./store.js";
 
 const CONFIG_LIMIT = 8 * 1024 * 1024;
+/** A blob made here of at most this size is sent without asking first whether it is there. */
+const SMALL_BLOB = 64 * 1024;
 
 export class RegistrySource implements ImageSource {
   readonly name: string;
@@ -42,6 +44,8 @@ export class RegistrySource implements ImageSource {
 
 export class RegistryDestination implements ImageDestination {
   readonly name: string;
+  /** Answers of the HEADs that lookFor started, by digest. */
+  private readonly looked = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly client: RegistryClient,
@@ -63,8 +67,25 @@ export class RegistryDestination implements ImageDestination {
     return result === "exists" ? "exists" : "copied";
   }
 
-  async putBlob(bytes: Buffer): Promise<BlobCopy> {
-    const { result } = await this.client.pushBlob(this.ref.repository, bytes);
+  expectBlobs(count: number): void {
+    this.client.openUploads(this.ref.repository, count);
+  }
+
+  lookFor(digest: string): void {
+    if (!this.looked.has(digest)) this.looked.set(digest, this.client.hasBlob(this.ref.repository, digest).catch(() => false));
+  }
+
+  async releaseUnused(): Promise<void> {
+    await Promise.all([this.client.closeUnusedUploads().catch(() => undefined), ...this.looked.values()]);
+  }
+
+  async putBlob(bytes: Buffer, desc: Descriptor): Promise<BlobCopy> {
+    const looked = this.looked.get(desc.digest);
+    if (looked !== undefined && (await looked)) return "exists";
+    // Known to be missing, or small (a config): uploaded at once, in a session opened earlier
+    // when there is one, instead of a HEAD first.
+    const check = looked === undefined && bytes.length > SMALL_BLOB;
+    const { result } = await this.client.pushBlob(this.ref.repository, bytes, { check });
     return result === "uploaded" ? "written" : result;
   }
 

@@ -41,6 +41,15 @@ export interface ImageDestination {
   copyBlob(source: ImageSource, desc: Descriptor, stream: StreamSlot): Promise<BlobCopy>;
   /** A blob made here (the enforcer layer, a config). */
   putBlob(bytes: Buffer, desc: Descriptor): Promise<BlobCopy>;
+  /**
+   * Hints, all optional: `expectBlobs` says about this many blobs will be made here (a registry
+   * opens their upload sessions now, while the source is read); `lookFor` that a blob with this
+   * digest will be put (a registry asks whether it is there already, now); `releaseUnused` ends
+   * what the hints started and no blob used (waited for; never fails).
+   */
+  expectBlobs?(count: number): void;
+  lookFor?(digest: string): void;
+  releaseUnused?(): Promise<void>;
   /** A manifest that the root refers to (stored by digest). */
   putManifest(manifest: ManifestBytes): Promise<void>;
   /** Stores the root under the destination's tag; returns what to print. */
