@@ -41,6 +41,7 @@ function killLeftoverProcesses(id: string): Leftover[] {
   for (const entry of readdirSync("/proc")) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || mine.has(pid)) continue;
+    if (parentOf(pid) === process.pid) continue; // vitest's own worker, still on its way out
     const environ = readOr(`/proc/${pid}/environ`);
     if (!environ.split("\0").includes(`${RUN_VAR}=${id}`)) continue;
     const cmdline = readOr(`/proc/${pid}/cmdline`).split("\0").join(" ").trim();
@@ -57,12 +58,13 @@ function killLeftoverProcesses(id: string): Leftover[] {
 
 function ancestors(pid: number): Set<number> {
   const out = new Set<number>();
-  for (let p = pid; p > 1 && !out.has(p); ) {
-    out.add(p);
-    const stat = readOr(`/proc/${p}/stat`);
-    p = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1] ?? 0);
-  }
+  for (let p = pid; p > 1 && !out.has(p); p = parentOf(p)) out.add(p);
   return out;
+}
+
+function parentOf(pid: number): number {
+  const stat = readOr(`/proc/${pid}/stat`);
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1] ?? 0);
 }
 
 /**

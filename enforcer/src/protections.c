@@ -360,6 +360,9 @@ static bool path_is_not_the_program(const struct exec_facts *f)
     if (!f->exe_st || f->exe[0] != '/' || strstr(f->exe, " (deleted)") || !strncmp(f->exe, "/memfd:", 7))
         return false; /* no name to trust: the fileless protection and the rules judge it as it is */
     struct stat st;
+    if (stat(f->exe, &st) == 0 && !S_ISREG(st.st_mode))
+        return false; /* no program's name: a process that came in from outside (runc's exec
+                       * helper before it runs the command shows "/") */
     return stat(f->exe, &st) < 0 || st.st_dev != f->exe_st->st_dev || st.st_ino != f->exe_st->st_ino;
 }
 

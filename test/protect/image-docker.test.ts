@@ -68,7 +68,7 @@ async function runProtected(image: string): Promise<{ events: Record<string, unk
   const served = await docker.run(["exec", name, "/bin/busybox", "wget", "-q", "-O", "-", "http://127.0.0.1:8080/"]);
   await docker.run(["rm", "-f", name]);
   const events = logs.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { events, logs: `${logs}\n(exec wget: ${served.code})` };
+  return { events, logs: `${logs}\n(exec wget: ${served.code})\n${served.stderr}` };
 }
 
 function expectProtectedRun(r: { events: Record<string, unknown>[]; logs: string }): void {
