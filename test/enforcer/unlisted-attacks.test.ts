@@ -1,4 +1,4 @@
-// Attacks no other test lists (REDTEAM.md): reverse shells in their common shapes, fileless and
+// Attacks no other test lists (docs/security-review.md): reverse shells in their common shapes, fileless and
 // loader execs, drift through copies, chmod, scripts and the loader's environment, and the
 // application lowering the enforcer's own resource limits to blind it. Each blocked attack sits
 // next to a legitimate neighbour that still works. Only 127.0.0.1 and ::1 are used.

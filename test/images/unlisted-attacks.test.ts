@@ -1,4 +1,4 @@
-// Attacks on the enforcer as PID 1 that no other test lists (REDTEAM.md): a root application
+// Attacks on the enforcer as PID 1 that no other test lists (docs/security-review.md): a root application
 // lowering the enforcer's resource limits with prlimit — RLIMIT_NOFILE 0 left the exec protections
 // unable to read /proc and a reverse shell ran; RLIMIT_CPU gets it killed by the kernel.
 import path from "node:path";
