@@ -259,10 +259,12 @@ static void verify_open(pid_t tid, int sc, const uint64_t a[6], const char *reso
     uint64_t flags = sc == SC_CREAT ? (uint64_t)(O_CREAT | O_WRONLY | O_TRUNC) : a[flags_arg];
     o->create = (flags & O_CREAT) != 0;
     struct stat st;
+    bool special = false; /* a FIFO, device or socket file at the call */
     if (resolved && lstat(resolved, &st) == 0) {
         o->existed = true;
         o->dev = st.st_dev;
         o->ino = st.st_ino;
+        special = S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode);
     }
     struct timespec now;
     clock_gettime(CLOCK_REALTIME_COARSE, &now);
@@ -274,9 +276,11 @@ static void verify_open(pid_t tid, int sc, const uint64_t a[6], const char *reso
         return; /* O_PATH: the kernel ignores O_TRUNC */
     /* Truncate only once the file is judged. O_RDONLY|O_TRUNC asks the kernel
      * for the same permissions as O_RDWR (read and write): open it so, to be
-     * able to truncate it after. */
+     * able to truncate it after. Not a FIFO or a device, where the kernel
+     * ignores O_TRUNC: a FIFO opened read-write never blocks for a writer and
+     * never reads EOF, since the reader then holds a write end itself. */
     uint64_t rewritten[6], no_trunc = flags & ~(uint64_t)O_TRUNC;
-    if ((no_trunc & O_ACCMODE) == O_RDONLY)
+    if ((no_trunc & O_ACCMODE) == O_RDONLY && !special)
         no_trunc |= O_RDWR;
     long nr = o->nr;
     memcpy(rewritten, a, sizeof rewritten);

@@ -6,6 +6,7 @@
 // read-only file never changes, every allowed write lands, and every refusal is one blocked event
 // naming the real path.
 
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { expectExit, validateEventsAfterEach } from "./helpers/assert.js";
@@ -180,5 +181,14 @@ describe("files.readOnly without Landlock: write-opens decided on the opened fil
     expectExit(t, 0);
     expect(t.stdout).toBe("rdonly-trunc ok mode=rdwr size=0\n");
     expect(readFileSync(`${app}/rdonly`, "utf8")).toBe("");
+  });
+
+  test("O_RDONLY|O_TRUNC on a FIFO opens its read end only, as the kernel does (read-write, it would never read EOF)", async () => {
+    const fifo = `${app}/fifo`;
+    execFileSync("mkfifo", [fifo]);
+    // the reader's open waits for the writer (echo), as without the enforcer
+    const r = await run(["/bin/sh", "-c", `${probe("open-race")} rdonly-trunc ${fifo} & echo x > ${fifo}; wait`]);
+    expectExit(r, 0);
+    expect(r.stdout).toBe("rdonly-trunc ok mode=rdonly size=0\n");
   });
 });
