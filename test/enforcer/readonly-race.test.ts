@@ -139,6 +139,13 @@ describe("files.readOnly without Landlock: write-opens decided on the opened fil
     expect(counts(r).refused).toBeGreaterThan(0);
   });
 
+  test("a program that changes the system call instruction under the close run in it is killed within seconds; the enforcer never waits for it forever", async () => {
+    const r = await run([probe("open-race"), "link", `${app}/link`, `${app}/good`, `${ro}/conf`, String(ROUNDS)], { OPEN_RACE_CODE_SWAP: "1" });
+    expectExit(r, 128 + 9);
+    expect(r.stderr).toMatch(/vigil-enforcer: process \d+: did not come back from a system call run in it; killed/);
+    expect(readFileSync(`${ro}/conf`, "utf8")).toBe("original\n");
+  });
+
   test("a program whose own seccomp filter refuses close(2) cannot keep a refused file open: it is killed (fail closed)", async () => {
     const r = await run([probe("open-race"), "link", `${app}/link`, `${app}/good`, `${ro}/conf`, String(ROUNDS)], { OPEN_RACE_DENY_CLOSE: "1" });
     expectExit(r, 128 + 9);

@@ -26,6 +26,14 @@
  *   OPEN_RACE_SIBLING_WRITE=1  a third thread writes "W" at offset 0 through any
  *                            descriptor 3-15 that is the BAD file, as soon as it
  *                            appears in the table; prints `sibling writes=W`
+ *   OPEN_RACE_CODE_SWAP=1    the opens are made by a system call instruction
+ *                            in a writable code page, and a thread replaces that
+ *                            instruction by a jump to itself whenever the opener
+ *                            sits in a ptrace stop during the call (put back once
+ *                            the call returned): a tracer that runs a call in the
+ *                            process by rewinding to the instruction the task has
+ *                            just run makes it spin in user code instead; prints
+ *                            `code-swap swaps=S`
  *   OPEN_RACE_SIGNALS=1      a thread queues real-time signals (SIGRTMIN, each one
  *                            delivered on its own) to the opening thread all along;
  *                            prints `signals sent=S got=G` (G < S: some were lost)
@@ -89,6 +97,113 @@ static void *send_signals(void *unused)
 		usleep(50); /* under ptrace each signal is a stop: a storm would starve the opener */
 	}
 	return NULL;
+}
+
+/* OPEN_RACE_CODE_SWAP: fn(a0, a1, a2, a3, nr) = syscall nr(a0..a3), from a
+ * page the swapper thread rewrites. */
+#include <stdint.h>
+#include <sys/mman.h>
+typedef long (*call_fn)(long, long, long, long, long);
+static unsigned char *code;
+static size_t insn_at, insn_len;
+static unsigned char insn[4], spin[4];
+static atomic_int in_call, swapped;
+static atomic_long swaps;
+
+static void code_setup(void)
+{
+	code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (code == MAP_FAILED) {
+		probe_say("mmap errno=%s", probe_errno_name(errno));
+		exit(1);
+	}
+#if defined(__x86_64__)
+	/* mov rax, r8; mov r10, rcx; syscall; ret */
+	static const unsigned char fn[] = {0x4c, 0x89, 0xc0, 0x49, 0x89, 0xca, 0x0f, 0x05, 0xc3};
+	static const unsigned char jmp_self[] = {0xeb, 0xfe};
+	insn_at = 6;
+	insn_len = 2;
+#else
+	/* mov x8, x4; svc #0; ret */
+	static const uint32_t fn32[] = {0xaa0403e8u, 0xd4000001u, 0xd65f03c0u};
+	static const uint32_t b_self = 0x14000000u;
+	unsigned char fn[sizeof fn32], jmp_self[4];
+	memcpy(fn, fn32, sizeof fn);
+	memcpy(jmp_self, &b_self, sizeof jmp_self);
+	insn_at = 4;
+	insn_len = 4;
+#endif
+	memcpy(code, fn, sizeof fn);
+	memcpy(insn, code + insn_at, insn_len);
+	memcpy(spin, jmp_self, insn_len);
+	__builtin___clear_cache((char *)code, (char *)code + sizeof fn);
+}
+
+static void put_insn(const unsigned char *bytes)
+{
+	memcpy(code + insn_at, bytes, insn_len);
+	__builtin___clear_cache((char *)code + insn_at, (char *)code + insn_at + insn_len);
+}
+
+static bool opener_stopped(void)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)opener_tid);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, line, sizeof line - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	line[n] = '\0';
+	char *end = strrchr(line, ')');
+	return end && end[1] == ' ' && end[2] == 't';
+}
+
+/* Dekker-style: the opener calls only while swapped is 0, and the swapper
+ * rewrites only while in_call is 1 and the opener is stopped (so it has run the
+ * instruction already: its only system call in a call is the open). */
+static void *swap_code(void *unused)
+{
+	(void)unused;
+	while (!atomic_load(&stop)) {
+		if (atomic_load(&swapped)) {
+			if (!atomic_load(&in_call)) {
+				put_insn(insn);
+				atomic_store(&swapped, 0);
+			}
+			continue;
+		}
+		atomic_store(&swapped, 1);
+		if (atomic_load(&in_call) && opener_stopped()) {
+			put_insn(spin);
+			atomic_fetch_add(&swaps, 1);
+		} else {
+			atomic_store(&swapped, 0);
+		}
+	}
+	return NULL;
+}
+
+static int open_swapped(const char *path, int flags)
+{
+	for (;;) {
+		while (atomic_load(&swapped))
+			;
+		atomic_store(&in_call, 1);
+		if (atomic_load(&swapped)) {
+			atomic_store(&in_call, 0);
+			continue;
+		}
+		long r = ((call_fn)(void *)code)(AT_FDCWD, (long)path, flags, 0644, SYS_openat);
+		atomic_store(&in_call, 0);
+		if (r < 0) {
+			errno = (int)-r;
+			return -1;
+		}
+		return (int)r;
+	}
 }
 
 static void deny_close(void)
@@ -184,6 +299,14 @@ int main(int argc, char **argv)
 		opener_tid = (pid_t)syscall(SYS_gettid);
 		pthread_create(&sender, NULL, send_signals, NULL);
 	}
+	const char *env_swap = getenv("OPEN_RACE_CODE_SWAP");
+	bool swap = env_swap && !strcmp(env_swap, "1");
+	pthread_t swapper;
+	if (swap) {
+		code_setup();
+		opener_tid = (pid_t)syscall(SYS_gettid);
+		pthread_create(&swapper, NULL, swap_code, NULL);
+	}
 	if (sibling && stat(bad, &bst) == 0) {
 		bad_dev = bst.st_dev;
 		bad_ino = bst.st_ino;
@@ -216,7 +339,7 @@ int main(int argc, char **argv)
 	}
 	int seen[256] = {0};
 	for (long i = 0; i < n; i++) {
-		int fd = open(target, flags, 0644);
+		int fd = swap ? open_swapped(target, flags) : open(target, flags, 0644);
 		if (fd < 0) {
 			refused++;
 			if (errno < 256 && !seen[errno]++)
@@ -242,6 +365,10 @@ int main(int argc, char **argv)
 		for (int i = 0; i < 100 && atomic_load(&signals_got) < atomic_load(&signals_sent); i++)
 			usleep(10000);
 		probe_say("signals sent=%ld got=%ld", atomic_load(&signals_sent), atomic_load(&signals_got));
+	}
+	if (swap) {
+		pthread_join(swapper, NULL);
+		probe_say("code-swap swaps=%ld", atomic_load(&swaps));
 	}
 	if (sibling) {
 		pthread_join(writer, NULL);
