@@ -449,19 +449,27 @@ static void close_in_process(pid_t tid, int fd)
 }
 
 /* ftruncate(fd, 0) as the process asked with O_TRUNC: on our duplicate of its
- * open file when the kernel gives one (pidfd_getfd), else run in the process.
- * 0 or -errno. */
-static int truncate_in_process(pid_t tid, int fd)
+ * open file when the kernel gives one, else run in the process. 0 or -errno.
+ * The duplicate comes from the thread group's pidfd, so from the main
+ * thread's descriptor table: a thread with a table of its own
+ * (unshare(CLONE_FILES), clone without CLONE_FILES) may have another file
+ * at that number there. It is used only when it is the very file the call
+ * opened (`st`) and open for writing. */
+static int truncate_in_process(pid_t tid, int fd, const struct stat *st)
 {
     int pidfd = (int)syscall(SYS_pidfd_open, tgid_of(tid), 0);
     int ours = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
     if (pidfd >= 0)
         close(pidfd);
-    if (ours >= 0) {
+    struct stat mine;
+    if (ours >= 0 && fstat(ours, &mine) == 0 && mine.st_dev == st->st_dev && mine.st_ino == st->st_ino &&
+        (fcntl(ours, F_GETFL) & O_ACCMODE) != O_RDONLY) {
         int rc = ftruncate(ours, 0) < 0 ? -errno : 0;
         close(ours);
         return rc;
     }
+    if (ours >= 0)
+        close(ours);
     long res = 0;
     uint64_t args[3] = {(uint64_t)fd, 0, 0};
     int rc = inject_syscall(tid, arch_native_nr[SC_FTRUNCATE], args, &res);
@@ -506,7 +514,7 @@ bool file_check_exit(const struct checks *c, pid_t tid, const struct pending *p,
         return true;
     }
     if (o->truncate && S_ISREG(st.st_mode)) {
-        int rc = truncate_in_process(tid, fd);
+        int rc = truncate_in_process(tid, fd, &st);
         if (rc < 0 && rc != -ESRCH) {
             close_in_process(tid, fd);
             *rval = rc;

@@ -190,6 +190,15 @@ describe("files.readOnly without Landlock: write-opens decided on the opened fil
     expect(readFileSync(`${app}/rdonly`, "utf8")).toBe("");
   });
 
+  test("O_TRUNC in a thread with its own descriptor table truncates its file, not the one the main thread holds at that number", async () => {
+    writeFileSync(`${app}/held`, "held by the main thread\n");
+    writeFileSync(`${app}/opened`, "to be truncated\n");
+    const r = await run([probe("open-race"), "unshared-trunc", `${app}/held`, `${app}/opened`]);
+    expectExit(r, 0);
+    expect(r.stdout).toBe("unshared-trunc same-fd=yes a=24 b=0\n");
+    expect(readFileSync(`${app}/held`, "utf8")).toBe("held by the main thread\n");
+  });
+
   test("O_RDONLY|O_TRUNC on a FIFO opens its read end only, as the kernel does (read-write, it would never read EOF)", async () => {
     const fifo = `${app}/fifo`;
     execFileSync("mkfifo", [fifo]);

@@ -13,6 +13,10 @@
  *                           after each success
  *   rdonly-trunc PATH       open(PATH, O_RDONLY|O_TRUNC): prints the access mode
  *                           the descriptor got and the file's size after
+ *   unshared-trunc A B      the main thread holds A open O_WRONLY; a thread with
+ *                           its own descriptor table (unshare(CLONE_FILES)) puts
+ *                           B, opened O_WRONLY|O_TRUNC, at the same number; prints
+ *                           `unshared-trunc same-fd=yes|no a=SIZE b=SIZE`
  *   loop trunc|append PATH N  no race: N allowed opens (O_WRONLY|O_TRUNC or
  *                           O_WRONLY|O_APPEND) + write + close; prints
  *                           `loop n=N ns-per-open=T` (for measuring the cost)
@@ -51,6 +55,7 @@
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <sys/prctl.h>
+#include <sched.h>
 
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)
@@ -206,6 +211,19 @@ static int open_swapped(const char *path, int flags)
 	}
 }
 
+static int unshared_a, unshared_b = -1;
+static const char *unshared_b_path;
+
+static void *unshared_open(void *unused)
+{
+	(void)unused;
+	if (unshare(CLONE_FILES) == 0) {
+		close(unshared_a);
+		unshared_b = open(unshared_b_path, O_WRONLY | O_TRUNC);
+	}
+	return NULL;
+}
+
 static void deny_close(void)
 {
 	struct sock_filter code[] = {
@@ -256,6 +274,22 @@ int main(int argc, char **argv)
 		int mode = fcntl(fd, F_GETFL) & O_ACCMODE;
 		probe_say("rdonly-trunc ok mode=%s size=%lld", mode == O_RDONLY ? "rdonly" : mode == O_RDWR ? "rdwr" : "wronly",
 			  (long long)st.st_size);
+		return 0;
+	}
+	if (argc == 4 && !strcmp(argv[1], "unshared-trunc")) {
+		unshared_a = open(argv[2], O_WRONLY);
+		unshared_b_path = argv[3];
+		pthread_t th;
+		if (unshared_a < 0 || pthread_create(&th, NULL, unshared_open, NULL) != 0) {
+			probe_say("unshared-trunc errno=%s", probe_errno_name(errno));
+			return 1;
+		}
+		pthread_join(th, NULL);
+		struct stat a, b;
+		stat(argv[2], &a);
+		stat(argv[3], &b);
+		probe_say("unshared-trunc same-fd=%s a=%lld b=%lld", unshared_b == unshared_a ? "yes" : "no",
+			  (long long)a.st_size, (long long)b.st_size);
 		return 0;
 	}
 	if (argc == 5 && !strcmp(argv[1], "loop")) {
