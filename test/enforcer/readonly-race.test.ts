@@ -199,6 +199,18 @@ describe("files.readOnly without Landlock: write-opens decided on the opened fil
     expect(readFileSync(`${app}/held`, "utf8")).toBe("held by the main thread\n");
   });
 
+  // The O_TRUNC is run in the thread itself (inject.c) with every signal blocked; the SIGSYS of a
+  // RET_TRAP is forced, and the kernel resets the handler of a blocked forced signal: killed (fail
+  // closed), never an open that says it truncated and did not.
+  test("when the O_TRUNC is run in the thread and the program's own filter traps ftruncate, the program is killed by SIGSYS", async () => {
+    writeFileSync(`${app}/held`, "held by the main thread\n");
+    writeFileSync(`${app}/opened`, "to be truncated\n");
+    const r = await run([probe("open-race"), "unshared-trunc", `${app}/held`, `${app}/opened`], { OPEN_RACE_TRAP_FTRUNCATE: "1" });
+    expectExit(r, 128 + 31);
+    expect(r.stdout).toBe("");
+    expect(readFileSync(`${app}/held`, "utf8")).toBe("held by the main thread\n");
+  });
+
   test("O_RDONLY|O_TRUNC on a FIFO opens its read end only, as the kernel does (read-write, it would never read EOF)", async () => {
     const fifo = `${app}/fifo`;
     execFileSync("mkfifo", [fifo]);

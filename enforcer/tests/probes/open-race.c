@@ -27,6 +27,9 @@
  *                            program's own that refuses close(2) (EPERM): the probe
  *                            closes with close_range(2); a tracer closing a
  *                            refused file in the process fails
+ *   OPEN_RACE_TRAP_FTRUNCATE=1 (every mode) first install a seccomp filter of the
+ *                            program's own that answers ftruncate(2) with SIGSYS
+ *                            (RET_TRAP), caught: the call does not run
  *   OPEN_RACE_SIBLING_WRITE=1  a third thread writes "W" at offset 0 through any
  *                            descriptor 3-15 that is the BAD file, as soon as it
  *                            appears in the table; prints `sibling writes=W`
@@ -211,7 +214,7 @@ static int open_swapped(const char *path, int flags)
 	}
 }
 
-static int unshared_a, unshared_b = -1;
+static int unshared_a, unshared_b = -1, unshared_errno;
 static const char *unshared_b_path;
 
 static void *unshared_open(void *unused)
@@ -220,6 +223,7 @@ static void *unshared_open(void *unused)
 	if (unshare(CLONE_FILES) == 0) {
 		close(unshared_a);
 		unshared_b = open(unshared_b_path, O_WRONLY | O_TRUNC);
+		unshared_errno = errno;
 	}
 	return NULL;
 }
@@ -235,6 +239,28 @@ static void deny_close(void)
 	struct sock_fprog prog = {sizeof code / sizeof code[0], code};
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
 		probe_say("deny-close errno=%s", probe_errno_name(errno));
+}
+
+static void on_sigsys(int sig)
+{
+	(void)sig;
+}
+
+static void trap_ftruncate(void)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ftruncate, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {sizeof code / sizeof code[0], code};
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_sigsys;
+	sigaction(SIGSYS, &sa, NULL);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		probe_say("trap-ftruncate errno=%s", probe_errno_name(errno));
 }
 
 static void close_fd(int fd)
@@ -263,6 +289,9 @@ int main(int argc, char **argv)
 	const char *env_deny = getenv("OPEN_RACE_DENY_CLOSE");
 	if (env_deny && !strcmp(env_deny, "1"))
 		deny_close();
+	const char *env_trap = getenv("OPEN_RACE_TRAP_FTRUNCATE");
+	if (env_trap && !strcmp(env_trap, "1"))
+		trap_ftruncate();
 	if (argc == 3 && !strcmp(argv[1], "rdonly-trunc")) {
 		int fd = open(argv[2], O_RDONLY | O_TRUNC);
 		if (fd < 0) {
@@ -288,8 +317,12 @@ int main(int argc, char **argv)
 		struct stat a, b;
 		stat(argv[2], &a);
 		stat(argv[3], &b);
-		probe_say("unshared-trunc same-fd=%s a=%lld b=%lld", unshared_b == unshared_a ? "yes" : "no",
-			  (long long)a.st_size, (long long)b.st_size);
+		if (unshared_b < 0)
+			probe_say("unshared-trunc errno=%s a=%lld b=%lld", probe_errno_name(unshared_errno),
+				  (long long)a.st_size, (long long)b.st_size);
+		else
+			probe_say("unshared-trunc same-fd=%s a=%lld b=%lld", unshared_b == unshared_a ? "yes" : "no",
+				  (long long)a.st_size, (long long)b.st_size);
 		return 0;
 	}
 	if (argc == 5 && !strcmp(argv[1], "loop")) {
