@@ -441,10 +441,18 @@ static void close_in_process(pid_t tid, int fd)
 {
     long res = 0;
     uint64_t args[3] = {(uint64_t)fd, 0, 0};
+    pid_t tgid = tgid_of(tid);
     int rc = inject_syscall(tid, arch_nr_close, args, &res);
     if (rc == 0 && res != 0) {
-        log_msg("process %d: cannot close a refused file (close: %s); killed", (int)tgid_of(tid), strerror((int)-res));
-        kill(tgid_of(tid), SIGKILL);
+        log_msg("process %d: cannot close a refused file (close: %s); killed", (int)tgid, strerror((int)-res));
+        kill(tgid, SIGKILL);
+    } else if (rc == -ESRCH && tgid != tid && kill(tgid, 0) == 0) {
+        /* the thread died before its close ran while its process lives on: it was
+         * killed by an execve in another thread (a whole-process kill would take
+         * the process too). The descriptor lives on in the table the new program
+         * inherits: fail closed. */
+        log_msg("process %d: a thread died while a refused file was being closed in it; killed", (int)tgid);
+        kill(tgid, SIGKILL);
     }
 }
 

@@ -146,6 +146,17 @@ describe("files.readOnly without Landlock: write-opens decided on the opened fil
     expect(readFileSync(`${ro}/conf`, "utf8")).toBe("original\n");
   });
 
+  test("a thread killed by an execve in another thread before the close run in it: the new program never holds the refused file", async () => {
+    const r = await run([probe("open-race"), "link", `${app}/link`, `${app}/good`, `${ro}/conf`, String(ROUNDS)], {
+      OPEN_RACE_CODE_SWAP: "1",
+      OPEN_RACE_EXEC_ON_SWAP: "1",
+    });
+    expect(r.stdout).not.toMatch(/exec-check leaked=[1-9]/);
+    expectExit(r, 128 + 9);
+    expect(r.stderr).toMatch(/vigil-enforcer: process \d+: a thread died while a refused file was being closed in it; killed/);
+    expect(readFileSync(`${ro}/conf`, "utf8")).toBe("original\n");
+  });
+
   test("a program whose own seccomp filter refuses close(2) cannot keep a refused file open: it is killed (fail closed)", async () => {
     const r = await run([probe("open-race"), "link", `${app}/link`, `${app}/good`, `${ro}/conf`, String(ROUNDS)], { OPEN_RACE_DENY_CLOSE: "1" });
     expectExit(r, 128 + 9);

@@ -153,20 +153,25 @@ static void put_insn(const unsigned char *bytes)
 	__builtin___clear_cache((char *)code + insn_at, (char *)code + insn_at + insn_len);
 }
 
-static bool opener_stopped(void)
+static char opener_state(void)
 {
 	char path[64], line[256];
 	snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)opener_tid);
 	int fd = open(path, O_RDONLY);
 	if (fd < 0)
-		return false;
+		return '?';
 	ssize_t n = read(fd, line, sizeof line - 1);
 	close(fd);
 	if (n <= 0)
-		return false;
+		return '?';
 	line[n] = '\0';
 	char *end = strrchr(line, ')');
-	return end && end[1] == ' ' && end[2] == 't';
+	return end && end[1] == ' ' ? end[2] : '?';
+}
+
+static bool opener_stopped(void)
+{
+	return opener_state() == 't';
 }
 
 /* Dekker-style: the opener calls only while swapped is 0, and the swapper
@@ -284,7 +289,56 @@ static void *flip_buffer(void *unused)
 	return NULL;
 }
 
+/* OPEN_RACE_EXEC_ON_SWAP=1 (with OPEN_RACE_CODE_SWAP=1, link mode): the opens
+ * run in a second thread; the main thread execs this probe again as
+ * `open-race exec-check BAD` once the opener has spun for a while in the
+ * instruction swapped under a tracer's close (the exec kills the opener),
+ * and the new program prints `exec-check leaked=K`: how many of its
+ * descriptors are BAD's file. */
+static int run_main(int argc, char **argv);
+static int main_argc;
+static char **main_argv;
+
+static void *run_main_thread(void *unused)
+{
+	(void)unused;
+	exit(run_main(main_argc, main_argv));
+}
+
+static int exec_check(const char *bad)
+{
+	struct stat b, st;
+	int leaked = 0;
+	if (stat(bad, &b) == 0)
+		for (int fd = 3; fd < 64; fd++)
+			if (fstat(fd, &st) == 0 && st.st_dev == b.st_dev && st.st_ino == b.st_ino)
+				leaked++;
+	probe_say("exec-check leaked=%d", leaked);
+	return 0;
+}
+
 int main(int argc, char **argv)
+{
+	const char *env_exec = getenv("OPEN_RACE_EXEC_ON_SWAP");
+	if (argc == 3 && !strcmp(argv[1], "exec-check"))
+		return exec_check(argv[2]);
+	if (!env_exec || strcmp(env_exec, "1") || argc != 6)
+		return run_main(argc, argv);
+	main_argc = argc;
+	main_argv = argv;
+	pthread_t opener;
+	pthread_create(&opener, NULL, run_main_thread, NULL);
+	for (int spinning = 0; spinning < 20;) {
+		usleep(1000);
+		spinning = atomic_load(&swapped) && atomic_load(&in_call) && opener_state() == 'R' ? spinning + 1 : 0;
+	}
+	char *args[] = {argv[0], "exec-check", argv[4], NULL};
+	execv(argv[0], args);
+	probe_say("exec errno=%s", probe_errno_name(errno));
+	return 1;
+}
+
+static int run_main(int argc, char **argv)
 {
 	const char *env_deny = getenv("OPEN_RACE_DENY_CLOSE");
 	if (env_deny && !strcmp(env_deny, "1"))
