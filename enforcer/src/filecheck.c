@@ -259,10 +259,12 @@ static void verify_open(pid_t tid, int sc, const uint64_t a[6], const char *reso
     uint64_t flags = sc == SC_CREAT ? (uint64_t)(O_CREAT | O_WRONLY | O_TRUNC) : a[flags_arg];
     o->create = (flags & O_CREAT) != 0;
     struct stat st;
+    bool special = false; /* a FIFO, device or socket file at the call */
     if (resolved && lstat(resolved, &st) == 0) {
         o->existed = true;
         o->dev = st.st_dev;
         o->ino = st.st_ino;
+        special = S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode);
     }
     struct timespec now;
     clock_gettime(CLOCK_REALTIME_COARSE, &now);
@@ -274,9 +276,11 @@ static void verify_open(pid_t tid, int sc, const uint64_t a[6], const char *reso
         return; /* O_PATH: the kernel ignores O_TRUNC */
     /* Truncate only once the file is judged. O_RDONLY|O_TRUNC asks the kernel
      * for the same permissions as O_RDWR (read and write): open it so, to be
-     * able to truncate it after. */
+     * able to truncate it after. Not a FIFO or a device, where the kernel
+     * ignores O_TRUNC: a FIFO opened read-write never blocks for a writer and
+     * never reads EOF, since the reader then holds a write end itself. */
     uint64_t rewritten[6], no_trunc = flags & ~(uint64_t)O_TRUNC;
-    if ((no_trunc & O_ACCMODE) == O_RDONLY)
+    if ((no_trunc & O_ACCMODE) == O_RDONLY && !special)
         no_trunc |= O_RDWR;
     long nr = o->nr;
     memcpy(rewritten, a, sizeof rewritten);
@@ -437,27 +441,43 @@ static void close_in_process(pid_t tid, int fd)
 {
     long res = 0;
     uint64_t args[3] = {(uint64_t)fd, 0, 0};
+    pid_t tgid = tgid_of(tid);
     int rc = inject_syscall(tid, arch_nr_close, args, &res);
     if (rc == 0 && res != 0) {
-        log_msg("process %d: cannot close a refused file (close: %s); killed", (int)tgid_of(tid), strerror((int)-res));
-        kill(tgid_of(tid), SIGKILL);
+        log_msg("process %d: cannot close a refused file (close: %s); killed", (int)tgid, strerror((int)-res));
+        kill(tgid, SIGKILL);
+    } else if (rc == -ESRCH && tgid != tid && kill(tgid, 0) == 0) {
+        /* the thread died before its close ran while its process lives on: it was
+         * killed by an execve in another thread (a whole-process kill would take
+         * the process too). The descriptor lives on in the table the new program
+         * inherits: fail closed. */
+        log_msg("process %d: a thread died while a refused file was being closed in it; killed", (int)tgid);
+        kill(tgid, SIGKILL);
     }
 }
 
 /* ftruncate(fd, 0) as the process asked with O_TRUNC: on our duplicate of its
- * open file when the kernel gives one (pidfd_getfd), else run in the process.
- * 0 or -errno. */
-static int truncate_in_process(pid_t tid, int fd)
+ * open file when the kernel gives one, else run in the process. 0 or -errno.
+ * The duplicate comes from the thread group's pidfd, so from the main
+ * thread's descriptor table: a thread with a table of its own
+ * (unshare(CLONE_FILES), clone without CLONE_FILES) may have another file
+ * at that number there. It is used only when it is the very file the call
+ * opened (`st`) and open for writing. */
+static int truncate_in_process(pid_t tid, int fd, const struct stat *st)
 {
     int pidfd = (int)syscall(SYS_pidfd_open, tgid_of(tid), 0);
     int ours = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
     if (pidfd >= 0)
         close(pidfd);
-    if (ours >= 0) {
+    struct stat mine;
+    if (ours >= 0 && fstat(ours, &mine) == 0 && mine.st_dev == st->st_dev && mine.st_ino == st->st_ino &&
+        (fcntl(ours, F_GETFL) & O_ACCMODE) != O_RDONLY) {
         int rc = ftruncate(ours, 0) < 0 ? -errno : 0;
         close(ours);
         return rc;
     }
+    if (ours >= 0)
+        close(ours);
     long res = 0;
     uint64_t args[3] = {(uint64_t)fd, 0, 0};
     int rc = inject_syscall(tid, arch_native_nr[SC_FTRUNCATE], args, &res);
@@ -502,7 +522,7 @@ bool file_check_exit(const struct checks *c, pid_t tid, const struct pending *p,
         return true;
     }
     if (o->truncate && S_ISREG(st.st_mode)) {
-        int rc = truncate_in_process(tid, fd);
+        int rc = truncate_in_process(tid, fd, &st);
         if (rc < 0 && rc != -ESRCH) {
             close_in_process(tid, fd);
             *rval = rc;

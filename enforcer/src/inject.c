@@ -7,6 +7,7 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arch.h"
@@ -56,24 +57,55 @@ static pid_t tgid_of(pid_t tid)
     return tgid > 0 ? (pid_t)tgid : tid;
 }
 
-/* Wait for the next stop of tid. false (status left uncollected) when it
- * exited or was killed instead: the trace loop reaps it as usual. */
-static bool next_stop(pid_t tid, int *status)
+static long now_ms(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* How long the injected call may take to come back (the tracer serves every
+ * process meanwhile): a close or ftruncate takes microseconds; a task that
+ * does not stop again runs code of its own (the instruction we rewound to was
+ * changed under it) or is stuck in the call. */
+#define INJECT_WAIT_MS 2000
+
+/* Wait for the next stop of tid until deadline_ms. 1: *status as from waitpid;
+ * 0: it exited or was killed (its status is left for the trace loop: only a
+ * stop is collected here, WEXITED left out, so an exit that comes between the
+ * two waitids stays uncollected); -1: no stop in time. */
+static int next_stop(pid_t tid, int *status, long deadline_ms)
+{
+    long nap_us = 0;
     for (;;) {
         siginfo_t si;
         memset(&si, 0, sizeof si);
-        if (waitid(P_PID, (id_t)tid, &si, WEXITED | WSTOPPED | WNOWAIT | __WALL) < 0) {
+        if (waitid(P_PID, (id_t)tid, &si, WEXITED | WSTOPPED | WNOWAIT | WNOHANG | __WALL) < 0) {
             if (errno == EINTR)
                 continue;
-            return false;
+            return 0;
+        }
+        if (si.si_pid == 0) {
+            if (now_ms() >= deadline_ms)
+                return -1;
+            nap_us = nap_us == 0 ? 10 : nap_us < 1000 ? nap_us * 2 : 1000;
+            struct timespec nap = {0, nap_us * 1000};
+            nanosleep(&nap, NULL);
+            continue;
         }
         if (si.si_code != CLD_TRAPPED && si.si_code != CLD_STOPPED)
-            return false;
-        if (waitpid(tid, status, __WALL) == tid)
-            return true;
-        if (errno != EINTR)
-            return false;
+            return 0;
+        memset(&si, 0, sizeof si);
+        if (waitid(P_PID, (id_t)tid, &si, WSTOPPED | WNOHANG | __WALL) < 0) {
+            if (errno == EINTR)
+                continue;
+            return 0;
+        }
+        if (si.si_pid == 0)
+            continue; /* no longer stopped (killed meanwhile): look again */
+        /* si_status is the whole stop code (signal | event << 8) */
+        *status = (si.si_status << 8) | 0x7f;
+        return 1;
     }
 }
 
@@ -105,10 +137,13 @@ int inject_syscall(pid_t tid, long nr, const uint64_t args[3], long *result)
 
     bool entered = false;
     int again = 0;
+    long deadline = now_ms() + INJECT_WAIT_MS;
     for (;;) {
-        int status;
-        if (!next_stop(tid, &status))
+        int status, got = next_stop(tid, &status, deadline);
+        if (got == 0)
             return -ESRCH;
+        if (got < 0)
+            return give_up(tid, "did not come back from a system call run in it");
         int sig = WSTOPSIG(status), event = (unsigned)status >> 16;
         struct call_info ci;
         if (event == 0 && sig == (SIGTRAP | 0x80) && call_info(tid, &ci)) {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -65,9 +66,23 @@ static int open_pidfd(pid_t tid, bool *keep)
         no_thread_pidfd = true;
     }
     int pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
-    if (pidfd < 0 && errno == EINVAL) /* not a thread-group leader */
+    if (pidfd < 0 && (errno == EINVAL || errno == ENOENT)) /* not a thread-group leader (ENOENT: 6.15+) */
         pidfd = (int)syscall(SYS_pidfd_open, tgid_of(tid), 0);
     return pidfd;
+}
+
+/* Is ours (from the thread group's pidfd, so from the main thread's
+ * descriptor table) the file the thread tid has at fd? A thread may have a
+ * table of its own (unshare(CLONE_FILES)), and once the main thread has
+ * exited its table is gone (EBADF) while the thread's still holds fd. */
+static bool thread_has(pid_t tid, int fd, int ours)
+{
+    char link[64];
+    snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)tid, fd);
+    struct stat theirs, mine;
+    if (stat(link, &theirs) < 0)
+        return ours < 0; /* the thread has no such descriptor: EBADF is right */
+    return ours >= 0 && fstat(ours, &mine) == 0 && mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino;
 }
 
 int net_grab_fd(pid_t tid, int fd)
@@ -80,10 +95,18 @@ int net_grab_fd(pid_t tid, int fd)
     }
     bool keep;
     int pidfd = open_pidfd(tid, &keep);
-    if (pidfd < 0)
-        return -1;
-    int ours = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+    int ours = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
     int err = errno;
+    if (!keep && tgid_of(tid) != tid && !thread_has(tid, fd, ours)) {
+        if (ours >= 0)
+            close(ours);
+        ours = -1;
+        err = EXDEV; /* the thread's own descriptor is out of our reach */
+    }
+    if (pidfd < 0) {
+        errno = err;
+        return -1;
+    }
     if (keep) {
         if (kept[slot].tid > 0) /* tid 0 is no task: a free slot */
             close(kept[slot].pidfd);

@@ -10,7 +10,10 @@
 #include "checks.h"
 
 /* Our own descriptor for the tracee's descriptor fd (same open file), or -1
- * with errno set (EBADF: the tracee has no such descriptor). */
+ * with errno set (EBADF: the tracee has no such descriptor; EXDEV: it has, but
+ * out of reach: a kernel without PIDFD_THREAD (before 6.9) only reaches the
+ * main thread's descriptor table, and this thread has another one or the
+ * main thread has exited). */
 int net_grab_fd(pid_t tid, int fd);
 
 /* Judge one destination of call sc on the tracee's descriptor fd (`sock`: our

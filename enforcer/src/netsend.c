@@ -188,8 +188,8 @@ bool net_send_entry(const struct checks *c, pid_t tid, int sc, const uint64_t a[
 {
     struct sock_info s = {.fd = (int)a[0]};
     s.sock = net_grab_fd(tid, s.fd);
-    if (s.sock < 0 && c->audit)
-        return false; /* judged as it stands */
+    if (s.sock < 0 && (c->audit || errno == EXDEV))
+        return false; /* judged as it stands (EXDEV: see net_grab_fd, the race stays open) */
     if (s.sock < 0) {
         /* no such descriptor: answer so ourselves (letting the call run would let a
          * sibling open a socket there first); else the socket cannot be seen: refuse */

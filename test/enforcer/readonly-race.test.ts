@@ -6,6 +6,7 @@
 // read-only file never changes, every allowed write lands, and every refusal is one blocked event
 // naming the real path.
 
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { expectExit, validateEventsAfterEach } from "./helpers/assert.js";
@@ -138,6 +139,24 @@ describe("files.readOnly without Landlock: write-opens decided on the opened fil
     expect(counts(r).refused).toBeGreaterThan(0);
   });
 
+  test("a program that changes the system call instruction under the close run in it is killed within seconds; the enforcer never waits for it forever", async () => {
+    const r = await run([probe("open-race"), "link", `${app}/link`, `${app}/good`, `${ro}/conf`, String(ROUNDS)], { OPEN_RACE_CODE_SWAP: "1" });
+    expectExit(r, 128 + 9);
+    expect(r.stderr).toMatch(/vigil-enforcer: process \d+: did not come back from a system call run in it; killed/);
+    expect(readFileSync(`${ro}/conf`, "utf8")).toBe("original\n");
+  });
+
+  test("a thread killed by an execve in another thread before the close run in it: the new program never holds the refused file", async () => {
+    const r = await run([probe("open-race"), "link", `${app}/link`, `${app}/good`, `${ro}/conf`, String(ROUNDS)], {
+      OPEN_RACE_CODE_SWAP: "1",
+      OPEN_RACE_EXEC_ON_SWAP: "1",
+    });
+    expect(r.stdout).not.toMatch(/exec-check leaked=[1-9]/);
+    expectExit(r, 128 + 9);
+    expect(r.stderr).toMatch(/vigil-enforcer: process \d+: a thread died while a refused file was being closed in it; killed/);
+    expect(readFileSync(`${ro}/conf`, "utf8")).toBe("original\n");
+  });
+
   test("a program whose own seccomp filter refuses close(2) cannot keep a refused file open: it is killed (fail closed)", async () => {
     const r = await run([probe("open-race"), "link", `${app}/link`, `${app}/good`, `${ro}/conf`, String(ROUNDS)], { OPEN_RACE_DENY_CLOSE: "1" });
     expectExit(r, 128 + 9);
@@ -180,5 +199,35 @@ describe("files.readOnly without Landlock: write-opens decided on the opened fil
     expectExit(t, 0);
     expect(t.stdout).toBe("rdonly-trunc ok mode=rdwr size=0\n");
     expect(readFileSync(`${app}/rdonly`, "utf8")).toBe("");
+  });
+
+  test("O_TRUNC in a thread with its own descriptor table truncates its file, not the one the main thread holds at that number", async () => {
+    writeFileSync(`${app}/held`, "held by the main thread\n");
+    writeFileSync(`${app}/opened`, "to be truncated\n");
+    const r = await run([probe("open-race"), "unshared-trunc", `${app}/held`, `${app}/opened`]);
+    expectExit(r, 0);
+    expect(r.stdout).toBe("unshared-trunc same-fd=yes a=24 b=0\n");
+    expect(readFileSync(`${app}/held`, "utf8")).toBe("held by the main thread\n");
+  });
+
+  // The O_TRUNC is run in the thread itself (inject.c) with every signal blocked; the SIGSYS of a
+  // RET_TRAP is forced, and the kernel resets the handler of a blocked forced signal: killed (fail
+  // closed), never an open that says it truncated and did not.
+  test("when the O_TRUNC is run in the thread and the program's own filter traps ftruncate, the program is killed by SIGSYS", async () => {
+    writeFileSync(`${app}/held`, "held by the main thread\n");
+    writeFileSync(`${app}/opened`, "to be truncated\n");
+    const r = await run([probe("open-race"), "unshared-trunc", `${app}/held`, `${app}/opened`], { OPEN_RACE_TRAP_FTRUNCATE: "1" });
+    expectExit(r, 128 + 31);
+    expect(r.stdout).toBe("");
+    expect(readFileSync(`${app}/held`, "utf8")).toBe("held by the main thread\n");
+  });
+
+  test("O_RDONLY|O_TRUNC on a FIFO opens its read end only, as the kernel does (read-write, it would never read EOF)", async () => {
+    const fifo = `${app}/fifo`;
+    execFileSync("mkfifo", [fifo]);
+    // the reader's open waits for the writer (echo), as without the enforcer
+    const r = await run(["/bin/sh", "-c", `${probe("open-race")} rdonly-trunc ${fifo} & echo x > ${fifo}; wait`]);
+    expectExit(r, 0);
+    expect(r.stdout).toBe("rdonly-trunc ok mode=rdonly size=0\n");
   });
 });

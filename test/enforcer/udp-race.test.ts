@@ -4,14 +4,16 @@
 // to a neighbour that still works. Loopback only: the denied destination is 127.0.0.1 on one port
 // (network.connect.deny 127.0.0.1 PORT), the allowed one 127.0.0.1 on another.
 
+import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { expectExit, validateEventsAfterEach } from "./helpers/assert.js";
 import type { VigilEvent } from "./helpers/events.js";
 import { settle, udpListener } from "./helpers/listeners.js";
 import type { UdpListener } from "./helpers/listeners.js";
-import { ensureBuilt, probe } from "./helpers/paths.js";
+import { ENFORCER, ensureBuilt, probe } from "./helpers/paths.js";
 import { runEnforcer } from "./helpers/run.js";
 import type { RunResult } from "./helpers/run.js";
+import { makeTempDir } from "./helpers/tmp.js";
 
 validateEventsAfterEach();
 
@@ -165,6 +167,32 @@ describe("sends made on the process's behalf", () => {
       ["sendmmsg", denied.port],
       ["sendmmsg", denied.port],
     ]);
+  });
+
+  // Before Linux 6.9 (Fargate's kernels) a pidfd names a thread group, and pidfd_getfd reads the main
+  // thread's descriptor table: gone once the main thread has exited, another one for a thread that
+  // unshared its table. Such a thread's sends are judged in its memory and run (the race stays open).
+  test.each([
+    ["leader-gone", "gone"],
+    ["unshared", "unshared"],
+  ])("kernel without thread pidfds: a thread whose socket the main thread's table does not hold (%s) sends; the denied port stays refused", async (op, payload) => {
+    const deniedBefore = denied.datagrams().length;
+    const tmp = makeTempDir("udp-old-pidfd");
+    const policyFile = tmp.join("policy");
+    writeFileSync(policyFile, policy());
+    const { r, got } = await received(allowed, () =>
+      runEnforcer({
+        enforcer: probe("no-landlock"),
+        raw: true,
+        env: { NO_LANDLOCK_OLD_PIDFD: "1" },
+        command: [ENFORCER, "--events", "fd:3", "--policy", policyFile, "--", probe("udp-send"), op, String(allowed.port), String(denied.port)],
+        timeoutMs: 20_000,
+      }),
+    ).finally(() => tmp.remove());
+    expectExit(r, 0);
+    expect(r.stdout).toBe(`${payload} ok n=${payload.length}\n${payload} errno=EPERM\n`);
+    expect(got).toEqual([payload]);
+    expect(denied.datagrams().slice(deniedBefore)).toEqual([]);
   });
 
   test("a connected UDP socket sends without an address (send, sendmsg) as before", async () => {

@@ -24,6 +24,12 @@
  *                             non-blocking sends until EAGAIN, then one blocking
  *                             send; prints `full nonblock errno=E after=K` and
  *                             `full block errno=E` or `full block ok`, plus `ms=T`
+ *   leader-gone P1 P2         the main thread exits (its thread group lives on);
+ *                             another thread then sendto's "gone" to P1 and P2
+ *   unshared P1 P2            a thread with its own descriptor table
+ *                             (unshare(CLONE_FILES)) puts a UDP socket at the number
+ *                             where the main thread holds /dev/null, and sendto's
+ *                             "unshared" to P1 and P2
  *   loop PORT N               N sendto's; prints `loop n=N ns_per_send=T`
  *   loopmsg PORT N            N sendmsg's without msg_name on a connected socket (as DNS
  *                             resolvers send); prints `loopmsg n=N ns_per_send=T` */
@@ -31,7 +37,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <fcntl.h>
 #include <sched.h>
+#include <stdbool.h>
+#include <sys/syscall.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -269,8 +278,76 @@ static void full(int port)
 		probe_say("full block ok ms=%ld", ms);
 }
 
+static int thread_ports[2], main_fd = -1;
+static pid_t main_tid;
+
+static void thread_sends(int s, const char *what)
+{
+	for (int i = 0; i < 2; i++) {
+		struct sockaddr_in to = at(thread_ports[i]);
+		say_rc(what, sendto(s, what, strlen(what), 0, (struct sockaddr *)&to, sizeof to));
+	}
+}
+
+/* the main thread is a zombie once its /proc/self/task entry says so */
+static void wait_main_gone(void)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)main_tid);
+	for (int i = 0; i < 2000; i++) {
+		FILE *f = fopen(path, "r");
+		if (!f)
+			return;
+		size_t n = fread(line, 1, sizeof line - 1, f);
+		fclose(f);
+		line[n] = '\0';
+		char *end = strrchr(line, ')');
+		if (end && (end[2] == 'Z' || end[2] == 'X'))
+			return;
+		usleep(1000);
+	}
+}
+
+static void *leader_gone_thread(void *unused)
+{
+	(void)unused;
+	wait_main_gone();
+	thread_sends(main_fd, "gone");
+	exit(0);
+}
+
+static void *unshared_thread(void *unused)
+{
+	(void)unused;
+	if (unshare(CLONE_FILES) < 0 || close(main_fd) < 0) {
+		probe_say("unshared errno=%s", probe_errno_name(errno));
+		return NULL;
+	}
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (s != main_fd) {
+		probe_say("unshared fd=%d", s);
+		return NULL;
+	}
+	thread_sends(s, "unshared");
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && (!strcmp(argv[1], "leader-gone") || !strcmp(argv[1], "unshared"))) {
+		bool gone = !strcmp(argv[1], "leader-gone");
+		thread_ports[0] = atoi(argv[2]);
+		thread_ports[1] = atoi(argv[3]);
+		main_tid = getpid();
+		main_fd = gone ? socket(AF_INET, SOCK_DGRAM, 0) : open("/dev/null", O_RDONLY);
+		pthread_t t;
+		if (main_fd < 0 || pthread_create(&t, NULL, gone ? leader_gone_thread : unshared_thread, NULL) != 0)
+			return 1;
+		if (gone)
+			syscall(SYS_exit, 0);
+		pthread_join(t, NULL);
+		return 0;
+	}
 	if (argc < 3)
 		return PROBE_EXIT_USAGE;
 	const char *op = argv[1];
