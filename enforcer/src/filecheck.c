@@ -365,12 +365,7 @@ struct file_times {
 #ifndef SYS_openat2
 #define SYS_openat2 437
 #endif
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
+#include "pidfd.h"
 
 /* Did the open create the file `st` (then removing its name undoes the call)?
  * An O_EXCL open that succeeded did. Otherwise: not if the name resolved at

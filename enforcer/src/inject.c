@@ -13,10 +13,8 @@
 #include "arch.h"
 #include "log.h"
 #include "procinfo.h"
+#include "syscall_info.h"
 
-#ifndef PTRACE_GET_SYSCALL_INFO
-#define PTRACE_GET_SYSCALL_INFO 0x420e
-#endif
 #ifndef PTRACE_GETSIGMASK
 #define PTRACE_GETSIGMASK 0x420a
 #define PTRACE_SETSIGMASK 0x420b
@@ -25,26 +23,7 @@
 #define PTRACE_EVENT_SECCOMP 7
 #endif
 
-/* The head of the kernel's struct ptrace_syscall_info (linux/ptrace.h). */
-struct call_info {
-    uint8_t op; /* 1 entry, 2 exit, 3 seccomp */
-    uint8_t pad[3];
-    uint32_t arch;
-    uint64_t instruction_pointer;
-    uint64_t stack_pointer;
-    union {
-        struct {
-            uint64_t nr;
-            uint64_t args[6];
-        } entry;
-        struct {
-            int64_t rval;
-            uint8_t is_error;
-        } exit;
-    };
-};
-
-static bool call_info(pid_t tid, struct call_info *ci)
+static bool call_info(pid_t tid, struct syscall_info *ci)
 {
     memset(ci, 0, sizeof *ci);
     return ptrace(PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof *ci, ci) > 0;
@@ -121,11 +100,11 @@ static int give_up(pid_t tid, const char *why)
 int inject_syscall(pid_t tid, long nr, const uint64_t args[3], long *result)
 {
     struct arch_regs saved;
-    struct call_info at;
+    struct syscall_info at;
     int rc = arch_get_regs(tid, &saved);
     if (rc < 0)
         return rc == -ESRCH ? rc : give_up(tid, "cannot read registers to close a refused file");
-    if (!call_info(tid, &at) || at.op != 2)
+    if (!call_info(tid, &at) || at.op != SYSCALL_INFO_EXIT)
         return give_up(tid, "not at a system call exit");
     uint64_t mask = 0, all = ~(uint64_t)0;
     bool masked = ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof mask, &mask) == 0 &&
@@ -145,7 +124,7 @@ int inject_syscall(pid_t tid, long nr, const uint64_t args[3], long *result)
         if (got < 0)
             return give_up(tid, "did not come back from a system call run in it");
         int sig = WSTOPSIG(status), event = (unsigned)status >> 16;
-        struct call_info ci;
+        struct syscall_info ci;
         if (event == 0 && sig == (SIGTRAP | 0x80) && call_info(tid, &ci)) {
             if (ci.op == 1) {
                 /* our call, from the instruction the task just ran: anything

@@ -23,12 +23,7 @@
 #include "events.h"
 #include "procinfo.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
+#include "pidfd.h"
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
 #endif

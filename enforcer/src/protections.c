@@ -14,12 +14,7 @@
 #include "exec_identity.h"
 #include "procinfo.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
+#include "pidfd.h"
 
 static struct timespec started;
 
