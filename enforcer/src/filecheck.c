@@ -269,6 +269,8 @@ static void verify_open(pid_t tid, int sc, const uint64_t a[6], const char *reso
     struct timespec now;
     clock_gettime(CLOCK_REALTIME_COARSE, &now);
     o->since_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    clock_gettime(CLOCK_REALTIME, &now);
+    o->since_fine_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
     out->verify = true;
     out->kind = PENDING_OPEN;
     out->fd = -1;
@@ -370,9 +372,11 @@ struct file_times {
 /* Did the open create the file `st` (then removing its name undoes the call)?
  * An O_EXCL open that succeeded did. Otherwise: not if the name resolved at
  * the seccomp stop was this file then; else if the file was born after that
- * stop (birth time, where the file system keeps one; else its ctime with a
- * size of 0: a file that existed and was changed meanwhile, empty, is taken
- * for a new one). */
+ * stop. File times are coarse (the clock tick's start) unless the kernel made
+ * them fine: a birth time after the fine time of the stop is certain; one in
+ * the stop's tick is taken only for an empty file, so that a file with content
+ * born in the same tick just before the call (a test's set-up, say) is never
+ * removed. Without a birth time: ctime in that tick or later, size 0. */
 static bool created_by_call(const struct pending_open *o, uint64_t flags, const struct stat *st, const char *link)
 {
     if (!o->create || !S_ISREG(st->st_mode) || st->st_nlink != 1)
@@ -383,8 +387,10 @@ static bool created_by_call(const struct pending_open *o, uint64_t flags, const 
         return false;
     struct file_times t;
     memset(&t, 0, sizeof t);
-    if (syscall(SYS_statx, AT_FDCWD, link, 0, TIMES_BTIME, &t) == 0 && (t.mask & TIMES_BTIME))
-        return t.btime.sec * 1000000000 + t.btime.nsec >= o->since_ns;
+    if (syscall(SYS_statx, AT_FDCWD, link, 0, TIMES_BTIME, &t) == 0 && (t.mask & TIMES_BTIME)) {
+        int64_t born = t.btime.sec * 1000000000 + t.btime.nsec;
+        return born > o->since_fine_ns || (born >= o->since_ns && st->st_size == 0);
+    }
     return st->st_size == 0 && (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec >= o->since_ns;
 }
 

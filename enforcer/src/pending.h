@@ -22,7 +22,8 @@ struct pending_open {
     bool create;         /* O_CREAT */
     bool existed;        /* the name resolved at the seccomp stop existed then... */
     uint64_t dev, ino;   /* ...as this file */
-    int64_t since_ns;    /* coarse real time at the seccomp stop */
+    int64_t since_ns;    /* coarse real time at the seccomp stop (the clock file times come from) */
+    int64_t since_fine_ns; /* real time at the seccomp stop */
 };
 
 struct pending {
