@@ -339,6 +339,8 @@ static bool script_argument_drifted(const struct exec_facts *f)
  * a script given as an operand and `-c` are left alone. */
 static bool shell_fed_from_outside(pid_t pid, const char *exe)
 {
+    if (!in_list(base_name(exe), shells, N_SHELLS) && strcmp(base_name(exe), "busybox") != 0)
+        return false; /* not a shell: no /proc read for every other program */
     char target[PATH_MAX];
     if (!proc_link(pid, "fd/0", target, sizeof target))
         return false;
