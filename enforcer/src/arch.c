@@ -28,3 +28,9 @@ int arch_sc_of(uint32_t audit_arch, uint64_t nr)
             return sc;
     return -1;
 }
+
+/* A refusal is a skipped call whose result is the error. */
+int arch_deny_syscall(pid_t pid, int err)
+{
+    return arch_skip_syscall(pid, -err);
+}

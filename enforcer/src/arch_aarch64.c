@@ -56,15 +56,6 @@ static int set_x0(pid_t pid, long value)
 
 /* The syscall number lives outside the GPRs (NT_ARM_SYSTEM_CALL); -1 skips the
  * call and x0 is then its result (arch/arm64/kernel/syscall.c). */
-int arch_deny_syscall(pid_t pid, int err)
-{
-    int nr = -1;
-    struct iovec iov = {&nr, sizeof nr};
-    if (ptrace(PTRACE_SETREGSET, pid, (void *)NT_ARM_SYSTEM_CALL, &iov) < 0)
-        return -errno;
-    return set_x0(pid, -err);
-}
-
 int arch_skip_syscall(pid_t pid, long rval)
 {
     int nr = -1;

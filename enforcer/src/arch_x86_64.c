@@ -52,17 +52,6 @@ static int set_regs(pid_t pid, struct user_regs_struct *regs)
 }
 
 /* orig_rax = -1 skips the call; rax, left alone by a skipped call, is its result. */
-int arch_deny_syscall(pid_t pid, int err)
-{
-    struct user_regs_struct regs;
-    int rc = get_regs(pid, &regs);
-    if (rc < 0)
-        return rc;
-    regs.orig_rax = (unsigned long long)-1;
-    regs.rax = (unsigned long long)(long long)-err;
-    return set_regs(pid, &regs);
-}
-
 int arch_skip_syscall(pid_t pid, long rval)
 {
     struct user_regs_struct regs;
