@@ -285,9 +285,10 @@ static bool stdio_on_network(pid_t pid)
 }
 
 /* A connected (not listening) network socket on any descriptor of a relay-capable program:
- * `exec 3<>/dev/tcp/HOST/PORT` and commands read from it. More descriptors than such a program
- * ever has count as one (fail closed). */
-static bool shell_holds_connection(pid_t pid)
+ * `exec 3<>/dev/tcp/HOST/PORT` and commands read from it; with `stdio_any`, any network socket
+ * on stdin, stdout or stderr too (what stdio_on_network looks for, in the same pass). More
+ * descriptors than such a program ever has count as one (fail closed). */
+static bool shell_holds_connection(pid_t pid, bool stdio_any)
 {
     char dir[64];
     snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
@@ -304,7 +305,8 @@ static bool shell_holds_connection(pid_t pid)
             found = true;
             break;
         }
-        found = network_fd(pid, atoi(de->d_name), true);
+        int fd = atoi(de->d_name);
+        found = network_fd(pid, fd, !(stdio_any && fd <= 2));
     }
     closedir(d);
     return found;
@@ -392,9 +394,10 @@ static bool reverse_shell(const struct exec_facts *f)
     char parent_exe[PATH_MAX];
     if (ppid <= 0 || !proc_link((pid_t)ppid, "exe", parent_exe, sizeof parent_exe))
         return false;
-    if (shell_or_interpreter(parent_exe) && stdio_on_network((pid_t)ppid))
-        return true;
-    return relay_capable((pid_t)ppid, parent_exe) && shell_holds_connection((pid_t)ppid);
+    bool parent_interprets = shell_or_interpreter(parent_exe);
+    if (relay_capable((pid_t)ppid, parent_exe)) /* one pass over its descriptors covers both */
+        return shell_holds_connection((pid_t)ppid, parent_interprets);
+    return parent_interprets && stdio_on_network((pid_t)ppid);
 }
 
 /* The exec rules judge the path /proc/PID/exe gives, which is the path in the process's own
