@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "pathres.h"
 #include "procinfo.h"
@@ -38,11 +39,46 @@ bool exec_path_in_view(pid_t pid, const char *name, char *out, size_t cap)
  * /dev/fd/9`, /proc/self/fd/9, a symlink to either, fexecve) is the file behind that
  * descriptor, which the new process still holds (the kernel refuses a script whose
  * descriptor closes on exec); with no name left it is given as /proc/PID/fd/N. */
+/* Does the process see the file tree as the enforcer does (same mount namespace, same
+ * root)? Then the kernel resolves a name for the enforcer as it does for the process. */
+static bool same_view(pid_t pid)
+{
+    static int known; /* 0 not yet, 1 read, -1 unreadable */
+    static dev_t ns_dev;
+    static ino_t ns_ino;
+    struct stat st;
+    if (known == 0) {
+        known = stat("/proc/self/ns/mnt", &st) == 0 ? 1 : -1;
+        ns_dev = st.st_dev;
+        ns_ino = st.st_ino;
+    }
+    char path[64], root[4];
+    snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)pid);
+    return known == 1 && stat(path, &st) == 0 && st.st_dev == ns_dev && st.st_ino == ns_ino &&
+           proc_link(pid, "root", root, sizeof root) && !strcmp(root, "/");
+}
+
+/* The common case, cheaply: the name the caller gave is the program itself. Names
+ * under /dev and /proc may mean the process's own descriptors: left to the full walk. */
+static bool named_file_is_exe(pid_t pid, const char *execfn, const struct stat *exe_st)
+{
+    if (!strncmp(execfn, "/dev/", 5) || !strncmp(execfn, "/proc/", 6) || !same_view(pid))
+        return false;
+    char path[PATH_MAX + 64];
+    int w = execfn[0] == '/' ? snprintf(path, sizeof path, "%s", execfn)
+                             : snprintf(path, sizeof path, "/proc/%d/cwd/%s", (int)pid, execfn);
+    struct stat st;
+    return w > 0 && (size_t)w < sizeof path && stat(path, &st) == 0 && st.st_dev == exe_st->st_dev &&
+           st.st_ino == exe_st->st_ino;
+}
+
 bool find_script(pid_t pid, const struct stat *exe_st, char *out)
 {
     uint64_t addr;
     char execfn[PATH_MAX], where[PATH_MAX + 64];
     if (!proc_auxv(pid, AT_EXECFN, &addr) || !proc_read_string(pid, addr, execfn, sizeof execfn) || execfn[0] == '\0')
+        return false;
+    if (named_file_is_exe(pid, execfn, exe_st))
         return false;
     if (!exec_path_in_view(pid, execfn, where, sizeof where))
         return false;

@@ -598,6 +598,8 @@ int main(int argc, char **argv)
         t.tick = console_tick;
         t.tick_ms = 500;
     }
+    if (traced && o.pin_tracer)
+        trace_pin_cpu();
     int code = trace_run(&t, &forward);
 
     /* 8. exit with the application's status */

@@ -49,6 +49,8 @@ int options_parse(int argc, char **argv, struct options *o)
     o->events = getenv("VIGIL_EVENTS");
     o->audit = env_true("VIGIL_AUDIT");
     o->fail_open = env_true("VIGIL_FAIL_OPEN");
+    const char *cpu = getenv("VIGIL_TRACER_CPU");
+    o->pin_tracer = !(cpu && !strcmp(cpu, "float"));
     const char *mech = getenv("VIGIL_MECHANISM");
     if (mech && *mech && parse_mechanism(mech, &o->mechanism))
         return 2;
@@ -56,7 +58,7 @@ int options_parse(int argc, char **argv, struct options *o)
      * ECS secret, `--policy-from`) would tell an attacker exactly what is checked, and an
      * inline policy of up to 1 MiB would ride in every exec's environment. */
     static const char *const own[] = {"VIGIL_POLICY", "VIGIL_POLICY_FILE", "VIGIL_EVENTS", "VIGIL_AUDIT",
-                                      "VIGIL_FAIL_OPEN", "VIGIL_MECHANISM"};
+                                      "VIGIL_FAIL_OPEN", "VIGIL_MECHANISM", "VIGIL_TRACER_CPU"};
     static char *kept[3]; /* static: the copies live as long as the enforcer */
     const char **from_env[3] = {&o->policy_inline, &o->policy_file, &o->events};
     for (size_t k = 0; k < 3; k++) {

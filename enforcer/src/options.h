@@ -13,6 +13,7 @@ struct options {
     enum mechanism mechanism;
     bool audit;
     bool fail_open;
+    bool pin_tracer; /* VIGIL_TRACER_CPU: pin (default) or float */
     bool check_policy;
     bool noop;
     bool version;

@@ -81,6 +81,38 @@ void proc_ids(pid_t pid, long *ppid, long *uid, long *tgid)
         *tgid = field(text, "\nTgid:");
 }
 
+void proc_snapshot_begin(struct proc_snapshot *s, pid_t pid)
+{
+    s->pid = pid;
+    s->have_args = s->have_ids = false;
+}
+
+ssize_t proc_snapshot_args(struct proc_snapshot *s, const char **args, bool *cut)
+{
+    if (!s->have_args) {
+        s->args_cut = false;
+        s->n_args = proc_read(s->pid, "cmdline", s->args, PROC_ARGS_MAX, &s->args_cut);
+        s->args[s->n_args > 0 ? s->n_args : 0] = '\0';
+        s->have_args = true;
+    }
+    *args = s->args;
+    if (cut)
+        *cut = s->args_cut;
+    return s->n_args;
+}
+
+void proc_snapshot_ids(struct proc_snapshot *s, long *ppid, long *uid, long *tgid)
+{
+    if (!s->have_ids) {
+        proc_ids(s->pid, &s->ppid, &s->uid, &s->tgid);
+        s->have_ids = true;
+    }
+    *ppid = s->ppid;
+    *uid = s->uid;
+    if (tgid)
+        *tgid = s->tgid;
+}
+
 /* process_vm_readv, or /proc/PID/mem where a seccomp profile refuses it (Docker's
  * default does without CAP_SYS_PTRACE); the tracer may read either way. */
 static bool vm_readv_refused;

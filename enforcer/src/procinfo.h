@@ -19,6 +19,21 @@ void proc_ids(pid_t pid, long *ppid, long *uid, long *tgid);
 bool proc_read_string(pid_t pid, uint64_t addr, char *buf, size_t cap);
 /* Copy len bytes from the tracee; false unless all were read. */
 bool proc_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len);
+/* What the tracer learns about one process at one stop, each part read from /proc
+ * at most once and only when asked for: the exec checks and the event share it. */
+#define PROC_ARGS_MAX 32768
+struct proc_snapshot {
+    pid_t pid;
+    bool have_args, have_ids;
+    char args[PROC_ARGS_MAX + 1]; /* /proc/PID/cmdline, NUL-terminated after n_args */
+    ssize_t n_args;               /* -1: unreadable */
+    bool args_cut;                /* the command line is longer than PROC_ARGS_MAX */
+    long ppid, uid, tgid;
+};
+void proc_snapshot_begin(struct proc_snapshot *s, pid_t pid);
+/* The command line: its length (-1 when unreadable); *cut as proc_read's. */
+ssize_t proc_snapshot_args(struct proc_snapshot *s, const char **args, bool *cut);
+void proc_snapshot_ids(struct proc_snapshot *s, long *ppid, long *uid, long *tgid);
 /* The auxv entry `type` of the process (e.g. AT_EXECFN); false if absent. */
 bool proc_auxv(pid_t pid, unsigned long type, uint64_t *value);
 

@@ -318,9 +318,9 @@ static bool script_argument_drifted(const struct exec_facts *f)
     char script[PATH_MAX];
     if (!shell_or_interpreter(f->exe))
         return false;
-    static char args[32768];
+    const char *args;
     bool cut = false;
-    ssize_t n = proc_read(f->pid, "cmdline", args, sizeof args, &cut);
+    ssize_t n = proc_snapshot_args(f->proc, &args, &cut);
     int found = n > 0 ? script_argument(base_name(f->exe), args, (size_t)n, cut, script, sizeof script) : 0;
     if (found <= 0)
         return found < 0; /* options past what the enforcer reads: fail closed */
@@ -339,8 +339,9 @@ static bool script_argument_drifted(const struct exec_facts *f)
  * (`cat f | sh -i 2>&1 | RELAY > f`), where the relay (nc, openssl s_client, a script) holds the
  * connection and never runs a command itself. Commands piped into a plain `sh` (`curl ... | sh`),
  * a script given as an operand and `-c` are left alone. */
-static bool shell_fed_from_outside(pid_t pid, const char *exe)
+static bool shell_fed_from_outside(struct proc_snapshot *proc, const char *exe)
 {
+    pid_t pid = proc->pid;
     if (!in_list(base_name(exe), shells, N_SHELLS) && strcmp(base_name(exe), "busybox") != 0)
         return false; /* not a shell: no /proc read for every other program */
     char target[PATH_MAX];
@@ -357,12 +358,11 @@ static bool shell_fed_from_outside(pid_t pid, const char *exe)
         snprintf(fd0, sizeof fd0, "/proc/%d/fd/0", (int)pid);
         fifo = stat(fd0, &st) == 0 && S_ISFIFO(st.st_mode);
     }
-    static char args[4096];
+    const char *args;
     bool cut = false;
-    ssize_t n = proc_read(pid, "cmdline", args, sizeof args - 1, &cut);
+    ssize_t n = proc_snapshot_args(proc, &args, &cut);
     if (n <= 0)
         return fifo && in_list(base_name(exe), shells, N_SHELLS); /* cannot tell how it was started */
-    args[n] = '\0';
     const char *end = args + n, *a = args;
     bool shell = in_list(base_name(exe), shells, N_SHELLS);
     if (!shell && !strcmp(base_name(exe), "busybox")) {
@@ -387,10 +387,10 @@ static bool reverse_shell(const struct exec_facts *f)
 {
     if (shell_or_interpreter(f->exe) && stdio_on_network(f->pid))
         return true;
-    if (shell_fed_from_outside(f->pid, f->exe))
+    if (shell_fed_from_outside(f->proc, f->exe))
         return true;
-    long ppid = -1, uid, tgid;
-    proc_ids(f->pid, &ppid, &uid, &tgid);
+    long ppid = -1, uid;
+    proc_snapshot_ids(f->proc, &ppid, &uid, NULL);
     char parent_exe[PATH_MAX];
     if (ppid <= 0 || !proc_link((pid_t)ppid, "exe", parent_exe, sizeof parent_exe))
         return false;
@@ -409,10 +409,12 @@ static bool path_is_not_the_program(const struct exec_facts *f)
     if (!f->exe_st || f->exe[0] != '/' || strstr(f->exe, " (deleted)") || !strncmp(f->exe, "/memfd:", 7))
         return false; /* no name to trust: the fileless protection and the rules judge it as it is */
     struct stat st;
-    if (stat(f->exe, &st) == 0 && !S_ISREG(st.st_mode))
+    if (stat(f->exe, &st) < 0)
+        return true;
+    if (!S_ISREG(st.st_mode))
         return false; /* no program's name: a process that came in from outside (runc's exec
                        * helper before it runs the command shows "/") */
-    return stat(f->exe, &st) < 0 || st.st_dev != f->exe_st->st_dev || st.st_ino != f->exe_st->st_ino;
+    return st.st_dev != f->exe_st->st_dev || st.st_ino != f->exe_st->st_ino;
 }
 
 void protections_judge(const struct policy *p, const struct exec_facts *f, struct verdict *v)

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "policy.h"
+#include "procinfo.h"
 #include "rules.h"
 
 struct exec_facts {
@@ -20,6 +21,7 @@ struct exec_facts {
     const char *script;       /* the #! script, or NULL */
     const struct stat *script_st;
     bool via_loader;          /* the exe is a dynamic loader run as a program */
+    struct proc_snapshot *proc; /* the process's command line and ids, read once */
 };
 
 /* Remember when the container started: later files are drift. */

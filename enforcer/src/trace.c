@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,13 +58,18 @@ static const char *verdict_word(const struct tracer *t, const struct verdict *v)
 }
 
 /* The common process fields of an event. */
+static void event_process_ids(struct event *e, pid_t pid, long ppid, long uid)
+{
+    event_int(e, "pid", pid);
+    event_int(e, "ppid", ppid);
+    event_int(e, "uid", uid);
+}
+
 static void event_process(struct event *e, pid_t pid)
 {
     long ppid, uid;
     proc_ids(pid, &ppid, &uid, NULL);
-    event_int(e, "pid", pid);
-    event_int(e, "ppid", ppid);
-    event_int(e, "uid", uid);
+    event_process_ids(e, pid, ppid, uid);
 }
 
 static void event_cwd(struct event *e, pid_t pid)
@@ -115,73 +121,105 @@ static const char *why_blocked(const struct verdict *v)
 
 static void block_message(pid_t pid, const char *path, const char *rule, const struct verdict *v)
 {
-    char msg[PATH_MAX + 256];
-    snprintf(msg, sizeof msg, "vigil: blocked exec of %s (%s: %s)\n", path, rule, why_blocked(v));
+    char msg[PATH_MAX + 512];
+    snprintf(msg, sizeof msg, "vigil: blocked exec of %.4095s (%.63s: %.300s)\n", path, rule, why_blocked(v));
     tell_process(pid, msg);
 }
 
-/* Judge the program process `pid` runs now and report it (one exec event).
- * Returns whether it may run; the file the decision is about goes to subject. */
-static bool judge_program(struct tracer *t, pid_t pid, const char *mechanism, char *subject_out, char *rule,
-                          struct verdict *out)
-{
-    char exe[PATH_MAX], script[PATH_MAX], link[64];
-    struct stat st;
-    snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
-    bool have_exe = proc_link(pid, "exe", exe, sizeof exe);
-    bool have_id = stat(link, &st) == 0;
-    bool is_script = have_id && find_script(pid, &st, script);
+/* One exec judged: the decision and what it was about, kept for its event. */
+struct judgement {
+    const char *mechanism;
+    char exe[PATH_MAX], script[PATH_MAX], program[PATH_MAX];
+    char subject[PATH_MAX]; /* the file the decision is about, for the message */
+    char rule[64];
+    char cwd[PATH_MAX];
+    bool is_script, via_loader, have_cwd;
+    struct verdict v;
+    struct proc_snapshot proc; /* the command line is read before the process goes on */
+};
+static struct judgement judged; /* one at a time: the tracer is single-threaded */
 
-    char args[EVENT_ARGV_MAX_BYTES + 512], program[PATH_MAX];
-    bool cut = false;
-    ssize_t n = proc_read(pid, "cmdline", args, sizeof args, &cut);
-    bool via_loader = have_exe && is_loader(exe) && n > 0 && loader_program(pid, args, (size_t)n, program);
+/* Judge the program process `pid` runs now. Reads what the decision needs, the
+ * command line (which the next exec would replace) and the cwd (gone once it has
+ * exited); report_program writes the event.
+ * Returns whether it may run. */
+static bool judge_program(struct tracer *t, pid_t pid, const char *mechanism, struct judgement *j)
+{
+    char link[64];
+    struct stat st;
+    j->mechanism = mechanism;
+    proc_snapshot_begin(&j->proc, pid);
+    snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+    bool have_exe = proc_link(pid, "exe", j->exe, sizeof j->exe);
+    bool have_id = stat(link, &st) == 0;
+    j->is_script = have_id && find_script(pid, &st, j->script);
+
+    j->have_cwd = proc_link(pid, "cwd", j->cwd, sizeof j->cwd); /* gone once it has exited */
+    const char *args;
+    ssize_t n = proc_snapshot_args(&j->proc, &args, NULL);
+    j->via_loader = have_exe && is_loader(j->exe) && n > 0 && loader_program(pid, args, (size_t)n, j->program);
 
     struct verdict v = {true, false, "default", -1, NULL};
-    const char *subject = exe; /* the file the decision is about, for the message */
+    const char *subject = j->exe;
     struct stat sst;
     bool sid = false;
     if (!have_exe) {
         /* cannot tell what runs: fail closed when there are rules to apply */
         v = (struct verdict){rules_empty(t->rules), false, "default", -1, NULL};
-        strcpy(exe, "?");
+        strcpy(j->exe, "?");
     } else {
-        rules_decide(t->rules, exe, have_id, st.st_dev, st.st_ino, &v);
-        if (v.allowed && is_script) {
-            sid = stat(script, &sst) == 0;
-            rules_decide(t->rules, script, sid, sst.st_dev, sst.st_ino, &v);
-            subject = script;
+        rules_decide(t->rules, j->exe, have_id, st.st_dev, st.st_ino, &v);
+        if (v.allowed && j->is_script) {
+            sid = stat(j->script, &sst) == 0;
+            rules_decide(t->rules, j->script, sid, sst.st_dev, sst.st_ino, &v);
+            subject = j->script;
         }
-        if (v.allowed && via_loader) {
+        if (v.allowed && j->via_loader) {
             /* the loader maps and runs this file itself: judge it as if it were exec'd */
             struct stat pst;
-            bool pid_ok = stat(program, &pst) == 0;
-            rules_decide(t->rules, program, pid_ok, pst.st_dev, pst.st_ino, &v);
-            subject = program;
+            bool pid_ok = stat(j->program, &pst) == 0;
+            rules_decide(t->rules, j->program, pid_ok, pst.st_dev, pst.st_ino, &v);
+            subject = j->program;
         }
-        struct exec_facts facts = {pid, exe, have_id ? &st : NULL, is_script ? script : NULL,
-                                   is_script && sid ? &sst : NULL, via_loader};
+        struct exec_facts facts = {pid,
+                                   j->exe,
+                                   have_id ? &st : NULL,
+                                   j->is_script ? j->script : NULL,
+                                   j->is_script && sid ? &sst : NULL,
+                                   j->via_loader,
+                                   &j->proc};
         protections_judge(t->rules->policy, &facts, &v);
         if (!strcmp(v.key, "exec.loader") || !strcmp(v.key, "exec.fileless") || !strcmp(v.key, "exec.reverseShell"))
-            subject = exe;
+            subject = j->exe;
     }
-
-    struct event e;
-    event_begin(&e, "exec", verdict_word(t, &v));
-    event_str(&e, "rule", verdict_rule_name(&v, rule, 64));
-    event_str(&e, "pattern", v.pattern);
-    event_process(&e, pid);
-    event_str(&e, "exe", exe);
-    event_argv(&e, args, n > 0 ? (size_t)n : 0, cut);
-    event_cwd(&e, pid);
-    event_str(&e, "script", is_script ? script : NULL);
-    event_str(&e, "program", via_loader ? program : NULL);
-    event_str(&e, "mechanism", mechanism);
-    event_emit(&e);
-
-    snprintf(subject_out, PATH_MAX, "%s", subject);
-    *out = v;
+    snprintf(j->subject, sizeof j->subject, "%s", subject);
+    verdict_rule_name(&v, j->rule, sizeof j->rule);
+    j->v = v;
     return v.allowed || t->audit;
+}
+
+/* The exec event of a judgement (one per exec). For an allowed program this runs
+ * after the process went on: its ids are read then, off its path (/proc/PID/status
+ * stays readable until the enforcer reaps the process). */
+static void report_program(struct tracer *t, pid_t pid, struct judgement *j)
+{
+    const char *args;
+    bool cut = false;
+    ssize_t n = proc_snapshot_args(&j->proc, &args, &cut);
+    long ppid, uid;
+    proc_snapshot_ids(&j->proc, &ppid, &uid, NULL);
+    struct event e;
+    event_begin(&e, "exec", verdict_word(t, &j->v));
+    event_str(&e, "rule", j->rule);
+    event_str(&e, "pattern", j->v.pattern);
+    event_process_ids(&e, pid, ppid, uid);
+    event_str(&e, "exe", j->exe);
+    event_argv(&e, args, n > 0 ? (size_t)n : 0, cut);
+    event_str(&e, "cwd", j->have_cwd ? j->cwd : NULL);
+    event_str(&e, "script", j->is_script ? j->script : NULL);
+    event_str(&e, "program", j->via_loader ? j->program : NULL);
+    event_str(&e, "mechanism", j->mechanism);
+    event_emit(&e);
 }
 
 /* vfork parents held at their PTRACE_EVENT_VFORK stop until the child execs or
@@ -255,18 +293,21 @@ static void on_exec(struct tracer *t, pid_t pid)
         follow_drop((pid_t)former); /* exec from a non-leader thread took over the leader's pid */
     follow_drop(pid);
 
-    char subject[PATH_MAX], rule[64];
-    struct verdict v;
-    if (judge_program(t, pid, "ptrace", subject, rule, &v)) {
-        if (t->follow_forks && v.allowed && execs_directly(subject))
+    struct judgement *j = &judged;
+    if (judge_program(t, pid, "ptrace", j)) {
+        if (t->follow_forks && j->v.allowed && execs_directly(j->subject))
             follow_find(pid, true); /* `sh -c cmd`, `env cmd`: their exec comes early */
-    } else {
-        block_message(pid, subject, rule, &v);
-        if (arch_plant_exit_stub(pid, 126) < 0)
-            kill(pid, SIGKILL);
+        resume(pid, 0);
+        unpark_child(pid); /* after the child: it is the one the caller waits for */
+        report_program(t, pid, j);
+        return;
     }
+    block_message(pid, j->subject, j->rule, &j->v);
+    if (arch_plant_exit_stub(pid, 126) < 0)
+        kill(pid, SIGKILL);
+    report_program(t, pid, j);
     resume(pid, 0);
-    unpark_child(pid); /* after the child: it is the one the caller waits for */
+    unpark_child(pid);
 }
 
 /* A process in our PID namespace we did not start: `docker exec`, ECS Exec.
@@ -289,10 +330,11 @@ void trace_adopt(struct tracer *t, pid_t pid)
     closedir(d);
     if (!attached)
         return;
-    char subject[PATH_MAX], rule[64];
-    struct verdict v;
-    if (!judge_program(t, pid, "attach", subject, rule, &v)) {
-        block_message(pid, subject, rule, &v);
+    struct judgement *j = &judged;
+    bool allowed = judge_program(t, pid, "attach", j);
+    report_program(t, pid, j);
+    if (!allowed) {
+        block_message(pid, j->subject, j->rule, &j->v);
         kill(pid, SIGKILL);
     }
 }
@@ -550,6 +592,23 @@ static long now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Every stop is a hand-over: the traced process stops, the tracer wakes, decides,
+ * resumes it. Left to itself the scheduler wakes the tracer on an idle CPU, which on
+ * a VM is an inter-processor interrupt (tens of microseconds, paid twice per stop);
+ * kept on one CPU, the tracer mostly runs where the stopped process just was. Only
+ * the tracer's thread is pinned (the application keeps every CPU it had). */
+void trace_pin_cpu(void)
+{
+    cpu_set_t set;
+    int cpu = sched_getcpu();
+    if (cpu < 0 || sched_getaffinity(0, sizeof set, &set) < 0 || CPU_COUNT(&set) < 2 || !CPU_ISSET(cpu, &set))
+        return;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) < 0)
+        log_errno("cannot keep the tracer on CPU %d", cpu);
 }
 
 int trace_run(struct tracer *t, const sigset_t *forward)

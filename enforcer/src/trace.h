@@ -35,6 +35,8 @@ void trace_adopt(struct tracer *t, pid_t pid);
 /* Runs until the main process has ended; returns the enforcer's exit code
  * (the application's status, 128+N for signal N). `forward` is the set of
  * signals to pass on; all of them and SIGCHLD must be blocked by the caller. */
+/* Keep the tracer thread on the CPU it runs on now (see trace.c). */
+void trace_pin_cpu(void);
 int trace_run(struct tracer *t, const sigset_t *forward);
 
 #endif
