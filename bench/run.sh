@@ -93,7 +93,11 @@ rm -f "$RESULTS_DIR"/{fork-exec,dd-300k,dd-3m,startup}.r*.json \
 # contender in each (warm-up in the first only), exported as results/NAME.rNN.json.
 timed() {
   local name=$1 rounds=$2 runs=$3 warmup=$4 workload=$5
-  local round
+  local round extra=()
+  # The tracer is kept on one CPU by default (trace.c, trace_pin_cpu); the fork+exec
+  # loop, where every exec is a hand-over between tracer and tracee, also shows the
+  # enforcer with the tracer left to the scheduler.
+  [[ $name == fork-exec ]] && extra=(-n "vigil seccomp, tracer floating" "env VIGIL_TRACER_CPU=float $VIGIL_SECCOMP $workload")
   for ((round = 1; round <= rounds; round++)); do
     log "$name: round $round/$rounds"
     hyperfine -N --style basic --runs "$runs" --warmup "$((round == 1 ? warmup : 0))" \
@@ -103,7 +107,7 @@ timed() {
       -n strace "$STRACE $workload" \
       -n "vigil landlock" "$VIGIL_LANDLOCK $workload" \
       -n "vigil seccomp" "$VIGIL_SECCOMP $workload" \
-      -n "vigil no policy" "$VIGIL_NOPOLICY $workload" >&2
+      -n "vigil no policy" "$VIGIL_NOPOLICY $workload" "${extra[@]}" >&2
   done
 }
 
