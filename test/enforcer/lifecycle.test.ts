@@ -1,6 +1,7 @@
 // The lifecycle events and the small modes of the command line (docs/events.md, enforcer-cli.md).
 
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { expectExit, validateEventsAfterEach } from "./helpers/assert.js";
 import { execEvents, lifecycle } from "./helpers/events.js";
@@ -71,5 +72,38 @@ describe("lifecycle events", () => {
     const r = await runEnforcer({ raw: true, command: ["--events", "fd:3", "sh", "-c", 'echo "$0 $1"', "--policy", "x"] });
     expectExit(r, 0);
     expect(r.stdout.trim()).toBe("--policy x");
+  });
+});
+
+describe("the tracer's CPU (VIGIL_TRACER_CPU)", () => {
+  // Cpus_allowed_list of a process: "0-1", "0", "0,2-3"...
+  const cpusOf = (status: string, who: string): string => {
+    const m = /^Cpus_allowed_list:\s*(\S+)$/m.exec(status);
+    if (!m?.[1]) throw new Error(`no Cpus_allowed_list for ${who}:\n${status}`);
+    return m[1];
+  };
+  const ours = (): string => cpusOf(readFileSync("/proc/self/status", "utf8"), "the test");
+  const count = (list: string): number =>
+    list.split(",").reduce((n, part) => {
+      const [a, b] = part.split("-").map(Number);
+      return n + (b === undefined ? 1 : b - (a ?? 0) + 1);
+    }, 0);
+  // The application prints its own CPUs, then its parent's (the enforcer, whose main thread traces).
+  const show = ["sh", "-c", "grep Cpus_allowed_list /proc/self/status; grep Cpus_allowed_list /proc/$PPID/status"];
+
+  test.runIf(count(ours()) >= 2)("pinned by default: the tracer on one CPU, the application on all of its own", async () => {
+    const r = await runEnforcer({ command: show });
+    expectExit(r, 0);
+    const [app, enforcer] = r.stdout.trim().split("\n");
+    expect(cpusOf(app ?? "", "the application")).toBe(ours());
+    expect(count(cpusOf(enforcer ?? "", "the enforcer"))).toBe(1);
+  });
+
+  test("float: the tracer keeps every CPU it had", async () => {
+    const r = await runEnforcer({ command: show, env: { VIGIL_TRACER_CPU: "float" } });
+    expectExit(r, 0);
+    const [app, enforcer] = r.stdout.trim().split("\n");
+    expect(cpusOf(app ?? "", "the application")).toBe(ours());
+    expect(cpusOf(enforcer ?? "", "the enforcer")).toBe(ours());
   });
 });
