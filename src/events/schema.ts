@@ -217,7 +217,9 @@ export interface ParsedEventLines {
 export interface ParseEventLinesOptions {
   /**
    * The enforcer writes events to stderr by default, mixed with the application's own stderr.
-   * With `mixed`, lines that do not start with `{"vigil":` are skipped instead of reported.
+   * With `mixed`, lines that hold no event are skipped instead of reported, and an event written
+   * right after the application's own unfinished line (`printf '{"x":"' >&2; blocked-program`)
+   * is found behind that prefix: the line's last part that is a whole valid event counts.
    */
   mixed?: boolean;
 }
@@ -230,7 +232,14 @@ export function parseEventLines(text: string, options: ParseEventLinesOptions = 
   text.split("\n").forEach((raw, index) => {
     const line = raw.trim();
     if (line === "") return;
-    if (options.mixed === true && !line.startsWith('{"vigil":')) return;
+    if (options.mixed === true) {
+      const found = eventInMixedLine(line);
+      if (found) {
+        events.push(found);
+        lines.push(index + 1);
+      }
+      return;
+    }
     let json: unknown;
     try {
       json = JSON.parse(line);
@@ -250,4 +259,26 @@ export function parseEventLines(text: string, options: ParseEventLinesOptions = 
     }
   });
   return { events, lines, errors };
+}
+
+const EVENT_START = '{"vigil":';
+
+/**
+ * The event in a line of mixed stderr: the line itself, or its end when the application left an
+ * unfinished line just before the enforcer wrote (the enforcer writes each event in one piece,
+ * ending with a newline, so an event is always the end of its line). Candidates are tried from the
+ * left, so a prefix that only looks like an event start cannot hide the real one.
+ */
+function eventInMixedLine(line: string): VigilEvent | undefined {
+  for (let at = line.indexOf(EVENT_START); at >= 0; at = line.indexOf(EVENT_START, at + 1)) {
+    let json: unknown;
+    try {
+      json = JSON.parse(line.slice(at));
+    } catch {
+      continue;
+    }
+    const parsed = eventSchema.safeParse(json);
+    if (parsed.success) return parsed.data;
+  }
+  return undefined;
 }

@@ -2,9 +2,11 @@
 // controls, bytes that are not UTF-8, and the process fields of exec events.
 
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { parseEventLines } from "../../src/events/schema.js";
 import { expectExit, validateEventsAfterEach } from "./helpers/assert.js";
 import { describeExecs, execEventsFor } from "./helpers/events.js";
 import { ensureBuilt, probe } from "./helpers/paths.js";
+import { compiledPolicy } from "./helpers/policy.js";
 import { runEnforcer } from "./helpers/run.js";
 import { makeTempDir } from "./helpers/tmp.js";
 import type { TempDir } from "./helpers/tmp.js";
@@ -101,5 +103,26 @@ describe("exec event fields", () => {
     const r = await runEnforcer({ command: [exe, "0"] });
     expectExit(r, 0);
     expect(execEventsFor(r.events, exe), r.eventsText).toHaveLength(1);
+  });
+});
+
+describe("events on the default sink (stderr, shared with the application)", () => {
+  test("a blocked event written right after the application's unfinished line is still found", async () => {
+    // The application leaves `{"x":"` without a newline on stderr, then runs a denied program: the
+    // enforcer's event lands on the same line. Reading the stream as a log tool would (mixed), the
+    // blocked event is there; the allowed neighbour's event too.
+    const policy = compiledPolicy({ name: "glued", mode: "enforce", allow: ["/usr/bin/*", "/bin/*"] });
+    const r = await runEnforcer({
+      policy,
+      events: "default",
+      command: ["sh", "-c", `printf '{"x":"' >&2; ${probe("exit-with")} 0; echo after=$? >&2`],
+    });
+    expectExit(r, 0);
+    expect(r.stderr).toContain('{"x":"{"vigil":1,'); // the line really is glued
+    expect(r.stderr).toContain("after=126");
+    const { events } = parseEventLines(r.stderr, { mixed: true });
+    const blocked = events.filter((e) => e.kind === "exec" && e.verdict === "blocked");
+    expect(blocked.map((e) => (e.kind === "exec" ? e.exe : ""))).toEqual([probe("exit-with")]);
+    expect(events.some((e) => e.kind === "exec" && e.verdict === "allowed")).toBe(true);
   });
 });

@@ -96,4 +96,22 @@ describe("parseEventLines", () => {
     expect(events).toHaveLength(1);
     expect(errors).toEqual([]);
   });
+
+  test("mixed mode finds an event written after the application's unfinished line", () => {
+    // `printf '{"x":"' >&2; blocked-program`: the blocked event lands on the application's line.
+    const event = JSON.stringify(execEvent);
+    for (const prefix of ['{"x":"', "partial output ", '{"vigil":1,"kind":"exec","verdict":"allowed"', `${event.slice(0, 40)}`]) {
+      const text = `app: starting\n${prefix}${event}\n`;
+      const { events, lines, errors } = parseEventLines(text, { mixed: true });
+      expect(events, prefix).toEqual([execEvent]);
+      expect(lines).toEqual([2]);
+      expect(errors).toEqual([]);
+    }
+  });
+
+  test("mixed mode does not take a line whose event is cut or followed by other text", () => {
+    const event = JSON.stringify(execEvent);
+    const text = `${event.slice(0, -5)}\n${event} trailing\n`;
+    expect(parseEventLines(text, { mixed: true }).events).toEqual([]);
+  });
 });
