@@ -51,6 +51,34 @@ struct build {
     size_t n_seen;
 };
 
+/* A rule's descriptor is only needed while the rule is added. They are kept and
+ * closed in runs of consecutive numbers, one close_range (Linux 5.9) per run rather
+ * than one close each: hundreds of rules are built at every start. */
+#define HELD_MAX 128
+static int held[HELD_MAX];
+static size_t n_held;
+
+static void release_held(void)
+{
+    for (size_t i = 0; i < n_held;) {
+        size_t j = i + 1;
+        while (j < n_held && held[j] == held[j - 1] + 1)
+            j++;
+        if (syscall(SYS_close_range, held[i], held[j - 1], 0) < 0)
+            for (size_t k = i; k < j; k++)
+                close(held[k]);
+        i = j;
+    }
+    n_held = 0;
+}
+
+static void hold(int fd)
+{
+    if (n_held == HELD_MAX)
+        release_held();
+    held[n_held++] = fd;
+}
+
 bool landlock_add_path(int ruleset, int dirfd, const char *name, uint64_t rights, int open_flags, size_t *rules,
                        const char *too_many)
 {
@@ -59,15 +87,24 @@ bool landlock_add_path(int ruleset, int dirfd, const char *name, uint64_t rights
         return false;
     }
     int fd = openat(dirfd, name, O_PATH | O_CLOEXEC | open_flags);
-    if (fd < 0)
+    if (fd < 0 && errno == EMFILE && n_held > 0) {
+        release_held(); /* a low descriptor limit: never skip a rule for it */
+        fd = openat(dirfd, name, O_PATH | O_CLOEXEC | open_flags);
+    }
+    if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE || errno == ENOMEM) {
+            log_errno("Landlock: cannot open %s", name);
+            return false;
+        }
         return true; /* vanished meanwhile: nothing to grant */
+    }
     struct landlock_path_beneath_attr attr = {.allowed_access = rights, .parent_fd = fd};
     bool ok = syscall(__NR_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &attr, 0) == 0;
     if (ok)
         (*rules)++;
     else
         log_errno("Landlock: cannot add a rule for %s", name);
-    close(fd);
+    hold(fd);
     return ok;
 }
 
@@ -195,22 +232,49 @@ static bool seen_before(struct build *b, dev_t dev, ino_t ino, int depth)
     return false;
 }
 
+/* The loader names PT_INTERP uses, per ABI (glibc, then musl: musl's live in /lib
+ * itself). A multiarch directory (/usr/lib/x86_64-linux-gnu) holds over a thousand
+ * libraries: it is not read, these names are looked up in it (a link among them,
+ * ld-linux-x86-64.so.2 -> ld-2.31.so, grants its target). */
+static const char *const multiarch_loaders[] = {
+    "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1", "ld-linux-aarch64_be.so.1", "ld-linux.so.2",
+    "ld-linux-armhf.so.3", "ld-linux.so.3", "ld-linux-x32.so.2", "ld-linux-riscv64-lp64d.so.1",
+    "ld64.so.2", "ld64.so.1", "ld.so.1",
+};
+
+static void grant_multiarch_loaders(struct build *b, const char *dir)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    for (size_t i = 0; i < sizeof multiarch_loaders / sizeof multiarch_loaders[0] && !b->failed; i++)
+        if (fs_join(dir, multiarch_loaders[i], path) && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+            !seen_before(b, st.st_dev, st.st_ino, -1))
+            grant(b, path);
+}
+
 /* The dynamic loaders named in PT_INTERP are opened for exec by the kernel, so
- * Landlock must let them through; running one directly is judged by ptrace. */
+ * Landlock must let them through; running one directly is judged by ptrace.
+ * depth 0: a library directory, read whole (ld-*.so* files, *-linux-* directories);
+ * depth 1: a multiarch directory, looked up by loader name. */
 static void grant_loaders_in(struct build *b, const char *dir, int depth)
 {
     struct fs_dir d;
     struct stat dst;
     size_t budget = FSWALK_MAX_ENTRIES;
-    if (stat(dir, &dst) < 0 || seen_before(b, dst.st_dev, dst.st_ino, depth) ||
-        fs_dir_read(&d, dir, &budget) != FS_DIR_OK)
+    if (stat(dir, &dst) < 0 || seen_before(b, dst.st_dev, dst.st_ino, depth))
+        return;
+    if (depth > 0) {
+        grant_multiarch_loaders(b, dir);
+        return;
+    }
+    if (fs_dir_read(&d, dir, &budget) != FS_DIR_OK)
         return;
     char path[PATH_MAX];
     for (size_t i = 0; i < d.n && !b->failed; i++) {
         const char *name = d.ents[i].name;
         struct stat st;
         bool loader = !strncmp(name, "ld-", 3) && strstr(name, ".so");
-        if (!loader && (depth > 0 || !strstr(name, "-linux-")))
+        if (!loader && !strstr(name, "-linux-"))
             continue;
         if (!fs_join(dir, name, path) || stat(path, &st) < 0)
             continue;
@@ -276,6 +340,7 @@ static int build(const struct exec_rules *exec, const struct file_rules *files, 
      * directories get their rights without REFER, so that one layer allows
      * exactly what the exec and files layers stacked did. */
     *files_failed = ok && files && !landlock_files_add(fd, files, exec ? 0 : LANDLOCK_ACCESS_FS_REFER, n_rules);
+    release_held();
     if (!ok || *files_failed) {
         close(fd);
         return -1;

@@ -13,7 +13,7 @@ import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readlinkSync
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { expectDidNotRun, expectExit, expectRan, validateEventsAfterEach } from "./helpers/assert.js";
 import { lifecycle } from "./helpers/events.js";
-import { PROBES_DIR, ensureBuilt, probe } from "./helpers/paths.js";
+import { ENFORCER, PROBES_DIR, ensureBuilt, probe } from "./helpers/paths.js";
 import { compiledPolicy } from "./helpers/policy.js";
 import { describeRun, runEnforcer } from "./helpers/run.js";
 import type { RunResult } from "./helpers/run.js";
@@ -77,6 +77,42 @@ describe("per-file grants where a deny glob reaches", () => {
     // the neighbour that existed at start-up runs through the same route
     expect(r.stdout, describeRun(r)).toMatch(/^allowed=0$/m);
     expectRan(mAllowed, r);
+  });
+});
+
+describe("per-file grants under a low descriptor limit", () => {
+  test("with RLIMIT_NOFILE 24 every one of 80 per-file grants is made (descriptors are closed in batches)", async () => {
+    const dir = tmp.join("nofile");
+    mkdirSync(`${dir}/bin`, { recursive: true });
+    mkdirSync(`${dir}/out`);
+    const programs = Array.from({ length: 80 }, (_, i) => copyMarker(`${dir}/bin/m${String(i).padStart(2, "0")}`));
+    const denied = programs[40] ?? "";
+    const last = programs.at(-1) ?? "";
+    const policyFile = `${dir}/policy`;
+    writeFileSync(
+      policyFile,
+      compiledPolicy({
+        name: "landlock-nofile",
+        mode: "enforce",
+        allow: ["/usr/bin/*", "/bin/*", `${PROBES_DIR}/*`, `${dir}/bin/*`],
+        deny: [denied],
+      }),
+    );
+    const script = [`${UNTRACED} "$1" "$2"; echo "last=$?"`, `${UNTRACED} "$3" "$4"; echo "denied=$?"`].join("\n");
+    const [mLast, mDenied] = [`${dir}/out/last`, `${dir}/out/denied`];
+    const r = await runEnforcer({
+      raw: true,
+      enforcer: "/usr/bin/prlimit",
+      command: ["--nofile=24:24", ENFORCER, "--policy", policyFile, "--mechanism", "landlock", "--events", "fd:3", "--",
+        "sh", "-c", script, "sh", last, mLast, denied, mDenied],
+    });
+    expectExit(r, 0);
+    expectLandlockExec(r);
+    expect(r.stdout, describeRun(r)).toMatch(/^last=0$/m);
+    expectRan(mLast, r);
+    expect(r.stdout, describeRun(r)).toMatch(/^exec errno=EACCES$/m);
+    expect(r.stdout, describeRun(r)).toMatch(/^denied=(?!0$)\d+$/m);
+    expectDidNotRun(mDenied, r);
   });
 });
 
