@@ -36,7 +36,7 @@ static pid_t tgid_of(pid_t tid)
     return tgid > 0 ? (pid_t)tgid : tid;
 }
 
-static long now_ms(void)
+long inject_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -53,7 +53,7 @@ static long now_ms(void)
  * 0: it exited or was killed (its status is left for the trace loop: only a
  * stop is collected here, WEXITED left out, so an exit that comes between the
  * two waitids stays uncollected); -1: no stop in time. */
-static int next_stop(pid_t tid, int *status, long deadline_ms)
+int inject_next_stop(pid_t tid, int *status, long deadline_ms)
 {
     long nap_us = 0;
     for (;;) {
@@ -65,7 +65,7 @@ static int next_stop(pid_t tid, int *status, long deadline_ms)
             return 0;
         }
         if (si.si_pid == 0) {
-            if (now_ms() >= deadline_ms)
+            if (inject_now_ms() >= deadline_ms)
                 return -1;
             nap_us = nap_us == 0 ? 10 : nap_us < 1000 ? nap_us * 2 : 1000;
             struct timespec nap = {0, nap_us * 1000};
@@ -97,7 +97,7 @@ static int give_up(pid_t tid, const char *why)
     return -EPERM;
 }
 
-int inject_syscall(pid_t tid, long nr, const uint64_t args[3], long *result)
+int inject_syscall(pid_t tid, long nr, const uint64_t args[6], long *result)
 {
     struct arch_regs saved;
     struct syscall_info at;
@@ -116,9 +116,9 @@ int inject_syscall(pid_t tid, long nr, const uint64_t args[3], long *result)
 
     bool entered = false;
     int again = 0;
-    long deadline = now_ms() + INJECT_WAIT_MS;
+    long deadline = inject_now_ms() + INJECT_WAIT_MS;
     for (;;) {
-        int status, got = next_stop(tid, &status, deadline);
+        int status, got = inject_next_stop(tid, &status, deadline);
         if (got == 0)
             return -ESRCH;
         if (got < 0)

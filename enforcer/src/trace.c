@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "adopt_filter.h"
 #include "arch.h"
 #include "events.h"
 #include "exec_identity.h"
@@ -177,6 +178,7 @@ static bool judge_program(struct tracer *t, pid_t pid, const char *mechanism, ch
     event_str(&e, "script", is_script ? script : NULL);
     event_str(&e, "program", via_loader ? program : NULL);
     event_str(&e, "mechanism", mechanism);
+    adopt_filter_note(&e, mechanism);
     event_emit(&e);
 
     snprintf(subject_out, PATH_MAX, "%s", subject);
@@ -271,7 +273,8 @@ static void on_exec(struct tracer *t, pid_t pid)
 
 /* A process in our PID namespace we did not start: `docker exec`, ECS Exec.
  * Attach to every thread so what it runs from now on is decided like the rest,
- * judge what it runs already, and kill it if the policy forbids that. */
+ * give it the application's seccomp filter (adopt_filter.c), judge what it runs
+ * already, and kill it if the policy forbids that. */
 void trace_adopt(struct tracer *t, pid_t pid)
 {
     char task_dir[64];
@@ -287,8 +290,8 @@ void trace_adopt(struct tracer *t, pid_t pid)
             attached = true;
     }
     closedir(d);
-    if (!attached)
-        return;
+    if (!attached || !adopt_filter_install(pid))
+        return; /* gone, or killed: no filter could be installed */
     char subject[PATH_MAX], rule[64];
     struct verdict v;
     if (!judge_program(t, pid, "attach", subject, rule, &v)) {
