@@ -443,6 +443,41 @@ describe.each([
       await allowed.close();
     }
   }, 60_000);
+
+  test.skipIf(!existsSync(enforcer))("fails closed: a session whose own filter refuses prctl and seccomp is killed, with an event saying why", async () => {
+    const wrapper = tmp.join("own-filter.py");
+    writeFileSync(
+      wrapper,
+      [
+        `import ctypes, os, struct, sys`,
+          `libc = ctypes.CDLL(None, use_errno=True)`,
+          `libc.prctl.argtypes = [ctypes.c_int] + [ctypes.c_ulong] * 4`,
+          `# BPF: ld nr; jeq prctl -> errno; jeq seccomp -> errno; allow`,
+          `nrs = {"x86_64": (157, 317), "aarch64": (167, 277)}[os.uname().machine]`,
+          `def insn(code, jt, jf, k): return struct.pack("HBBI", code, jt, jf, k)`,
+          `prog = insn(0x20, 0, 0, 0) + insn(0x15, 2, 0, nrs[0]) + insn(0x15, 1, 0, nrs[1]) + insn(0x06, 0, 0, 0x7FFF0000) + insn(0x06, 0, 0, 0x00050000 | 1)`,
+          `buf = ctypes.create_string_buffer(prog)`,
+          `fprog = struct.pack("HxxxxxxQ", 5, ctypes.addressof(buf))`,
+          `fbuf = ctypes.create_string_buffer(fprog)`,
+          `assert libc.prctl(38, 1, 0, 0, 0) == 0`,
+          `assert libc.prctl(22, 2, ctypes.addressof(fbuf), 0, 0) == 0, ctypes.get_errno()`,
+          `os.execvp(sys.argv[1], sys.argv[1:])`,
+        "",
+      ].join("\n"),
+    );
+    const run = startEnforcer({ enforcer, pidNamespace: true, mechanism: "seccomp", policy: ["vigil-policy 1", `files.readOnly ${tmp.join("nothing")}/**`, "end", ""].join("\n"), command: ["sleep", "60"], timeoutMs: 60_000 });
+    const pid1 = await run.enforcerPid();
+    // the filter is installed before nsenter forks into the namespace: the session has it from its first instruction
+    const session = await new Promise<number | string | null>((resolve) => {
+      const child = spawn(PYTHON, [wrapper, "nsenter", "-t", String(pid1), "-p", "-m", "--", "sleep", "10"], { stdio: "ignore", timeout: 20_000 });
+      child.on("close", (code, signal) => resolve(code ?? signal));
+    });
+    process.kill(pid1, "SIGTERM");
+    const r = await run.result;
+    expect(session).toBe("SIGKILL"); // nsenter dies of its child's signal
+    const refused = r.events.filter((e) => e.kind === "exec" && e.rule === "attach.filter");
+    expect(refused, describeExecs(r.events)).toMatchObject([{ verdict: "blocked", exe: "/usr/bin/sleep", mechanism: "attach", filter: false, reason: expect.stringContaining("prctl") }]);
+  }, 60_000);
 });
 
 test("the test's own inputs exist", () => {
