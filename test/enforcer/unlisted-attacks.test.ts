@@ -405,7 +405,7 @@ describe.each([
         "bash",
         "-c",
         `sleep 0.6; echo 'hacked:x:0:0::/:/bin/sh' >> ${dir}/ro/passwd; echo "ro=$?"; echo mine > ${dir}/rw/own; echo "rw=$?"; cat ${dir}/rw/own; ` +
-          `/usr/bin/true; echo "exec=$?"; (exec 3<>/dev/tcp/127.0.0.2/${denied.port}) 2>/dev/null; echo "denied=$?"; (exec 3<>/dev/tcp/127.0.0.1/${allowed.port}); echo "allowed=$?"`,
+          `/usr/bin/true; echo "exec=$?"; (exec 3<>/dev/tcp/127.0.0.2/${denied.port}) 2>/dev/null; echo "denied=$?"; (exec 3<>/dev/tcp/127.0.0.1/${allowed.port}); echo "allowed=$?"; unshare -Urm true 2>/dev/null; echo "unshare=$?"`,
       ]);
       // a process with a second thread that writes only after the adoption: TSYNC gave that thread the filter too
       const threads = await inNamespace(pid1, [
@@ -427,7 +427,7 @@ describe.each([
       ]);
       process.kill(pid1, "SIGTERM"); // forwarded to the application (sleep)
       const r = await run.result;
-      expect(session.stdout.trim().split("\n"), session.stderr).toEqual(["ro=1", "rw=0", "mine", "exec=0", "denied=1", "allowed=0"]);
+      expect(session.stdout.trim().split("\n"), session.stderr).toEqual(["ro=1", "rw=0", "mine", "exec=0", "denied=1", "allowed=0", "unshare=1"]); // the namespace filter too
       expect(threads.stdout.trim(), threads.stderr).toBe("thread=1 thread-rw=0");
       expect(readFileSync(`${dir}/ro/passwd`, "utf8")).toBe("root:x:0:0::/root:/bin/sh\n");
       expect(denied.connections()).toBe(0);
