@@ -132,6 +132,10 @@ static int install(pid_t tid, const char **why, int depth)
         if (event == 0 && sig == (SIGTRAP | 0x80)) {
             if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof ci, &ci) <= 0)
                 return -ESRCH;
+            if (ci.arch != arch_abis[0].audit_arch) {
+                *why = "a system call of another ABI (32-bit): the injected calls would not be ours";
+                return -EPERM;
+            }
             if (ci.op == SYSCALL_INFO_EXIT)
                 break;
             if (ci.op == SYSCALL_INFO_ENTRY && !skipped) {

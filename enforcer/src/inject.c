@@ -103,14 +103,14 @@ int inject_syscall(pid_t tid, long nr, const uint64_t args[6], long *result)
     struct syscall_info at;
     int rc = arch_get_regs(tid, &saved);
     if (rc < 0)
-        return rc == -ESRCH ? rc : give_up(tid, "cannot read registers to close a refused file");
+        return rc == -ESRCH ? rc : give_up(tid, "cannot read its registers to run a system call in it");
     if (!call_info(tid, &at) || at.op != SYSCALL_INFO_EXIT)
         return give_up(tid, "not at a system call exit");
     uint64_t mask = 0, all = ~(uint64_t)0;
     bool masked = ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof mask, &mask) == 0 &&
                   ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof all, &all) == 0;
     if (!masked)
-        return errno == ESRCH ? -ESRCH : give_up(tid, "cannot block signals to close a refused file");
+        return errno == ESRCH ? -ESRCH : give_up(tid, "cannot block signals to run a system call in it");
     if ((rc = arch_prepare_injection(tid, &saved, nr, args)) < 0 || ptrace(PTRACE_SYSCALL, tid, 0, 0) < 0)
         return errno == ESRCH ? -ESRCH : give_up(tid, "cannot run a system call");
 
@@ -137,7 +137,7 @@ int inject_syscall(pid_t tid, long nr, const uint64_t args[6], long *result)
                 *result = (long)ci.exit.rval;
                 break;
             } else {
-                return give_up(tid, "unexpected stop while closing a refused file");
+                return give_up(tid, "unexpected stop while running a system call in it");
             }
         } else if (event == PTRACE_EVENT_SECCOMP && entered) {
             /* a RET_TRACE filter (ours for ftruncate, or the program's): go on */
@@ -146,7 +146,7 @@ int inject_syscall(pid_t tid, long nr, const uint64_t args[6], long *result)
              * taken now (resumed with 0 below), sent again afterwards */
             again = sig;
         } else {
-            return give_up(tid, "unexpected event while closing a refused file");
+            return give_up(tid, "unexpected event while running a system call in it");
         }
         if (ptrace(PTRACE_SYSCALL, tid, 0, 0) < 0)
             return errno == ESRCH ? -ESRCH : give_up(tid, "cannot resume");

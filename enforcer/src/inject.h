@@ -1,6 +1,7 @@
 /* Running one system call in a traced task on the tracer's behalf, at the
  * syscall-exit stop of one of its own calls: close the descriptor a refused
- * open returned, before the program sees it. */
+ * open returned, before the program sees it; install the seccomp filter in an
+ * adopted process (adopt_filter.c). */
 #ifndef VIGIL_INJECT_H
 #define VIGIL_INJECT_H
 
