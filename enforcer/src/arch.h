@@ -89,7 +89,7 @@ int arch_restore_call(pid_t pid, long nr, const uint64_t args[6]);
 /* At a syscall-exit stop whose registers are `at_exit`: rewind to the system
  * call instruction the task has just run and load nr(args) into it, so that
  * PTRACE_SYSCALL makes the task run that call (x86_64 `syscall` is 2 bytes,
- * arm64 `svc #0` 4). */
-int arch_prepare_injection(pid_t pid, const struct arch_regs *at_exit, long nr, const uint64_t args[3]);
+ * arm64 `svc #0` 4). Also how adopt_filter.c puts back a call it skipped. */
+int arch_prepare_injection(pid_t pid, const struct arch_regs *at_exit, long nr, const uint64_t args[6]);
 
 #endif

@@ -140,15 +140,14 @@ int arch_restore_call(pid_t pid, long nr, const uint64_t args[6])
     return load_call(pid, nr, args, 1);
 }
 
-int arch_prepare_injection(pid_t pid, const struct arch_regs *at_exit, long nr, const uint64_t args[3])
+int arch_prepare_injection(pid_t pid, const struct arch_regs *at_exit, long nr, const uint64_t args[6])
 {
     struct user_pt_regs regs;
     memcpy(&regs, at_exit->words, sizeof regs);
     regs.pc -= 4; /* svc #0 */
     regs.regs[8] = (unsigned long long)nr;
-    regs.regs[0] = args[0];
-    regs.regs[1] = args[1];
-    regs.regs[2] = args[2];
+    for (int i = 0; i < 6; i++)
+        regs.regs[i] = args[i];
     struct iovec iov = {&regs, sizeof regs};
     return ptrace(PTRACE_SETREGSET, pid, (void *)NT_PRSTATUS, &iov) < 0 ? -errno : 0;
 }

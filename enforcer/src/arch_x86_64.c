@@ -150,7 +150,7 @@ int arch_restore_call(pid_t pid, long nr, const uint64_t args[6])
     return arch_rewrite_call(pid, nr, args);
 }
 
-int arch_prepare_injection(pid_t pid, const struct arch_regs *at_exit, long nr, const uint64_t args[3])
+int arch_prepare_injection(pid_t pid, const struct arch_regs *at_exit, long nr, const uint64_t args[6])
 {
     struct user_regs_struct regs;
     memcpy(&regs, at_exit->words, sizeof regs);
@@ -160,6 +160,9 @@ int arch_prepare_injection(pid_t pid, const struct arch_regs *at_exit, long nr, 
     regs.rdi = args[0];
     regs.rsi = args[1];
     regs.rdx = args[2];
+    regs.r10 = args[3];
+    regs.r8 = args[4];
+    regs.r9 = args[5];
     return set_regs(pid, &regs);
 }
 #endif

@@ -441,7 +441,7 @@ static pid_t tgid_of(pid_t tid)
 static void close_in_process(pid_t tid, int fd)
 {
     long res = 0;
-    uint64_t args[3] = {(uint64_t)fd, 0, 0};
+    uint64_t args[6] = {(uint64_t)fd};
     pid_t tgid = tgid_of(tid);
     int rc = inject_syscall(tid, arch_nr_close, args, &res);
     if (rc == 0 && res != 0) {
@@ -480,7 +480,7 @@ static int truncate_in_process(pid_t tid, int fd, const struct stat *st)
     if (ours >= 0)
         close(ours);
     long res = 0;
-    uint64_t args[3] = {(uint64_t)fd, 0, 0};
+    uint64_t args[6] = {(uint64_t)fd};
     int rc = inject_syscall(tid, arch_native_nr[SC_FTRUNCATE], args, &res);
     return rc < 0 ? rc : (int)res;
 }

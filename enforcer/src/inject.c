@@ -36,7 +36,7 @@ static pid_t tgid_of(pid_t tid)
     return tgid > 0 ? (pid_t)tgid : tid;
 }
 
-static long now_ms(void)
+long inject_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -53,7 +53,7 @@ static long now_ms(void)
  * 0: it exited or was killed (its status is left for the trace loop: only a
  * stop is collected here, WEXITED left out, so an exit that comes between the
  * two waitids stays uncollected); -1: no stop in time. */
-static int next_stop(pid_t tid, int *status, long deadline_ms)
+int inject_next_stop(pid_t tid, int *status, long deadline_ms)
 {
     long nap_us = 0;
     for (;;) {
@@ -65,7 +65,7 @@ static int next_stop(pid_t tid, int *status, long deadline_ms)
             return 0;
         }
         if (si.si_pid == 0) {
-            if (now_ms() >= deadline_ms)
+            if (inject_now_ms() >= deadline_ms)
                 return -1;
             nap_us = nap_us == 0 ? 10 : nap_us < 1000 ? nap_us * 2 : 1000;
             struct timespec nap = {0, nap_us * 1000};
@@ -97,28 +97,28 @@ static int give_up(pid_t tid, const char *why)
     return -EPERM;
 }
 
-int inject_syscall(pid_t tid, long nr, const uint64_t args[3], long *result)
+int inject_syscall(pid_t tid, long nr, const uint64_t args[6], long *result)
 {
     struct arch_regs saved;
     struct syscall_info at;
     int rc = arch_get_regs(tid, &saved);
     if (rc < 0)
-        return rc == -ESRCH ? rc : give_up(tid, "cannot read registers to close a refused file");
+        return rc == -ESRCH ? rc : give_up(tid, "cannot read its registers to run a system call in it");
     if (!call_info(tid, &at) || at.op != SYSCALL_INFO_EXIT)
         return give_up(tid, "not at a system call exit");
     uint64_t mask = 0, all = ~(uint64_t)0;
     bool masked = ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof mask, &mask) == 0 &&
                   ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof all, &all) == 0;
     if (!masked)
-        return errno == ESRCH ? -ESRCH : give_up(tid, "cannot block signals to close a refused file");
+        return errno == ESRCH ? -ESRCH : give_up(tid, "cannot block signals to run a system call in it");
     if ((rc = arch_prepare_injection(tid, &saved, nr, args)) < 0 || ptrace(PTRACE_SYSCALL, tid, 0, 0) < 0)
         return errno == ESRCH ? -ESRCH : give_up(tid, "cannot run a system call");
 
     bool entered = false;
     int again = 0;
-    long deadline = now_ms() + INJECT_WAIT_MS;
+    long deadline = inject_now_ms() + INJECT_WAIT_MS;
     for (;;) {
-        int status, got = next_stop(tid, &status, deadline);
+        int status, got = inject_next_stop(tid, &status, deadline);
         if (got == 0)
             return -ESRCH;
         if (got < 0)
@@ -137,7 +137,7 @@ int inject_syscall(pid_t tid, long nr, const uint64_t args[3], long *result)
                 *result = (long)ci.exit.rval;
                 break;
             } else {
-                return give_up(tid, "unexpected stop while closing a refused file");
+                return give_up(tid, "unexpected stop while running a system call in it");
             }
         } else if (event == PTRACE_EVENT_SECCOMP && entered) {
             /* a RET_TRACE filter (ours for ftruncate, or the program's): go on */
@@ -146,7 +146,7 @@ int inject_syscall(pid_t tid, long nr, const uint64_t args[3], long *result)
              * taken now (resumed with 0 below), sent again afterwards */
             again = sig;
         } else {
-            return give_up(tid, "unexpected event while closing a refused file");
+            return give_up(tid, "unexpected event while running a system call in it");
         }
         if (ptrace(PTRACE_SYSCALL, tid, 0, 0) < 0)
             return errno == ESRCH ? -ESRCH : give_up(tid, "cannot resume");

@@ -1,6 +1,7 @@
 /* Running one system call in a traced task on the tracer's behalf, at the
  * syscall-exit stop of one of its own calls: close the descriptor a refused
- * open returned, before the program sees it. */
+ * open returned, before the program sees it; install the seccomp filter in an
+ * adopted process (adopt_filter.c). */
 #ifndef VIGIL_INJECT_H
 #define VIGIL_INJECT_H
 
@@ -17,6 +18,12 @@
  * meanwhile (its wait status is left for the trace loop to collect); another
  * -errno when the call could not be run as asked (then the task has been
  * killed: the caller must not count on it). */
-int inject_syscall(pid_t tid, long nr, const uint64_t args[3], long *result);
+int inject_syscall(pid_t tid, long nr, const uint64_t args[6], long *result);
+
+/* Wait for the next stop of tid until deadline_ms (CLOCK_MONOTONIC, inject_now_ms).
+ * 1: *status as from waitpid; 0: it exited or was killed (left for the trace
+ * loop); -1: no stop in time. */
+int inject_next_stop(pid_t tid, int *status, long deadline_ms);
+long inject_now_ms(void);
 
 #endif

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "adopt_filter.h"
 #include "arch.h"
 #include "caps.h"
 #include "events.h"
@@ -600,6 +601,8 @@ int main(int argc, char **argv)
     }
     if (traced && o.pin_tracer)
         trace_pin_cpu();
+    if (mech->seccomp)
+        adopt_filter_configure(&mech->needs, !audit); /* a Landlock domain's mount refusal does not reach them */
     int code = trace_run(&t, &forward);
 
     /* 8. exit with the application's status */

@@ -31,4 +31,11 @@ int seccomp_build_filter(const struct filter_needs *n, struct sock_filter *out, 
 /* In the child, after PR_SET_NO_NEW_PRIVS. 0 or -errno. */
 int seccomp_install_filter(const struct filter_needs *n);
 
+/* The second filter of an enforcing filter-only start (no private mount or user
+ * namespaces, no mounts): its program (SECCOMP_NS_MAX_INSNS entries), and its
+ * installation in the child. */
+#define SECCOMP_NS_MAX_INSNS 64
+int seccomp_build_ns_filter(struct sock_filter *out, unsigned short *len);
+int seccomp_install_ns_filter(void);
+
 #endif

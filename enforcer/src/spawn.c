@@ -54,78 +54,6 @@ static int drop_capabilities(uint64_t mask)
     return rc;
 }
 
-#ifndef SYS_open_tree
-#define SYS_open_tree 428
-#endif
-#ifndef SYS_move_mount
-#define SYS_move_mount 429
-#endif
-#ifndef SYS_fsopen
-#define SYS_fsopen 430
-#endif
-#ifndef SYS_fsconfig
-#define SYS_fsconfig 431
-#endif
-#ifndef SYS_fsmount
-#define SYS_fsmount 432
-#endif
-#ifndef SYS_fspick
-#define SYS_fspick 433
-#endif
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
-#endif
-
-/* No private mount namespace for the application. In one (`unshare -Urm`, where user
- * namespaces are allowed) a bind mount gives any file any path: /proc/PID/exe then names the
- * bind mount, and a read-only file is written through a path no glob names, which the ptrace
- * checks (all there is without Landlock, as on Fargate) cannot tell. unshare/clone with
- * CLONE_NEWUSER or CLONE_NEWNS, setns and the mount calls fail with EPERM, as Docker's
- * default profile makes them fail without CAP_SYS_ADMIN. Register arguments only: no stop.
- * Calls of other ABIs are left to the main filter. */
-static int forbid_namespaces(void)
-{
-    enum { ALLOW = 99, DENY = 100 }; /* placeholders, patched below */
-    const struct arch_abi *abi = &arch_abis[0];
-    static const long plain[] = {SYS_setns, SYS_mount, SYS_umount2, SYS_pivot_root, SYS_open_tree, SYS_move_mount,
-                                 SYS_fsopen, SYS_fsconfig, SYS_fsmount, SYS_fspick, SYS_mount_setattr};
-    struct sock_filter f[64];
-    unsigned n = 0;
-    f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
-    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, abi->audit_arch, 0, ALLOW);
-    f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
-        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)plain[i], DENY, 0);
-    /* unshare(flags), clone(flags, ...): the flags argument, low 32 bits */
-    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)SYS_unshare, 2, 0);
-    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)abi->nr_clone, 3, 0);
-    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, ALLOW, 0, 0);
-    f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
-    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0);
-    f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-                                          offsetof(struct seccomp_data, args[0]) + 8 * (unsigned)abi->clone_flags_arg);
-    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_NEWUSER | CLONE_NEWNS, DENY, ALLOW);
-    unsigned allow = n, deny = n + 1;
-    f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-    f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
-    /* resolve the placeholders into relative jumps */
-    for (unsigned i = 0; i < allow; i++) {
-        if (BPF_CLASS(f[i].code) != BPF_JMP)
-            continue;
-        if (BPF_OP(f[i].code) == BPF_JA) {
-            if (f[i].k == ALLOW)
-                f[i].k = allow - i - 1;
-            continue;
-        }
-        if (f[i].jt == ALLOW || f[i].jt == DENY)
-            f[i].jt = (unsigned char)((f[i].jt == ALLOW ? allow : deny) - i - 1);
-        if (f[i].jf == ALLOW || f[i].jf == DENY)
-            f[i].jf = (unsigned char)((f[i].jf == ALLOW ? allow : deny) - i - 1);
-    }
-    struct sock_fprog prog = {(unsigned short)n, f};
-    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0 ? -errno : 0;
-}
-
 static void child(const struct spawn_plan *plan, int gate_rd, pid_t parent)
 {
     /* Die with the enforcer: a tracer crash must never leave the app unwatched. */
@@ -175,7 +103,7 @@ static void child(const struct spawn_plan *plan, int gate_rd, pid_t parent)
             child_fail("installing the seccomp filter", -err);
     }
     if (plan->no_namespaces) {
-        int err = forbid_namespaces();
+        int err = seccomp_install_ns_filter();
         if (err < 0)
             child_fail("installing the namespace filter", -err);
     }

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "adopt_filter.h"
 #include "arch.h"
 #include "events.h"
 #include "exec_identity.h"
@@ -219,6 +220,7 @@ static void report_program(struct tracer *t, pid_t pid, struct judgement *j)
     event_str(&e, "script", j->is_script ? j->script : NULL);
     event_str(&e, "program", j->via_loader ? j->program : NULL);
     event_str(&e, "mechanism", j->mechanism);
+    adopt_filter_note(&e, j->mechanism);
     event_emit(&e);
 }
 
@@ -312,7 +314,8 @@ static void on_exec(struct tracer *t, pid_t pid)
 
 /* A process in our PID namespace we did not start: `docker exec`, ECS Exec.
  * Attach to every thread so what it runs from now on is decided like the rest,
- * judge what it runs already, and kill it if the policy forbids that. */
+ * give it the application's seccomp filter (adopt_filter.c), judge what it runs
+ * already, and kill it if the policy forbids that. */
 void trace_adopt(struct tracer *t, pid_t pid)
 {
     char task_dir[64];
@@ -328,8 +331,8 @@ void trace_adopt(struct tracer *t, pid_t pid)
             attached = true;
     }
     closedir(d);
-    if (!attached)
-        return;
+    if (!attached || !adopt_filter_install(pid))
+        return; /* gone, or killed: no filter could be installed */
     struct judgement *j = &judged;
     bool allowed = judge_program(t, pid, "attach", j);
     report_program(t, pid, j);

@@ -55,6 +55,10 @@ export const execEventSchema = z.strictObject({
   program: z.string().nullable().optional(),
   /** For `landlock` blocks: the error the caller saw, by name ("EACCES"); null or absent otherwise. */
   errno: z.string().regex(/^E[A-Z0-9]+$/).nullable().optional(),
+  /** For `attach` events, when the application runs under a seccomp filter: whether the same filter was installed into the adopted process (false: it could not be, the process was killed, rule `attach.filter`); absent otherwise. */
+  filter: z.boolean().optional(),
+  /** With `filter: false`: why the filter could not be installed. */
+  reason: z.string().optional(),
 });
 
 export const mechanismsSchema = z.strictObject({

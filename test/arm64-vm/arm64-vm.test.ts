@@ -90,3 +90,8 @@ test("routes around ptrace are closed on arm64 too: clone3 -> ENOSYS, CLONE_UNTR
   expect(get("clone3").out).toBe("clone3 errno=ENOSYS|");
   expect(get("untraced").out).toBe("clone errno=EPERM|");
 });
+
+test("a process entered from outside gets the application's filter: its write to a read-only file fails (EPERM), its other write works", () => {
+  expect(get("adopt-filter")).toMatchObject({ rc: "0", blocked: "1", out: "ro=1|rw=0|Seccomp_filters: 2|" });
+  expect(get("adopt-filter-content")).toMatchObject({ f: "original", attach: expect.stringMatching(/^[1-9]/) });
+});

@@ -63,6 +63,27 @@ rm -f /tmp/ev
 $P/no-landlock "$E" --mechanism seccomp --policy /tmp/policy --events /tmp/ev -- $P/file-ops write /srv/app/own write /srv/ro/conf >/tmp/out 2>/tmp/err
 echo "VIGIL-CASE files-own rc=$? blocked=$(grep -c '"verdict":"blocked"' /tmp/ev) out=$(tr '\n' '|' </tmp/out) err=$(tr '\n' '|' </tmp/err | cut -c1-300)"
 echo "VIGIL-CASE files-own-content own=$(cat /srv/app/own) conf=$(cat /srv/ro/conf)"
+# a process entered from outside (nsenter into the PID namespace of the enforcer as PID 1) is adopted
+# and gets the application's filter: the call it sleeps in is skipped and made again after prctl and
+# seccomp(TSYNC) ran in it (arm64: svc rewound, number in NT_ARM_SYSTEM_CALL)
+mkdir -p /srv/adopt/ro
+echo original > /srv/adopt/ro/f
+policy 'files.readOnly /srv/adopt/ro/**'
+rm -f /tmp/ev
+unshare -p -f --mount-proc "$E" --mechanism seccomp --policy /tmp/policy --events /tmp/ev -- /bin/sleep 60 &
+U=$!
+EP=
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	for p in /proc/[0-9]*; do [ "$(cut -d' ' -f4 $p/stat 2>/dev/null)" = "$U" ] && EP=${p#/proc/}; done
+	[ -n "$EP" ] && break
+	sleep 0.5
+done
+sleep 1
+nsenter -t "$EP" -p -m /bin/sh -c 'sleep 2; echo x >> /srv/adopt/ro/f; echo "ro=$?"; echo y > /srv/adopt/own; echo "rw=$?"; grep Seccomp_filters /proc/$$/status' >/tmp/out 2>/tmp/err
+rc=$?
+kill "$EP"; wait $U
+echo "VIGIL-CASE adopt-filter rc=$rc blocked=$(grep -c '"verdict":"blocked"' /tmp/ev) out=$(tr '\n\t' '| ' </tmp/out) err=$(tr '\n' '|' </tmp/err | cut -c1-300)"
+echo "VIGIL-CASE adopt-filter-content f=$(cat /srv/adopt/ro/f) attach=$(grep -c '"mechanism":"attach","filter":true' /tmp/ev)"
 # routes around ptrace
 case_ clone3 'exec.deny /usr/bin/denied' -- $P/clone3-exec /usr/bin/denied true
 case_ untraced 'exec.deny /usr/bin/denied' -- $P/untraced-exec /usr/bin/denied true

@@ -3,15 +3,15 @@
 // application lowering the enforcer's own resource limits to blind it. Each blocked attack sits
 // next to a legitimate neighbour that still works. Only 127.0.0.1 and ::1 are used.
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { expectExit, validateEventsAfterEach } from "./helpers/assert.js";
 import { blockedExecs, describeExecs } from "./helpers/events.js";
 import { tcpListener } from "./helpers/listeners.js";
 import type { TcpListener } from "./helpers/listeners.js";
-import { ARCH, ENFORCER, LOADER, ensureBuilt, probe } from "./helpers/paths.js";
-import { runEnforcer } from "./helpers/run.js";
+import { ARCH, ASAN_ENFORCER, ENFORCER, LOADER, ensureAsanBuilt, ensureBuilt, probe } from "./helpers/paths.js";
+import { runEnforcer, startEnforcer } from "./helpers/run.js";
 import type { Mechanism, RunResult } from "./helpers/run.js";
 import { makeTempDir } from "./helpers/tmp.js";
 import type { TempDir } from "./helpers/tmp.js";
@@ -369,6 +369,119 @@ test("the application does not see VIGIL_POLICY (perhaps an ECS secret) or the o
     cwd: tmp.path,
   });
   expect(r.stdout.trim().split("\n")).toEqual(["0", "kept", "drift=126"]); // the policy still applies
+});
+
+// security-review 5b: a session entered from outside (docker exec, ECS Exec; here nsenter into the
+// PID namespace of the enforcer as PID 1) is adopted within 200 ms and gets the application's
+// seccomp filter: file and network rules apply to it as to the application, on every thread.
+const inNamespace = (pid: number, argv: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+  new Promise((resolve) => {
+    const child = spawn("nsenter", ["-t", String(pid), "-p", "-m", "--", ...argv], { stdio: ["ignore", "pipe", "pipe"], timeout: 20_000 });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+
+describe.each([
+  ["release", ENFORCER],
+  ["sanitizer", ASAN_ENFORCER],
+] as const)("a session entered from outside gets the application's filter (%s build)", (_label, enforcer) => {
+  beforeAll(() => {
+    if (enforcer === ASAN_ENFORCER) ensureAsanBuilt();
+  }, 300_000);
+
+  test("its write to a read-only file and its denied connect are refused, on every thread; its neighbours work", async () => {
+    const dir = tmp.join(`entered-${_label}`);
+    mkdirSync(`${dir}/ro`, { recursive: true });
+    mkdirSync(`${dir}/rw`, { recursive: true });
+    writeFileSync(`${dir}/ro/passwd`, "root:x:0:0::/root:/bin/sh\n");
+    const denied = await tcpListener("127.0.0.2");
+    const allowed = await tcpListener("127.0.0.1");
+    try {
+      const policy = ["vigil-policy 1", `files.readOnly ${dir}/ro/**`, "network.connect.deny 127.0.0.2/32", "end", ""].join("\n");
+      const run = startEnforcer({ enforcer, pidNamespace: true, mechanism: "seccomp", policy, command: ["sleep", "60"], timeoutMs: 60_000 });
+      const pid1 = await run.enforcerPid();
+      await new Promise((r) => setTimeout(r, 300));
+      // the shell sleeps first: the enforcer looks every 200 ms and adopts it (and its sleep) meanwhile
+      const session = await inNamespace(pid1, [
+        "bash",
+        "-c",
+        `sleep 0.6; echo 'hacked:x:0:0::/:/bin/sh' >> ${dir}/ro/passwd; echo "ro=$?"; echo mine > ${dir}/rw/own; echo "rw=$?"; cat ${dir}/rw/own; ` +
+          `/usr/bin/true; echo "exec=$?"; (exec 3<>/dev/tcp/127.0.0.2/${denied.port}) 2>/dev/null; echo "denied=$?"; (exec 3<>/dev/tcp/127.0.0.1/${allowed.port}); echo "allowed=$?"; unshare -Urm true 2>/dev/null; echo "unshare=$?"`,
+      ]);
+      // a process with a second thread that writes only after the adoption: TSYNC gave that thread the filter too
+      const threads = await inNamespace(pid1, [
+        PYTHON,
+        "-c",
+        [
+          "import threading, time",
+          "go = threading.Event(); out = []",
+          "def w():",
+          "    go.wait()",
+          "    try:",
+          `        open("${dir}/ro/passwd", "a").write("thread\\n"); out.append("thread=0")`,
+          "    except OSError as e:",
+          "        out.append(f'thread={e.errno}')",
+          `    open("${dir}/rw/thread", "w").write("t"); out.append("thread-rw=0")`,
+          "t = threading.Thread(target=w); t.start()",
+          "time.sleep(0.8); go.set(); t.join(); print(*out)",
+        ].join("\n"),
+      ]);
+      process.kill(pid1, "SIGTERM"); // forwarded to the application (sleep)
+      const r = await run.result;
+      expect(session.stdout.trim().split("\n"), session.stderr).toEqual(["ro=1", "rw=0", "mine", "exec=0", "denied=1", "allowed=0", "unshare=1"]); // the namespace filter too
+      expect(threads.stdout.trim(), threads.stderr).toBe("thread=1 thread-rw=0");
+      expect(readFileSync(`${dir}/ro/passwd`, "utf8")).toBe("root:x:0:0::/root:/bin/sh\n");
+      expect(denied.connections()).toBe(0);
+      expect(allowed.connections()).toBeGreaterThanOrEqual(1);
+      const attached = r.events.filter((e) => e.kind === "exec" && e.mechanism === "attach");
+      expect(attached.length, describeExecs(r.events)).toBeGreaterThanOrEqual(2); // bash (or its sleep) and python3
+      expect(attached.every((e) => e.kind === "exec" && e.filter === true && e.verdict === "allowed"), describeExecs(r.events)).toBe(true);
+      const files = r.events.filter((e) => e.kind === "file" && e.verdict === "blocked" && e.rule === "files.readOnly[0]");
+      expect(files.map((e) => (e.kind === "file" ? e.exe : ""))).toEqual(["/usr/bin/bash", expect.stringMatching(/python3/)]);
+      expect(r.events.filter((e) => e.kind === "connect" && e.verdict === "blocked" && e.rule === "network.connect.deny[0]").length).toBe(1);
+    } finally {
+      await denied.close();
+      await allowed.close();
+    }
+  }, 60_000);
+
+  test("fails closed: a session whose own filter refuses prctl and seccomp is killed, with an event saying why", async () => {
+    const wrapper = tmp.join("own-filter.py");
+    writeFileSync(
+      wrapper,
+      [
+        `import ctypes, os, struct, sys`,
+          `libc = ctypes.CDLL(None, use_errno=True)`,
+          `libc.prctl.argtypes = [ctypes.c_int] + [ctypes.c_ulong] * 4`,
+          `# BPF: ld nr; jeq prctl -> errno; jeq seccomp -> errno; allow`,
+          `nrs = {"x86_64": (157, 317), "aarch64": (167, 277)}[os.uname().machine]`,
+          `def insn(code, jt, jf, k): return struct.pack("HBBI", code, jt, jf, k)`,
+          `prog = insn(0x20, 0, 0, 0) + insn(0x15, 2, 0, nrs[0]) + insn(0x15, 1, 0, nrs[1]) + insn(0x06, 0, 0, 0x7FFF0000) + insn(0x06, 0, 0, 0x00050000 | 1)`,
+          `buf = ctypes.create_string_buffer(prog)`,
+          `fprog = struct.pack("HxxxxxxQ", 5, ctypes.addressof(buf))`,
+          `fbuf = ctypes.create_string_buffer(fprog)`,
+          `assert libc.prctl(38, 1, 0, 0, 0) == 0`,
+          `assert libc.prctl(22, 2, ctypes.addressof(fbuf), 0, 0) == 0, ctypes.get_errno()`,
+          `os.execvp(sys.argv[1], sys.argv[1:])`,
+        "",
+      ].join("\n"),
+    );
+    const run = startEnforcer({ enforcer, pidNamespace: true, mechanism: "seccomp", policy: ["vigil-policy 1", `files.readOnly ${tmp.join("nothing")}/**`, "end", ""].join("\n"), command: ["sleep", "60"], timeoutMs: 60_000 });
+    const pid1 = await run.enforcerPid();
+    // the filter is installed before nsenter forks into the namespace: the session has it from its first instruction
+    const session = await new Promise<number | string | null>((resolve) => {
+      const child = spawn(PYTHON, [wrapper, "nsenter", "-t", String(pid1), "-p", "-m", "--", "sleep", "10"], { stdio: "ignore", timeout: 20_000 });
+      child.on("close", (code, signal) => resolve(code ?? signal));
+    });
+    process.kill(pid1, "SIGTERM");
+    const r = await run.result;
+    expect(session).toBe("SIGKILL"); // nsenter dies of its child's signal
+    const refused = r.events.filter((e) => e.kind === "exec" && e.rule === "attach.filter");
+    expect(refused, describeExecs(r.events)).toMatchObject([{ verdict: "blocked", exe: "/usr/bin/sleep", mechanism: "attach", filter: false, reason: expect.stringContaining("prctl") }]);
+  }, 60_000);
 });
 
 test("the test's own inputs exist", () => {

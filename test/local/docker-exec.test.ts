@@ -17,7 +17,7 @@ beforeAll(async () => {
 
 const POLICY = ["vigil-policy 1", "name docker-exec", "mode enforce", "exec.deny /usr/bin/wget", "exec.deny /usr/bin/nc*", "end", ""].join("\n");
 
-function startProtectedNginx(): LocalRun {
+function startProtectedNginx(policy = POLICY): LocalRun {
   const run = startLocal(
     {
       family: "docker-exec",
@@ -31,7 +31,7 @@ function startProtectedNginx(): LocalRun {
           entryPoint: ["/vigil/enforcer", "--", "/docker-entrypoint.sh"],
           command: ["nginx", "-g", "daemon off;"],
           linuxParameters: { capabilities: { add: ["SYS_PTRACE"] } },
-          environment: [{ name: "VIGIL_POLICY", value: POLICY }],
+          environment: [{ name: "VIGIL_POLICY", value: policy }],
         },
       ],
     },
@@ -108,4 +108,29 @@ it("docker exec of a denied program itself: killed once adopted, and reported bl
   expect(blocked).toMatchObject({ mechanism: "attach", rule: "exec.deny[1]" });
   run.stop();
   expect((await run.result).exitCode, run.text()).toBe(0);
+}, 120_000);
+
+// security-review 5b: the session also gets the application's seccomp filter, so files.* rules apply to it.
+it("docker exec sh -c '…': the session cannot append to /etc/passwd (files.readOnly: EPERM and a file event), nor can what it starts; its other writes work", async () => {
+  const policy = ["vigil-policy 1", "name docker-exec-files", "mode enforce", "files.readOnly /etc/passwd", "exec.deny /usr/bin/wget", "end", ""].join("\n");
+  const run = startProtectedNginx(policy);
+  await run.waitFor("app", /start worker process/);
+  const id = run.started.get("app") ?? "";
+  expect(id).not.toBe("");
+  const r = await runProgram(client, [
+    "exec",
+    id,
+    "sh",
+    "-c",
+    "sleep 1; echo 'hacked:x:0:0::/:/bin/sh' >> /etc/passwd; echo passwd=$?; sh -c 'echo x >> /etc/passwd'; echo child=$?; echo mine > /tmp/own && cat /tmp/own; grep -c hacked /etc/passwd",
+  ]);
+  expect(r.stdout.trim().split("\n"), r.stderr).toEqual(["passwd=1", "child=1", "mine", "0"]);
+  const attached = await waitForEvent(run, (e) => e["mechanism"] === "attach");
+  expect(attached["filter"]).toBe(true);
+  const refused = await waitForEvent(run, (e) => e["kind"] === "file" && e["path"] === "/etc/passwd");
+  expect(refused).toMatchObject({ verdict: "blocked", rule: "files.readOnly[0]" });
+  await waitForEvent(run, (e) => e["kind"] === "file" && e["path"] === "/etc/passwd" && e["pid"] !== refused["pid"]); // the child's
+  run.stop();
+  expect((await run.result).exitCode, run.text()).toBe(0);
+  expect(await leftovers(run.runId)).toEqual([]);
 }, 120_000);

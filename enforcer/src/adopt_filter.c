@@ -1,0 +1,248 @@
+#include "adopt_filter.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "event_proc.h"
+#include "inject.h"
+#include "log.h"
+#include "procinfo.h"
+#include "syscall_info.h"
+
+#ifndef PTRACE_EVENT_STOP
+#define PTRACE_EVENT_STOP 128
+#endif
+#ifndef SECCOMP_FILTER_FLAG_TSYNC
+#define SECCOMP_FILTER_FLAG_TSYNC 1UL
+#endif
+
+/* What is written into the process (an anonymous mapping made in it for the
+ * time of the installation, not its stack: a Go goroutine's stack may be a few
+ * KiB, with other live memory right below it). The layout of struct
+ * sock_fprog is the same in the tracee: one architecture, 64-bit only. */
+static struct image {
+    struct sock_fprog prog[2];
+    struct sock_filter insns[SECCOMP_MAX_INSNS + SECCOMP_NS_MAX_INSNS];
+} img;
+
+static struct {
+    bool on, ns, built;
+    struct filter_needs needs;
+    bool installed; /* for the attach event of the process being adopted */
+} cfg;
+
+void adopt_filter_configure(const struct filter_needs *needs, bool namespaces)
+{
+    cfg.on = true;
+    cfg.needs = *needs;
+    cfg.ns = namespaces;
+}
+
+/* A number field of /proc/PID/status ("\nTracerPid:"), or -1. */
+static long status_num(pid_t pid, const char *key)
+{
+    char text[2048];
+    ssize_t n = proc_read(pid, "status", text, sizeof text - 1, NULL);
+    if (n <= 0)
+        return -1;
+    text[n] = '\0';
+    const char *at = strstr(text, key);
+    return at ? strtol(at + strlen(key), NULL, 10) : -1;
+}
+
+/* Run nr(a) in tid, at a syscall-exit stop. 0 with *res, or <0 (task gone or
+ * killed by inject_syscall). */
+static int run(pid_t tid, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, long *res)
+{
+    uint64_t a[6] = {a0, a1, a2, a3, nr == SYS_mmap ? (uint64_t)-1 : 0, 0}; /* mmap's fd: -1 */
+    return inject_syscall(tid, nr, a, res);
+}
+
+/* At a syscall-exit stop of tid: map a scratch area, write the programs, set
+ * no_new_privs, install them with TSYNC (every thread), unmap. 0, -ESRCH (gone),
+ * or another -errno with *why. */
+static int install_at_exit(pid_t tid, const char **why)
+{
+    long res, at;
+    int rc = run(tid, SYS_mmap, 0, sizeof img, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, &at);
+    if (rc < 0)
+        return rc;
+    if ((unsigned long)at > -4096UL) {
+        *why = "mmap refused in it";
+        return -EPERM;
+    }
+    uint64_t base = (uint64_t)at, insns = base + offsetof(struct image, insns);
+    img.prog[0].filter = (struct sock_filter *)(uintptr_t)insns;
+    img.prog[1].filter = (struct sock_filter *)(uintptr_t)(insns + img.prog[0].len * sizeof img.insns[0]);
+    char mem[64];
+    snprintf(mem, sizeof mem, "/proc/%d/mem", (int)tid);
+    int fd = open(mem, O_WRONLY | O_CLOEXEC);
+    bool written = fd >= 0 && pwrite(fd, &img, sizeof img, (off_t)base) == (ssize_t)sizeof img;
+    if (fd >= 0)
+        close(fd);
+    *why = written ? NULL : "cannot write the filter into it";
+    if (!*why && ((rc = run(tid, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, &res)) < 0 || res != 0))
+        *why = "prctl(PR_SET_NO_NEW_PRIVS) failed in it";
+    for (int i = 0; i < 1 + cfg.ns && !*why; i++)
+        if ((rc = run(tid, SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC,
+                      base + (uint64_t)i * sizeof img.prog[0], 0, &res)) < 0 || res != 0)
+            *why = "seccomp(SECCOMP_SET_MODE_FILTER, TSYNC) failed in it";
+    if (rc >= 0)
+        rc = run(tid, SYS_munmap, base, sizeof img, 0, 0, &res);
+    return rc < 0 ? rc : *why ? -EPERM : 0;
+}
+
+/* Stop task tid of a seized process, let it run to its next system call (a call
+ * it is blocked in is restarted at once), skip that call, install at its exit
+ * stop, put the call back to run again (through the filter now), resume.
+ * 0, -ESRCH (gone) or another -errno with *why. */
+static int install(pid_t tid, const char **why, int depth)
+{
+    if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
+        return -ESRCH;
+    long deadline = inject_now_ms() + 2000;
+    struct syscall_info call, ci;
+    bool skipped = false;
+    for (;;) {
+        int status, got = inject_next_stop(tid, &status, deadline);
+        if (got == 0)
+            return -ESRCH;
+        if (got < 0) {
+            *why = "it made no system call within 2 s";
+            return -ETIMEDOUT;
+        }
+        int sig = WSTOPSIG(status), event = (unsigned)status >> 16, pass = 0;
+        if (event == 0 && sig == (SIGTRAP | 0x80)) {
+            if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof ci, &ci) <= 0)
+                return -ESRCH;
+            if (ci.arch != arch_abis[0].audit_arch) {
+                *why = "a system call of another ABI (32-bit): the injected calls would not be ours";
+                return -EPERM;
+            }
+            if (ci.op == SYSCALL_INFO_EXIT)
+                break;
+            if (ci.op == SYSCALL_INFO_ENTRY && !skipped) {
+                call = ci;
+                skipped = true;
+                if (arch_skip_syscall(tid, -ENOSYS) < 0)
+                    return -ESRCH;
+            }
+        } else if (event == PTRACE_EVENT_VFORK && depth == 0) {
+            /* the parent waits for the child's exec or exit: the child first */
+            unsigned long child = 0;
+            ptrace(PTRACE_GETEVENTMSG, tid, 0, &child);
+            int rc = child ? install((pid_t)child, why, 1) : 0;
+            if (rc < 0 && rc != -ESRCH) {
+                kill((pid_t)child, SIGKILL);
+                return rc;
+            }
+        } else if (event == 0) {
+            pass = sig; /* signal-delivery stop: deliver it */
+        }
+        /* our interrupt, a group-stop, an exec or fork event that came first:
+         * run on to the next system call stop (after an exec, its exit) */
+        if (ptrace(PTRACE_SYSCALL, tid, 0, (void *)(long)pass) < 0)
+            return -ESRCH;
+    }
+    struct arch_regs regs;
+    int rc = arch_get_regs(tid, &regs);
+    if (rc == 0)
+        rc = install_at_exit(tid, why);
+    if (rc == 0 && skipped)
+        rc = arch_prepare_injection(tid, &regs, (long)call.entry.nr, call.entry.args);
+    if (rc == 0)
+        rc = ptrace(PTRACE_CONT, tid, 0, 0) < 0 ? -ESRCH : 0;
+    return rc;
+}
+
+static void report_failure(pid_t pid, const char *why)
+{
+    log_msg("process %d: cannot install the seccomp filter (%s); killed", (int)pid, why);
+    struct event e;
+    event_begin(&e, "exec", "blocked");
+    event_str(&e, "rule", "attach.filter");
+    event_str(&e, "pattern", NULL);
+    event_process_fields(&e, pid);
+    kill(pid, SIGKILL);
+    event_str(&e, "script", NULL);
+    event_str(&e, "mechanism", "attach");
+    event_bool(&e, "filter", false);
+    event_str(&e, "reason", why);
+    event_emit(&e);
+}
+
+/* One process: install, or kill it and say why. true when it runs on with the filter. */
+static bool install_process(pid_t pid, int depth)
+{
+    const char *why = "it could not be stopped";
+    int rc = install(pid, &why, depth);
+    if (rc == 0)
+        return true;
+    if (rc == -ESRCH && kill(pid, 0) < 0)
+        return false; /* gone */
+    report_failure(pid, why);
+    return false;
+}
+
+bool adopt_filter_install(pid_t pid)
+{
+    cfg.installed = false;
+    if (!cfg.on)
+        return true;
+    if (!cfg.built) {
+        unsigned short n0, n1 = 0;
+        if (seccomp_build_filter(&cfg.needs, img.insns, &n0) < 0 ||
+            (cfg.ns && seccomp_build_ns_filter(img.insns + n0, &n1) < 0)) {
+            report_failure(pid, "the filter could not be built");
+            return false;
+        }
+        img.prog[0].len = n0;
+        img.prog[1].len = n1;
+        cfg.built = true;
+    }
+    if (!install_process(pid, 0))
+        return false;
+    /* A process it forked between our attach and the filter (TSYNC and fork
+     * serialise on the sighand lock: a child made before the filter is in the
+     * children list by then) is still at its first stop: give it the filter too. */
+    long ours = status_num(pid, "\nSeccomp_filters:");
+    DIR *d = opendir("/proc");
+    struct dirent *ent;
+    while (d && (ent = readdir(d))) {
+        pid_t child = (pid_t)atoi(ent->d_name);
+        long ppid, uid, tgid;
+        if (child <= 0)
+            continue;
+        proc_ids(child, &ppid, &uid, &tgid);
+        if (ppid == pid && tgid == child && status_num(child, "\nTracerPid:") == getpid() &&
+            (ours < 0 || status_num(child, "\nSeccomp_filters:") < ours))
+            install_process(child, 1);
+    }
+    if (d)
+        closedir(d);
+    cfg.installed = true;
+    return true;
+}
+
+void adopt_filter_note(struct event *e, const char *mechanism)
+{
+    if (cfg.on && !strcmp(mechanism, "attach"))
+        event_bool(e, "filter", cfg.installed);
+}
