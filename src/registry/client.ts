@@ -18,11 +18,14 @@ export interface RegistryClientOptions {
   auth?: ExplicitAuth;
   /** Plain HTTP instead of HTTPS. */
   insecure?: boolean;
-  /** A PEM file of CA certificates to trust in addition to the usual ones. */
+  /** A PEM file of CA certificates to trust in addition to the roots. */
   caFile?: string;
   /** The same, as PEM text. */
   ca?: string;
-  /** Environment for credential lookup (DOCKER_CONFIG, HOME, VIGIL_REGISTRY_*). Default: process.env. */
+  /**
+   * Environment for credential lookup (DOCKER_CONFIG, HOME, VIGIL_REGISTRY_*) and for the roots
+   * (SSL_CERT_FILE, NODE_EXTRA_CA_CERTS; see trustedRoots). Default: process.env.
+   */
   env?: Readonly<Record<string, string | undefined>>;
   retry?: RetryPolicy;
   timeoutMs?: number;
@@ -75,12 +78,14 @@ export class RegistryClient {
         throw new RegistryError("config", `${options.caFile} holds no PEM certificate`);
       }
     }
+    const env = options.env ?? process.env;
+    const rootFiles = trustedRoots(env);
     this.transport = new Transport({
       ...(ca !== undefined ? { ca } : {}),
+      ...(rootFiles !== undefined ? { rootFiles } : {}),
       ...(options.retry !== undefined ? { retry: options.retry } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     });
-    const env = options.env ?? process.env;
     const lookup =
       options.credential ??
       (() =>
@@ -390,4 +395,19 @@ function registryErrorText(body: Buffer): string {
   } catch {
     return ` (${body.toString("utf8").slice(0, 200).trim()})`;
   }
+}
+
+/**
+ * The roots registry TLS is verified against, when not Node's bundled ones: SSL_CERT_FILE, as
+ * OpenSSL and Go (crane, docker, containerd) read it, replaces them; NODE_EXTRA_CA_CERTS is
+ * still added then (Node adds it to its own roots; it keeps working either way). The files are
+ * read at the first https request, so a plain-HTTP registry never reads them. Trusting an
+ * explicit bundle this way, without NODE_EXTRA_CA_CERTS, spares every start of Node the parsing
+ * of its whole root store (bench/RESULTS-protect-image.md).
+ */
+export function trustedRoots(env: Readonly<Record<string, string | undefined>>): string[] | undefined {
+  const certFile = env["SSL_CERT_FILE"];
+  if (certFile === undefined || certFile === "") return undefined;
+  const extra = env["NODE_EXTRA_CA_CERTS"];
+  return extra === undefined || extra === "" || extra === certFile ? [certFile] : [certFile, extra];
 }
