@@ -11,7 +11,7 @@ import { ecrCredential, type EcrOptions } from "./ecr.js";
 import { RegistryError } from "./errors.js";
 import { header, Transport, type HttpRequest, type HttpResponse, type RetryPolicy } from "./http.js";
 import { MANIFEST_ACCEPT } from "./media-types.js";
-import { apiHost } from "./reference.js";
+import { apiHost, DOCKER_HUB } from "./reference.js";
 
 export interface RegistryClientOptions {
   /** Credentials to use instead of looking them up. */
@@ -61,12 +61,15 @@ export class RegistryClient {
   private readonly base: string;
   private readonly transport: Transport;
   private readonly authorizer: Authorizer;
+  /** Basic credentials go with the first requests (over TLS, not to Docker Hub, which wants tokens). */
+  private readonly preemptiveAuth: boolean;
   /** Upload sessions opened ahead of need (openUploads), per repository; null when the POST failed. */
   private readonly openedUploads = new Map<string, Promise<string | null>[]>();
 
   constructor(registry: string, options: RegistryClientOptions = {}) {
     this.registry = registry;
     this.base = `${options.insecure === true ? "http" : "https"}://${apiHost(registry)}`;
+    this.preemptiveAuth = options.insecure !== true && registry !== DOCKER_HUB;
     let ca = options.ca;
     if (options.caFile !== undefined) {
       try {
@@ -331,7 +334,7 @@ export class RegistryClient {
 
   /** One request with authentication: on 401 answer the challenge and send it once more. */
   private async call(req: HttpRequest, scopes: readonly string[]): Promise<HttpResponse> {
-    const cached = this.authorizer.cachedHeader(scopes);
+    const cached = this.authorizer.cachedHeader(scopes) ?? (this.preemptiveAuth ? await this.authorizer.preemptiveHeader() : undefined);
     const first = await this.transport.request(withAuth(req, cached));
     if (first.status !== 401) return first;
     const auth = await this.authorizer.authorize(header(first.headers, "www-authenticate"), scopes, cached);
