@@ -42,12 +42,12 @@ TOOLS=${TOOLS:-vigil ${NODE_EXTRA_CA_CERTS:+vigil-node-extra-ca} crane buildah d
 DESTS=${DESTS:-same other}
 STEP_TIMEOUT=${STEP_TIMEOUT:-900}
 ENFORCER=$ROOT/dist/enforcer/linux-amd64/vigil-enforcer
-VIGIL=(node "$ROOT/dist/cli/main.js")
+VIGIL=(node "$ROOT/$(jq -r .bin.vigil "$ROOT/package.json")") # as installed: the package.json bin (dist/cli/vigil.cjs)
 CRANE=${CRANE:-$(command -v crane || echo "${GOPATH:-$HOME/go}/bin/crane")}
 
 die() { printf 'protect-image: error: %s\n' "$*" >&2; exit 1; }
 say() { printf 'protect-image: %s\n' "$*" >&2; }
-[[ -x $ENFORCER && -f $ROOT/dist/cli/main.js ]] || die "run 'npm run build' first"
+[[ -x $ENFORCER && -f $ROOT/dist/cli/vigil.cjs ]] || die "run 'npm run build' first"
 [[ -x $CRANE ]] || die "crane missing: GOFLAGS=-mod=mod go install github.com/google/go-containerregistry/cmd/crane@latest"
 command -v buildah >/dev/null || die "buildah missing (apt-get install -y buildah)"
 command -v jq >/dev/null || die "jq missing (apt-get install -y jq)"
