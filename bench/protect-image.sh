@@ -14,7 +14,7 @@
 #
 # Every run starts cold, as on a fresh CI runner: a new destination repository (no blob of it
 # exists there yet), registry B emptied, buildah's storage emptied, the source image removed from
-# the Docker Engine. Tools run interleaved in each round. vigil runs as installed by `npm run build`,
+# the Docker Engine. Tools run interleaved in each round, their order turning by one each round. vigil runs as installed by `npm run build`,
 # with the code cache the build made (dist/cli/commands/*.cjs.v8cache). Writes bench/RESULTS-protect-image.md
 # (tables regenerated, text after the "interpretation" marker kept) and
 # bench/results/protect-image.jsonl (every run).
@@ -25,24 +25,29 @@ ROOT=$(dirname "$BENCH_DIR")
 # such a run writes RESULTS-protect-image-rateN.md / protect-image-rateN.jsonl instead.
 RATE=${RATE:-0}
 SUFFIX=$([[ $RATE == 0 ]] || echo "-rate$RATE")
-OUT=$BENCH_DIR/RESULTS-protect-image$SUFFIX.md
-RAW=$BENCH_DIR/results/protect-image$SUFFIX.jsonl
+# A quick look at vigil against crane alone, without touching the committed report:
+#   TOOLS="vigil crane" SIZES=500 DESTS=same RUNS=15 OUT=/tmp/quick.md RAW=/tmp/quick.jsonl bash bench/protect-image.sh
+OUT=${OUT:-$BENCH_DIR/RESULTS-protect-image$SUFFIX.md}
+RAW=${RAW:-$BENCH_DIR/results/protect-image$SUFFIX.jsonl}
 RUNS=${RUNS:-3}
 SIZES=${SIZES:-50 500}
-# vigil-no-extra-ca: vigil again with NODE_EXTRA_CA_CERTS removed from its environment, when the
-# machine sets it. Node 20 reads that file and builds its whole root store before running any
-# JavaScript (~35 ms here, in every node process), a cost of this environment, not of vigil; the
-# row shows it apart. crane reads no such variable.
-TOOLS=${TOOLS:-vigil ${NODE_EXTRA_CA_CERTS:+vigil-no-extra-ca} crane buildah docker}
+# Trust is given to every tool the same way: SSL_CERT_FILE (and SSL_CERT_DIR), as the machine
+# sets them, which crane (Go) and vigil both read, at their first TLS connection (here, none: the
+# registries are plain HTTP). NODE_EXTRA_CA_CERTS is removed from vigil's environment: Node 20
+# parses that file and its whole root store before running any JavaScript (~35 ms here with the
+# system bundle, ~20 ms with a single CA, in every node process), and vigil does not need it to
+# trust a CA (it reads SSL_CERT_FILE, or --registry-ca). vigil-node-extra-ca: vigil with the
+# machine's NODE_EXTRA_CA_CERTS left in place, when it sets one, to show that cost apart.
+TOOLS=${TOOLS:-vigil ${NODE_EXTRA_CA_CERTS:+vigil-node-extra-ca} crane buildah docker}
 DESTS=${DESTS:-same other}
 STEP_TIMEOUT=${STEP_TIMEOUT:-900}
 ENFORCER=$ROOT/dist/enforcer/linux-amd64/vigil-enforcer
-VIGIL=(node "$ROOT/dist/cli/main.js")
+VIGIL=(node "$ROOT/$(jq -r .bin.vigil "$ROOT/package.json")") # as installed: the package.json bin (dist/cli/vigil.cjs)
 CRANE=${CRANE:-$(command -v crane || echo "${GOPATH:-$HOME/go}/bin/crane")}
 
 die() { printf 'protect-image: error: %s\n' "$*" >&2; exit 1; }
 say() { printf 'protect-image: %s\n' "$*" >&2; }
-[[ -x $ENFORCER && -f $ROOT/dist/cli/main.js ]] || die "run 'npm run build' first"
+[[ -x $ENFORCER && -f $ROOT/dist/cli/vigil.cjs ]] || die "run 'npm run build' first"
 [[ -x $CRANE ]] || die "crane missing: GOFLAGS=-mod=mod go install github.com/google/go-containerregistry/cmd/crane@latest"
 command -v buildah >/dev/null || die "buildah missing (apt-get install -y buildah)"
 command -v jq >/dev/null || die "jq missing (apt-get install -y jq)"
@@ -205,8 +210,8 @@ tar -C "$TMP/layer" --owner=0 --group=0 --numeric-owner -cf "$TMP/enforcer.tar" 
 run_tool() { # TOOL SRC DEST SIZE
   local tool=$1 src=$2 dest=$3 mb=$4 ctr
   case $tool in
-    vigil) timeout "$STEP_TIMEOUT" "${VIGIL[@]}" protect image "$src" "$dest" --insecure-registry >"$TMP/out" 2>"$TMP/err" ;;
-    vigil-no-extra-ca) timeout "$STEP_TIMEOUT" env -u NODE_EXTRA_CA_CERTS "${VIGIL[@]}" protect image "$src" "$dest" --insecure-registry >"$TMP/out" 2>"$TMP/err" ;;
+    vigil) timeout "$STEP_TIMEOUT" env -u NODE_EXTRA_CA_CERTS "${VIGIL[@]}" protect image "$src" "$dest" --insecure-registry >"$TMP/out" 2>"$TMP/err" ;;
+    vigil-node-extra-ca) timeout "$STEP_TIMEOUT" "${VIGIL[@]}" protect image "$src" "$dest" --insecure-registry >"$TMP/out" 2>"$TMP/err" ;;
     crane) timeout "$STEP_TIMEOUT" "$CRANE" mutate "$src" --insecure --append "$TMP/enforcer.tar" \
       --entrypoint "/vigil/enforcer,--,/docker-entrypoint.sh" --cmd "nginx,-g,daemon off;" -t "$dest" >"$TMP/out" 2>"$TMP/err" ;;
     buildah)
@@ -239,7 +244,11 @@ n=0
 for round in $(seq 1 "$RUNS"); do
   for mb in $SIZES; do
     for dest_kind in $DESTS; do
-      for tool in $TOOLS; do
+      # The order turns by one tool each round: the tool after docker and buildah (their daemon's
+      # and the page cache's work lingering) is not always the same one.
+      read -ra tools <<<"$TOOLS"
+      k=$(((round - 1) % ${#tools[@]}))
+      for tool in "${tools[@]:k}" "${tools[@]:0:k}"; do
         n=$((n + 1))
         if [[ $dest_kind == same ]]; then px=$PX_A; else px=$PX_B; registry_b_empty; fi
         dest=$px/bench/out$mb-$tool-r$round:protected
@@ -273,7 +282,7 @@ versions=$(printf 'vigil %s (node %s); crane %s; %s; Docker Engine %s (classic b
   "$("$DOCKER" version --format '{{.Server.Version}}')" "$(dpkg-query -W -f='${Version}' docker-registry)")
 machine="$(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)), $(free -g | awk '/^Mem:/ {print $2}') GB RAM, kernel $(uname -r), load average $LOAD_START at the start and $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 startup() { local t=() a b; for _ in 1 2 3 4 5; do a=$(date +%s%N); "$@" >/dev/null; b=$(date +%s%N); t+=($(((b - a) / 1000000))); done; printf '%s\n' "${t[@]}" | sort -n | sed -n 3p; }
-startup_ms="$(startup "${VIGIL[@]}" --version) ms for \`vigil --version\`, $(startup node -e 0) ms for \`node -e 0\`$(
+startup_ms="$(startup env -u NODE_EXTRA_CA_CERTS "${VIGIL[@]}" --version) ms for \`vigil --version\` (without NODE_EXTRA_CA_CERTS), $(startup node -e 0) ms for \`node -e 0\`$(
   [[ -z ${NODE_EXTRA_CA_CERTS:-} ]] || printf ' (%s ms without NODE_EXTRA_CA_CERTS, which is set here)' "$(startup env -u NODE_EXTRA_CA_CERTS node -e 0)"), $(startup "$CRANE" version) ms for \`crane version\`"
 node --input-type=module - "$RAW" "$OUT" "$RUNS" "$versions" "$machine" "$RATE" "$startup_ms" <<'JS'
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -321,7 +330,7 @@ const kept = existsSync(out) && readFileSync(out, 'utf8').includes(marker) ? rea
 writeFileSync(out, `# vigil protect image vs crane, buildah and docker build
 
 Generated by \`bash bench/protect-image.sh\` (tables; do not edit them by hand). ${new Date().toISOString()},
-${runs} round${runs === '1' ? '' : 's'}, tools interleaved in each round, every run cold. ${machine}. ${versions}.
+${runs} round${runs === '1' ? '' : 's'}, tools interleaved in each round (their order turning by one each round), every run cold. ${machine}. ${versions}.
 
 Sources: images of random, incompressible gzip'd layers (${srcSizes}), Entrypoint \`["/docker-entrypoint.sh"]\`, Cmd
 \`["nginx","-g","daemon off;"]\`, in registry A. Every tool produces the source plus one layer holding \`/vigil/enforcer\`

@@ -25,7 +25,7 @@
 
 import { build } from "esbuild";
 import { existsSync } from "node:fs";
-import { rm, writeFile } from "node:fs/promises";
+import { chmod, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -113,6 +113,28 @@ for (const { source, out } of entries) {
   await writeFile(stubFile, lines.join("\n"));
   await rm(`${stubFile}.map`, { force: true });
   await rm(`${bundleFile}.v8cache`, { force: true });
+}
+
+// --- the installed executable: dist/cli/vigil.cjs (package.json "bin") ----------------------------
+// src/cli/main-cjs.ts bundled into CommonJS (with errors.ts and cached-script.ts): `protect image`
+// and `unprotect image` start without the ES module loader; other commands import main.js.
+// tsc's ES module output of that file (which could not run: it uses __dirname) is removed.
+{
+  const launcher = join(root, "dist/cli/vigil.cjs");
+  await build({
+    entryPoints: [join(root, "src/cli/main-cjs.ts")],
+    outfile: launcher,
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    legalComments: "none",
+    logLevel: "warning",
+    banner: { js: "#!/usr/bin/env node\n// Bundled from src/cli/main-cjs.ts by scripts/bundle-cli.mjs; do not edit. The `vigil` executable." },
+  });
+  await chmod(launcher, 0o755);
+  await rm(join(root, "dist/cli/main-cjs.js"), { force: true });
+  await rm(join(root, "dist/cli/main-cjs.js.map"), { force: true });
 }
 
 // --- the code cache, made by one real run ----------------------------------------------------------

@@ -16,3 +16,17 @@ export class UserError extends Error {
     super(message);
   }
 }
+
+/** What an error that escaped a command ends with: its message and exit code 2, or code 70 for a bug. */
+export function errorResult(error: unknown): { code: number; stdout: string; stderr: string } {
+  if (error instanceof UserError) {
+    const hint = error.hint === undefined ? "" : `\n${error.hint}`;
+    return { code: EXIT_USER_ERROR, stdout: "", stderr: `vigil: error: ${error.message}${hint}\n` };
+  }
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return {
+    code: EXIT_INTERNAL_ERROR,
+    stdout: "",
+    stderr: `vigil: internal error — this is a bug in vigil; please report it with the command you ran.\n${detail}\n`,
+  };
+}

@@ -3,7 +3,7 @@
 // web server and database drivers (start-up time is part of every command's cost).
 
 import { VIGIL_VERSION } from "../version.js";
-import { EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, UserError } from "./errors.js";
+import { errorResult, EXIT_USER_ERROR, UserError } from "./errors.js";
 import { HELP } from "./help.js";
 import type { CliIo, CliResult } from "./io.js";
 
@@ -80,17 +80,4 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<CliResult> 
     default:
       throw new UserError(`unknown command "${command}"`, "run `vigil help` for the list of commands");
   }
-}
-
-function errorResult(error: unknown): CliResult {
-  if (error instanceof UserError) {
-    const hint = error.hint === undefined ? "" : `\n${error.hint}`;
-    return { code: EXIT_USER_ERROR, stdout: "", stderr: `vigil: error: ${error.message}${hint}\n` };
-  }
-  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  return {
-    code: EXIT_INTERNAL_ERROR,
-    stdout: "",
-    stderr: `vigil: internal error — this is a bug in vigil; please report it with the command you ran.\n${detail}\n`,
-  };
 }

@@ -11,18 +11,21 @@ import { ecrCredential, type EcrOptions } from "./ecr.js";
 import { RegistryError } from "./errors.js";
 import { header, Transport, type HttpRequest, type HttpResponse, type RetryPolicy } from "./http.js";
 import { MANIFEST_ACCEPT } from "./media-types.js";
-import { apiHost } from "./reference.js";
+import { apiHost, DOCKER_HUB } from "./reference.js";
 
 export interface RegistryClientOptions {
   /** Credentials to use instead of looking them up. */
   auth?: ExplicitAuth;
   /** Plain HTTP instead of HTTPS. */
   insecure?: boolean;
-  /** A PEM file of CA certificates to trust in addition to the usual ones. */
+  /** A PEM file of CA certificates to trust in addition to the roots. */
   caFile?: string;
   /** The same, as PEM text. */
   ca?: string;
-  /** Environment for credential lookup (DOCKER_CONFIG, HOME, VIGIL_REGISTRY_*). Default: process.env. */
+  /**
+   * Environment for credential lookup (DOCKER_CONFIG, HOME, VIGIL_REGISTRY_*) and for the roots
+   * (SSL_CERT_FILE, NODE_EXTRA_CA_CERTS; see trustedRoots). Default: process.env.
+   */
   env?: Readonly<Record<string, string | undefined>>;
   retry?: RetryPolicy;
   timeoutMs?: number;
@@ -58,12 +61,15 @@ export class RegistryClient {
   private readonly base: string;
   private readonly transport: Transport;
   private readonly authorizer: Authorizer;
+  /** Basic credentials go with the first requests (over TLS, not to Docker Hub, which wants tokens). */
+  private readonly preemptiveAuth: boolean;
   /** Upload sessions opened ahead of need (openUploads), per repository; null when the POST failed. */
   private readonly openedUploads = new Map<string, Promise<string | null>[]>();
 
   constructor(registry: string, options: RegistryClientOptions = {}) {
     this.registry = registry;
     this.base = `${options.insecure === true ? "http" : "https"}://${apiHost(registry)}`;
+    this.preemptiveAuth = options.insecure !== true && registry !== DOCKER_HUB;
     let ca = options.ca;
     if (options.caFile !== undefined) {
       try {
@@ -75,12 +81,14 @@ export class RegistryClient {
         throw new RegistryError("config", `${options.caFile} holds no PEM certificate`);
       }
     }
+    const env = options.env ?? process.env;
+    const rootFiles = trustedRoots(env);
     this.transport = new Transport({
       ...(ca !== undefined ? { ca } : {}),
+      ...(rootFiles !== undefined ? { rootFiles } : {}),
       ...(options.retry !== undefined ? { retry: options.retry } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     });
-    const env = options.env ?? process.env;
     const lookup =
       options.credential ??
       (() =>
@@ -326,7 +334,7 @@ export class RegistryClient {
 
   /** One request with authentication: on 401 answer the challenge and send it once more. */
   private async call(req: HttpRequest, scopes: readonly string[]): Promise<HttpResponse> {
-    const cached = this.authorizer.cachedHeader(scopes);
+    const cached = this.authorizer.cachedHeader(scopes) ?? (this.preemptiveAuth ? await this.authorizer.preemptiveHeader() : undefined);
     const first = await this.transport.request(withAuth(req, cached));
     if (first.status !== 401) return first;
     const auth = await this.authorizer.authorize(header(first.headers, "www-authenticate"), scopes, cached);
@@ -390,4 +398,19 @@ function registryErrorText(body: Buffer): string {
   } catch {
     return ` (${body.toString("utf8").slice(0, 200).trim()})`;
   }
+}
+
+/**
+ * The roots registry TLS is verified against, when not Node's bundled ones: SSL_CERT_FILE, as
+ * OpenSSL and Go (crane, docker, containerd) read it, replaces them; NODE_EXTRA_CA_CERTS is
+ * still added then (Node adds it to its own roots; it keeps working either way). The files are
+ * read at the first https request, so a plain-HTTP registry never reads them. Trusting an
+ * explicit bundle this way, without NODE_EXTRA_CA_CERTS, spares every start of Node the parsing
+ * of its whole root store (bench/RESULTS-protect-image.md).
+ */
+export function trustedRoots(env: Readonly<Record<string, string | undefined>>): string[] | undefined {
+  const certFile = env["SSL_CERT_FILE"];
+  if (certFile === undefined || certFile === "") return undefined;
+  const extra = env["NODE_EXTRA_CA_CERTS"];
+  return extra === undefined || extra === "" || extra === certFile ? [certFile] : [certFile, extra];
 }

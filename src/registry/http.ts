@@ -18,8 +18,14 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 250, maxDelayMs: 8_000 };
 
 export interface TransportOptions {
-  /** Extra trusted CA certificates (PEM), added to Node's bundled roots. */
+  /** Extra trusted CA certificates (PEM), added to the roots. */
   ca?: string;
+  /**
+   * The roots, as files of PEM certificates read at the first https request: they replace Node's
+   * bundled roots (SSL_CERT_FILE, see RegistryClient). Without them, Node's roots (with
+   * NODE_EXTRA_CA_CERTS, which Node itself adds).
+   */
+  rootFiles?: readonly string[];
   retry?: RetryPolicy;
   /** Per attempt: no byte for this long ends the attempt. */
   timeoutMs?: number;
@@ -73,6 +79,7 @@ export class Transport {
   private readonly httpAgent = new HttpAgent({ keepAlive: true });
   private https: Promise<Sender> | undefined;
   private readonly ca: string | undefined;
+  private readonly rootFiles: readonly string[] | undefined;
   private readonly retryPolicy: RetryPolicy;
   private readonly timeoutMs: number;
   private readonly maxBodyBytes: number;
@@ -80,6 +87,7 @@ export class Transport {
 
   constructor(options: TransportOptions = {}) {
     this.ca = options.ca;
+    this.rootFiles = options.rootFiles;
     this.retryPolicy = options.retry ?? DEFAULT_RETRY;
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024 * 1024;
@@ -145,11 +153,26 @@ export class Transport {
   }
 
   private httpsSender(): Promise<Sender> {
-    this.https ??= Promise.all([import("node:https"), import("node:tls")]).then(([https, tls]) => {
-      const agent = new https.Agent({
-        keepAlive: true,
-        ...(this.ca === undefined ? {} : { secureContext: tls.createSecureContext({ ca: [...tls.rootCertificates, this.ca] }) }),
-      });
+    this.https ??= Promise.all([import("node:https"), import("node:tls"), import("node:fs/promises")]).then(async ([https, tls, fs]) => {
+      // Given roots (SSL_CERT_FILE): only they are parsed, not Node's ~140 bundled ones (~20 ms).
+      const roots =
+        this.rootFiles === undefined
+          ? undefined
+          : await Promise.all(
+              this.rootFiles.map((file) =>
+                fs.readFile(file, "utf8").then(
+                  (pem) => {
+                    if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new RegistryError("config", `${file} holds no PEM certificate`);
+                    return pem;
+                  },
+                  (error: Error) => {
+                    throw new RegistryError("config", `cannot read the CA file ${file}: ${error.message}`);
+                  },
+                ),
+              ),
+            );
+      const ca = roots !== undefined ? [...roots, ...(this.ca === undefined ? [] : [this.ca])] : this.ca === undefined ? undefined : [...tls.rootCertificates, this.ca];
+      const agent = new https.Agent({ keepAlive: true, ...(ca === undefined ? {} : { secureContext: tls.createSecureContext({ ca }) }) });
       return { request: https.request, agent };
     });
     return this.https;

@@ -35,7 +35,7 @@ export interface ResolveOptions {
   insecure?: boolean;
   /** Extra CA certificate file (PEM) trusted for TLS. */
   caFile?: string;
-  /** Environment for the credential lookup; default process.env. */
+  /** Environment for the credential lookup and the TLS roots (SSL_CERT_FILE); default process.env. */
   env?: Readonly<Record<string, string | undefined>>;
   /** Anything else the client takes (retry policy, timeouts, ECR endpoint). */
   client?: Omit<RegistryClientOptions, "auth" | "insecure" | "caFile" | "env">;

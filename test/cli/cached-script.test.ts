@@ -118,4 +118,29 @@ describe("the built CLI", () => {
     const second = await vigil("out2");
     expect(second.stdout).toBe(first.stdout);
   });
+
+  it("the installed executable (package.json bin) runs protect image in CommonJS, the same as main.js, and every other command through main.js", async () => {
+    const pkg = JSON.parse(readFileSync(join(DIST, "../package.json"), "utf8")) as { bin: { vigil: string } };
+    const bin = join(DIST, "..", pkg.bin.vigil);
+    expect(bin).toBe(join(DIST, "cli/vigil.cjs"));
+    const dir = freshDir("vigil-bin-cli-");
+    const src = join(dir, "src");
+    await writeLayout(src);
+    const env = { ...process.env, VIGIL_ENFORCER_DIR: join(DIST, "enforcer") };
+    const run = (entry: string, args: string[]) => promisify(execFile)(process.execPath, [entry, ...args], { env }).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    const viaBin = await run(bin, ["protect", "image", `oci:${src}:v1`, `oci:${join(dir, "out1")}`]);
+    const viaMain = await run(join(DIST, "cli/main.js"), ["protect", "image", `oci:${src}:v1`, `oci:${join(dir, "out2")}`]);
+    expect(viaBin.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+    expect(viaBin.stdout).toBe(viaMain.stdout);
+    const back = await run(bin, ["unprotect", "image", `oci:${join(dir, "out1")}`, `oci:${join(dir, "back")}`]);
+    expect(back.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+    // A user error: the same message and exit code 2 either way.
+    const wrongBin = await run(bin, ["protect", "image", `oci:${src}:v1`]);
+    const wrongMain = await run(join(DIST, "cli/main.js"), ["protect", "image", `oci:${src}:v1`]);
+    expect((wrongBin as { code: number }).code).toBe(2);
+    expect(wrongBin.stderr).toBe(wrongMain.stderr);
+    expect(wrongBin.stderr).toMatch(/^vigil: error: protect image: expected SOURCE and DEST/);
+    const version = await run(bin, ["--version"]);
+    expect(version.stdout).toBe((await run(join(DIST, "cli/main.js"), ["--version"])).stdout);
+  });
 });

@@ -4,6 +4,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { rootCertificates } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildIndex, type BuiltImage } from "../../src/oci/image.js";
 import { pushImage, pushIndex } from "../../src/oci/push.js";
@@ -177,6 +178,31 @@ describe("resolveImageConfig against docker-registry (TLS + basic auth, credenti
     const error = await resolveImageConfig(`${reg.host}/test/both:v1`, amd64, { env }).catch((e: unknown) => e);
     expect((error as RegistryError).kind).toBe("tls");
     expect((error as Error).message).toContain("--ca-file");
+  });
+
+  it("SSL_CERT_FILE replaces the bundled roots: the test CA alone is enough, no --ca-file", async () => {
+    const result = await resolveImageConfig(`${reg.host}/test/both:v1`, amd64, { env: { ...env, SSL_CERT_FILE: reg.caFile ?? "" } });
+    expect(result.cmd).toEqual(["nginx", "-g", "daemon off;"]);
+  });
+
+  it("SSL_CERT_FILE without the registry's CA is a TLS error (Node's roots are not added)", async () => {
+    const other = path.join(dockerConfigDir, "other-ca.pem");
+    await writeFile(other, rootCertificates[0] ?? "");
+    const error = await resolveImageConfig(`${reg.host}/test/both:v1`, amd64, { env: { ...env, SSL_CERT_FILE: other } }).catch((e: unknown) => e);
+    expect((error as RegistryError).kind).toBe("tls");
+  });
+
+  it("SSL_CERT_FILE plus --ca-file trusts both; NODE_EXTRA_CA_CERTS is added to SSL_CERT_FILE", async () => {
+    const other = path.join(dockerConfigDir, "other-ca.pem");
+    await writeFile(other, rootCertificates[0] ?? "");
+    await expect(resolveImageConfig(`${reg.host}/test/both:v1`, amd64, { caFile: reg.caFile, env: { ...env, SSL_CERT_FILE: other } })).resolves.toBeDefined();
+    await expect(resolveImageConfig(`${reg.host}/test/both:v1`, amd64, { env: { ...env, SSL_CERT_FILE: other, NODE_EXTRA_CA_CERTS: reg.caFile ?? "" } })).resolves.toBeDefined();
+  });
+
+  it("an unreadable SSL_CERT_FILE is a clear error", async () => {
+    const error = await resolveImageConfig(`${reg.host}/test/both:v1`, amd64, { env: { ...env, SSL_CERT_FILE: "/nonexistent/ca.pem" } }).catch((e: unknown) => e);
+    expect((error as RegistryError).kind).toBe("config");
+    expect((error as Error).message).toContain("cannot read the CA file /nonexistent/ca.pem");
   });
 });
 
