@@ -125,7 +125,7 @@ static bool loader_env_drifted(pid_t pid)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC); /* no libc fcntl */
     if (fd < 0)
         return false;
     static char chunk[16384];
@@ -290,25 +290,32 @@ static bool stdio_on_network(pid_t pid)
  * descriptors than such a program ever has count as one (fail closed). */
 static bool shell_holds_connection(pid_t pid, bool stdio_any)
 {
+    /* Read with getdents64 into a static buffer: opendir's allocation (an mmap and a munmap
+     * here) and libc's extra fcntl would be on the path of every exec a shell makes. */
     char dir[64];
     snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
-    DIR *d = opendir(dir);
-    if (!d)
+    int dfd = (int)syscall(SYS_openat, AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
         return false;
+    static char buf[4096];
     bool found = false;
     int seen = 0;
-    struct dirent *de;
-    while (!found && (de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
-        if (++seen > 4096) {
-            found = true;
-            break;
+    long got;
+    while (!found && (got = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0) {
+        for (long off = 0; off < got && !found;) {
+            const struct dirent64 *de = (const struct dirent64 *)(buf + off);
+            off += de->d_reclen;
+            if (de->d_name[0] == '.')
+                continue;
+            if (++seen > 4096) {
+                found = true;
+                break;
+            }
+            int fd = atoi(de->d_name);
+            found = network_fd(pid, fd, !(stdio_any && fd <= 2));
         }
-        int fd = atoi(de->d_name);
-        found = network_fd(pid, fd, !(stdio_any && fd <= 2));
     }
-    closedir(d);
+    close(dfd);
     return found;
 }
 
