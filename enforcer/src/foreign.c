@@ -1,8 +1,10 @@
 #include "foreign.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "procinfo.h"
@@ -26,20 +28,64 @@ static long tracer_of(pid_t pid)
     return tp ? strtol(tp + 11, NULL, 10) : -1;
 }
 
+/* Processes the previous scan found traced by the enforcer, in the ascending order
+ * /proc lists them: only the others are read again, so a scan of a quiet container
+ * is one directory listing. A process the enforcer traces stays traced until it ends
+ * (one traced by another tracer may be let go: it is read every time), and a pid is
+ * given again only after the kernel's cyclic allocation has gone round pid_max, far
+ * longer than a scan period. Past SEEN_MAX, processes are read every time (nothing
+ * is skipped wrongly). */
+#define SEEN_MAX 4096
+static pid_t seen[2][SEEN_MAX];
+static size_t n_seen[2];
+static int cur;
+
+static bool seen_before(pid_t pid, size_t *at)
+{
+    const pid_t *old = seen[cur];
+    while (*at < n_seen[cur] && old[*at] < pid)
+        (*at)++;
+    return *at < n_seen[cur] && old[*at] == pid;
+}
+
+static void remember(pid_t pid)
+{
+    int next = !cur;
+    if (n_seen[next] < SEEN_MAX)
+        seen[next][n_seen[next]++] = pid;
+}
+
 void foreign_scan(struct tracer *t)
 {
-    DIR *d = opendir("/proc");
-    if (!d)
+    int dfd = (int)syscall(SYS_openat, AT_FDCWD, "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
         return;
     pid_t self = getpid();
-    struct dirent *ent;
-    while ((ent = readdir(d))) {
-        char *end;
-        long pid = strtol(ent->d_name, &end, 10);
-        if (*end || pid <= 0 || pid == self)
-            continue;
-        if (tracer_of((pid_t)pid) == 0)
-            trace_adopt(t, (pid_t)pid);
+    static char buf[8192];
+    size_t at = 0;
+    n_seen[!cur] = 0;
+    long got;
+    while ((got = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0) {
+        for (long off = 0; off < got;) {
+            const struct dirent64 *de = (const struct dirent64 *)(buf + off);
+            off += de->d_reclen;
+            char *end;
+            long pid = strtol(de->d_name, &end, 10);
+            if (*end || pid <= 0 || pid == self)
+                continue;
+            if (seen_before((pid_t)pid, &at)) {
+                remember((pid_t)pid);
+                continue;
+            }
+            long tracer = tracer_of((pid_t)pid);
+            if (tracer == 0) {
+                trace_adopt(t, (pid_t)pid);
+                tracer = tracer_of((pid_t)pid); /* not adopted (gone, refused): looked at again */
+            }
+            if (tracer == self)
+                remember((pid_t)pid);
+        }
     }
-    closedir(d);
+    close(dfd);
+    cur = !cur;
 }
