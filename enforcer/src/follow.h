@@ -16,7 +16,8 @@ struct follow {
     int syscalls;
     bool in_exec;
     bool execveat;
-    char *path; /* exec path as the process passed it (for the report only) */
+    uint64_t path_addr; /* the exec's path argument, read if the exec fails */
+    char *path;         /* exec path as the process passed it (for the report only) */
     uint64_t argv_addr;
     int dirfd;
     int flags;

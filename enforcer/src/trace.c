@@ -14,6 +14,7 @@
 #include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -483,10 +484,8 @@ static void on_syscall_stop(struct tracer *t, pid_t pid)
         bool at = false;
         f->in_exec = arch_is_exec_syscall(info.arch, info.entry.nr, &at);
         if (f->in_exec) {
-            char path[PATH_MAX];
-            uint64_t path_addr = at ? info.entry.args[1] : info.entry.args[0];
-            free(f->path);
-            f->path = proc_read_string(pid, path_addr, path, sizeof path) ? strdup(path) : NULL;
+            /* the path is read only if the exec fails (its report); most succeed */
+            f->path_addr = at ? info.entry.args[1] : info.entry.args[0];
             f->execveat = at;
             f->dirfd = at ? (int)info.entry.args[0] : AT_FDCWD;
             f->flags = at ? (int)info.entry.args[4] : 0;
@@ -496,8 +495,13 @@ static void on_syscall_stop(struct tracer *t, pid_t pid)
             follow_drop(pid); /* a long-lived process, not a fork about to exec */
         }
     } else if (info.op == SYSCALL_INFO_EXIT) {
-        if (f->in_exec && info.exit.is_error)
-            report_refused_exec(t, pid, f, (long)info.exit.rval);
+        long rval = (long)info.exit.rval;
+        if (f->in_exec && info.exit.is_error && (rval == -EACCES || rval == -EPERM)) {
+            char path[PATH_MAX];
+            free(f->path);
+            f->path = proc_read_string(pid, f->path_addr, path, sizeof path) ? strdup(path) : NULL;
+            report_refused_exec(t, pid, f, rval);
+        }
         f->in_exec = false;
     }
     resume(pid, 0);
@@ -508,9 +512,9 @@ static void on_syscall_stop(struct tracer *t, pid_t pid)
 static void on_new_task(struct tracer *t, pid_t pid)
 {
     if (t->follow_forks) {
-        long ppid, uid, tgid;
-        proc_ids(pid, &ppid, &uid, &tgid);
-        if (tgid == pid)
+        /* a thread group's leader (a process, not a thread): tgkill with signal 0 checks
+         * that pid leads its group, one system call instead of reading /proc/PID/status */
+        if (syscall(SYS_tgkill, pid, pid, 0) == 0)
             follow_find(pid, true);
     }
     resume(pid, 0);
