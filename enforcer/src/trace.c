@@ -163,9 +163,15 @@ static bool judge_program(struct tracer *t, pid_t pid, const char *mechanism, st
 
     struct verdict v = {true, false, "default", -1, NULL};
     const char *subject = j->exe;
-    struct stat sst;
+    struct stat sst, named;
     bool sid = false;
-    if (!have_exe) {
+    if (!strcmp(mechanism, "attach") && have_exe && have_id && j->exe[0] == '/' && stat(j->exe, &named) == 0 &&
+        !S_ISREG(named.st_mode)) {
+        /* The container runtime's exec helper (runc init) before it runs the command: its program
+         * is outside the container, and its exe names "/". Nothing of the image runs yet; the
+         * command it execs next is judged at that exec, under the filter it has now. */
+        v = (struct verdict){true, false, "attach.runtime", -1, NULL};
+    } else if (!have_exe) {
         /* cannot tell what runs: fail closed when there are rules to apply */
         v = (struct verdict){rules_empty(t->rules), false, "default", -1, NULL};
         strcpy(j->exe, "?");
