@@ -1,6 +1,5 @@
 #include "adopt_filter.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -53,18 +52,6 @@ void adopt_filter_configure(const struct filter_needs *needs, bool namespaces)
     cfg.on = true;
     cfg.needs = *needs;
     cfg.ns = namespaces;
-}
-
-/* A number field of /proc/PID/status ("\nTracerPid:"), or -1. */
-static long status_num(pid_t pid, const char *key)
-{
-    char text[2048];
-    ssize_t n = proc_read(pid, "status", text, sizeof text - 1, NULL);
-    if (n <= 0)
-        return -1;
-    text[n] = '\0';
-    const char *at = strstr(text, key);
-    return at ? strtol(at + strlen(key), NULL, 10) : -1;
 }
 
 /* Run nr(a) in tid, at a syscall-exit stop. 0 with *res, or <0 (task gone or
@@ -201,6 +188,29 @@ static bool install_process(pid_t pid, int depth)
     return false;
 }
 
+/* A process it forked between our attach and the filter (TSYNC and fork serialise
+ * on the sighand lock: a child made before the filter is in the children list by
+ * then) is still at its first stop: it gets the filter too. */
+struct forked {
+    pid_t parent;
+    long filters; /* the parent's Seccomp_filters now */
+    pid_t self;
+};
+
+static bool filter_forked_child(long n, void *ctx)
+{
+    const struct forked *c = ctx;
+    pid_t child = (pid_t)n;
+    long ppid, uid, tgid;
+    if (child <= 0)
+        return true;
+    proc_ids(child, &ppid, &uid, &tgid);
+    if (ppid == c->parent && tgid == child && proc_status_field(child, "\nTracerPid:") == c->self &&
+        (c->filters < 0 || proc_status_field(child, "\nSeccomp_filters:") < c->filters))
+        install_process(child, 1);
+    return true;
+}
+
 bool adopt_filter_install(pid_t pid)
 {
     cfg.installed = false;
@@ -219,24 +229,8 @@ bool adopt_filter_install(pid_t pid)
     }
     if (!install_process(pid, 0))
         return false;
-    /* A process it forked between our attach and the filter (TSYNC and fork
-     * serialise on the sighand lock: a child made before the filter is in the
-     * children list by then) is still at its first stop: give it the filter too. */
-    long ours = status_num(pid, "\nSeccomp_filters:");
-    DIR *d = opendir("/proc");
-    struct dirent *ent;
-    while (d && (ent = readdir(d))) {
-        pid_t child = (pid_t)atoi(ent->d_name);
-        long ppid, uid, tgid;
-        if (child <= 0)
-            continue;
-        proc_ids(child, &ppid, &uid, &tgid);
-        if (ppid == pid && tgid == child && status_num(child, "\nTracerPid:") == getpid() &&
-            (ours < 0 || status_num(child, "\nSeccomp_filters:") < ours))
-            install_process(child, 1);
-    }
-    if (d)
-        closedir(d);
+    struct forked c = {pid, proc_status_field(pid, "\nSeccomp_filters:"), getpid()};
+    proc_each_number("/proc", filter_forked_child, &c);
     cfg.installed = true;
     return true;
 }

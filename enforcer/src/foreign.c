@@ -1,10 +1,7 @@
 #include "foreign.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "procinfo.h"
@@ -55,37 +52,36 @@ static void remember(pid_t pid)
         seen[next][n_seen[next]++] = pid;
 }
 
+struct scan {
+    struct tracer *t;
+    pid_t self;
+    size_t at; /* position in the previous scan's list */
+};
+
+static bool look_at(long n, void *ctx)
+{
+    struct scan *c = ctx;
+    pid_t pid = (pid_t)n;
+    if (pid <= 0 || pid == c->self)
+        return true;
+    if (seen_before(pid, &c->at)) {
+        remember(pid);
+        return true;
+    }
+    long tracer = tracer_of(pid);
+    if (tracer == 0) {
+        trace_adopt(c->t, pid);
+        tracer = tracer_of(pid); /* not adopted (gone, refused): looked at again */
+    }
+    if (tracer == c->self)
+        remember(pid);
+    return true;
+}
+
 void foreign_scan(struct tracer *t)
 {
-    int dfd = (int)syscall(SYS_openat, AT_FDCWD, "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return;
-    pid_t self = getpid();
-    static char buf[8192];
-    size_t at = 0;
+    struct scan c = {t, getpid(), 0};
     n_seen[!cur] = 0;
-    long got;
-    while ((got = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0) {
-        for (long off = 0; off < got;) {
-            const struct dirent64 *de = (const struct dirent64 *)(buf + off);
-            off += de->d_reclen;
-            char *end;
-            long pid = strtol(de->d_name, &end, 10);
-            if (*end || pid <= 0 || pid == self)
-                continue;
-            if (seen_before((pid_t)pid, &at)) {
-                remember((pid_t)pid);
-                continue;
-            }
-            long tracer = tracer_of((pid_t)pid);
-            if (tracer == 0) {
-                trace_adopt(t, (pid_t)pid);
-                tracer = tracer_of((pid_t)pid); /* not adopted (gone, refused): looked at again */
-            }
-            if (tracer == self)
-                remember((pid_t)pid);
-        }
-    }
-    close(dfd);
-    cur = !cur;
+    if (proc_each_number("/proc", look_at, &c))
+        cur = !cur;
 }

@@ -1,6 +1,7 @@
 
 #include "procinfo.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,7 +11,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-static int open_proc(pid_t pid, const char *name)
+int proc_open(pid_t pid, const char *name)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
@@ -20,7 +21,7 @@ static int open_proc(pid_t pid, const char *name)
 
 ssize_t proc_read(pid_t pid, const char *name, char *buf, size_t cap, bool *cut)
 {
-    int fd = open_proc(pid, name);
+    int fd = proc_open(pid, name);
     if (fd < 0)
         return -1;
     size_t got = 0;
@@ -62,6 +63,38 @@ static long field(const char *text, const char *name)
     char *end;
     long v = strtol(p, &end, 10);
     return end == p ? -1 : v;
+}
+
+long proc_status_field(pid_t pid, const char *key)
+{
+    char text[2048];
+    ssize_t n = proc_read(pid, "status", text, sizeof text - 1, NULL);
+    if (n <= 0)
+        return -1;
+    text[n] = '\0';
+    return field(text, key);
+}
+
+bool proc_each_number(const char *dir, bool (*fn)(long n, void *ctx), void *ctx)
+{
+    int dfd = (int)syscall(SYS_openat, AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return false;
+    char buf[4096]; /* on the stack: a callback may list another directory */
+    bool more = true;
+    long got;
+    while (more && (got = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0) {
+        for (long off = 0; off < got && more;) {
+            const struct dirent64 *de = (const struct dirent64 *)(buf + off);
+            off += de->d_reclen;
+            char *end;
+            long n = strtol(de->d_name, &end, 10);
+            if (*end == '\0' && end != de->d_name && n >= 0)
+                more = fn(n, ctx);
+        }
+    }
+    close(dfd);
+    return true;
 }
 
 void proc_ids(pid_t pid, long *ppid, long *uid, long *tgid)
@@ -127,7 +160,7 @@ static ssize_t read_remote(pid_t pid, uint64_t addr, void *buf, size_t len)
             return n;
         vm_readv_refused = true;
     }
-    int fd = open_proc(pid, "mem");
+    int fd = proc_open(pid, "mem");
     if (fd < 0)
         return -1;
     ssize_t n = pread(fd, buf, len, (off_t)addr);

@@ -11,6 +11,16 @@
 /* Reads at most cap bytes of /proc/PID/NAME; returns the count or -1. *cut is set
  * when the file had more. */
 ssize_t proc_read(pid_t pid, const char *name, char *buf, size_t cap, bool *cut);
+/* open(/proc/PID/NAME) read-only, close-on-exec, with the raw system call (libc may
+ * add an fcntl per open); the descriptor or -1. */
+int proc_open(pid_t pid, const char *name);
+/* A number field of /proc/PID/status (key like "\nTracerPid:"), or -1. */
+long proc_status_field(pid_t pid, const char *key);
+/* fn(n, ctx) for each numeric entry of a /proc directory (pids, tids, descriptors), in
+ * the order the kernel lists them, until fn returns false. False if the directory
+ * cannot be opened. getdents64 into a stack buffer: no opendir allocation, and fn may
+ * list another directory itself. */
+bool proc_each_number(const char *dir, bool (*fn)(long n, void *ctx), void *ctx);
 /* readlink of /proc/PID/NAME, NUL-terminated; false on failure. */
 bool proc_link(pid_t pid, const char *name, char *buf, size_t cap);
 /* PPid, first Uid and Tgid from /proc/PID/status; -1 for what cannot be read. */

@@ -123,9 +123,7 @@ static bool env_var_drifted(void *vctx, int var, const char *value, size_t len, 
  * variable longer than the enforcer keeps counts as drift (fail closed). */
 static bool loader_env_drifted(pid_t pid)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC); /* no libc fcntl */
+    int fd = proc_open(pid, "environ");
     if (fd < 0)
         return false;
     static char chunk[16384];
@@ -288,35 +286,29 @@ static bool stdio_on_network(pid_t pid)
  * `exec 3<>/dev/tcp/HOST/PORT` and commands read from it; with `stdio_any`, any network socket
  * on stdin, stdout or stderr too (what stdio_on_network looks for, in the same pass). More
  * descriptors than such a program ever has count as one (fail closed). */
+struct fd_scan {
+    pid_t pid;
+    bool stdio_any, found;
+    int seen;
+};
+
+static bool fd_holds_connection(long fd, void *ctx)
+{
+    struct fd_scan *c = ctx;
+    if (++c->seen > 4096)
+        c->found = true;
+    else
+        c->found = network_fd(c->pid, (int)fd, !(c->stdio_any && fd <= 2));
+    return !c->found;
+}
+
 static bool shell_holds_connection(pid_t pid, bool stdio_any)
 {
-    /* Read with getdents64 into a static buffer: opendir's allocation (an mmap and a munmap
-     * here) and libc's extra fcntl would be on the path of every exec a shell makes. */
     char dir[64];
     snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
-    int dfd = (int)syscall(SYS_openat, AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return false;
-    static char buf[4096];
-    bool found = false;
-    int seen = 0;
-    long got;
-    while (!found && (got = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0) {
-        for (long off = 0; off < got && !found;) {
-            const struct dirent64 *de = (const struct dirent64 *)(buf + off);
-            off += de->d_reclen;
-            if (de->d_name[0] == '.')
-                continue;
-            if (++seen > 4096) {
-                found = true;
-                break;
-            }
-            int fd = atoi(de->d_name);
-            found = network_fd(pid, fd, !(stdio_any && fd <= 2));
-        }
-    }
-    close(dfd);
-    return found;
+    struct fd_scan c = {pid, stdio_any, false, 0};
+    proc_each_number(dir, fd_holds_connection, &c);
+    return c.found;
 }
 
 /* The script an interpreter was given appeared or changed after the start. */

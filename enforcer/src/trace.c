@@ -1,7 +1,6 @@
 
 #include "trace.h"
 
-#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -323,21 +322,20 @@ static void on_exec(struct tracer *t, pid_t pid)
  * Attach to every thread so what it runs from now on is decided like the rest,
  * give it the application's seccomp filter (adopt_filter.c), judge what it runs
  * already, and kill it if the policy forbids that. */
+static bool seize_task(long tid, void *attached)
+{
+    if (tid > 0 && trace_seize((pid_t)tid) == 0)
+        *(bool *)attached = true;
+    return true;
+}
+
 void trace_adopt(struct tracer *t, pid_t pid)
 {
     char task_dir[64];
     snprintf(task_dir, sizeof task_dir, "/proc/%d/task", (int)pid);
-    DIR *d = opendir(task_dir);
-    if (!d)
-        return;
-    struct dirent *ent;
     bool attached = false;
-    while ((ent = readdir(d))) {
-        pid_t tid = (pid_t)atoi(ent->d_name);
-        if (tid > 0 && trace_seize(tid) == 0)
-            attached = true;
-    }
-    closedir(d);
+    if (!proc_each_number(task_dir, seize_task, &attached))
+        return;
     if (!attached || !adopt_filter_install(pid))
         return; /* gone, or killed: no filter could be installed */
     struct judgement *j = &judged;
