@@ -8,6 +8,7 @@
 
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import type { Stats } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { expectExit, validateEventsAfterEach } from "./helpers/assert.js";
 import { lifecycle } from "./helpers/events.js";
@@ -89,33 +90,34 @@ function expectRefusalsReported(r: RunResult, c: RaceCounts, path: string): void
   expect(r.stdout.split("\n").filter((l) => l.startsWith("errno="))).toEqual(c.refused > 0 ? ["errno=EPERM"] : []);
 }
 
+/**
+ * The outcome of a race between a writable and the read-only file: the read-only one kept its
+ * bytes and mtime, both sides of the race happened, the writable file holds the last allowed
+ * write, and every refusal was reported.
+ */
+function expectReadOnlyKept(r: RunResult, c: RaceCounts, before: Stats): void {
+  expect(readFileSync(`${ro}/conf`, "utf8")).toBe("original\n");
+  expect(statSync(`${ro}/conf`).mtimeMs).toBe(before.mtimeMs);
+  expect(c.ok).toBeGreaterThan(0);
+  expect(c.refused).toBeGreaterThan(0);
+  expect(readFileSync(`${app}/good`, "utf8")).toBe(`${c.last}\n`);
+  expectRefusalsReported(r, c, `${ro}/conf`);
+}
+
 describe("files.readOnly without Landlock: write-opens decided on the opened file", () => {
   test("a symlink flipped between a writable and a read-only file: O_WRONLY|O_CREAT|O_TRUNC never truncates, writes or removes the read-only one", async () => {
     const before = statSync(`${ro}/conf`);
     const r = await run([probe("open-race"), "link", `${app}/link`, `${app}/good`, `${ro}/conf`, String(ROUNDS)]);
     expectExit(r, 0);
-    const c = counts(r);
-    expect(readFileSync(`${ro}/conf`, "utf8")).toBe("original\n");
-    expect(statSync(`${ro}/conf`).mtimeMs).toBe(before.mtimeMs);
+    expectReadOnlyKept(r, counts(r), before);
     expect(statSync(`${ro}/conf`).ino).toBe(before.ino);
-    // both sides of the race happened, and the last allowed write is what the writable file holds
-    expect(c.ok).toBeGreaterThan(0);
-    expect(c.refused).toBeGreaterThan(0);
-    expect(readFileSync(`${app}/good`, "utf8")).toBe(`${c.last}\n`);
-    expectRefusalsReported(r, c, `${ro}/conf`);
   });
 
   test("a thread rewriting the path string between the seccomp-stop check and the kernel's lookup", async () => {
     const before = statSync(`${ro}/conf`);
     const r = await run([probe("open-race"), "buffer", `${app}/good`, `${ro}/conf`, String(ROUNDS)]);
     expectExit(r, 0);
-    const c = counts(r);
-    expect(readFileSync(`${ro}/conf`, "utf8")).toBe("original\n");
-    expect(statSync(`${ro}/conf`).mtimeMs).toBe(before.mtimeMs);
-    expect(c.ok).toBeGreaterThan(0);
-    expect(c.refused).toBeGreaterThan(0);
-    expect(readFileSync(`${app}/good`, "utf8")).toBe(`${c.last}\n`);
-    expectRefusalsReported(r, c, `${ro}/conf`);
+    expectReadOnlyKept(r, counts(r), before);
   });
 
   test("O_CREAT through a flipped symlink leaves no new name in the read-only tree; the writable side is created each time", async () => {
