@@ -2,14 +2,13 @@
 // digest), uploads (monolithic or chunked), cross-repository blob mounts. Authentication is
 // answered on demand (see auth.ts); transport-level retries are in http.ts.
 
-import { readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { Authorizer } from "./auth.js";
 import { findCredential, type Credential, type ExplicitAuth } from "./credentials.js";
 import { sha256Digest, verifyDigest, verifyingStream } from "./digest.js";
 import { ecrCredential, type EcrOptions } from "./ecr.js";
 import { RegistryError } from "./errors.js";
-import { header, Transport, type HttpRequest, type HttpResponse, type RetryPolicy } from "./http.js";
+import { header, readPemFile, Transport, type HttpRequest, type HttpResponse, type RetryPolicy } from "./http.js";
 import { MANIFEST_ACCEPT } from "./media-types.js";
 import { apiHost, DOCKER_HUB } from "./reference.js";
 
@@ -70,17 +69,7 @@ export class RegistryClient {
     this.registry = registry;
     this.base = `${options.insecure === true ? "http" : "https"}://${apiHost(registry)}`;
     this.preemptiveAuth = options.insecure !== true && registry !== DOCKER_HUB;
-    let ca = options.ca;
-    if (options.caFile !== undefined) {
-      try {
-        ca = readFileSync(options.caFile, "utf8");
-      } catch (error) {
-        throw new RegistryError("config", `cannot read the CA file ${options.caFile}: ${(error as Error).message}`);
-      }
-      if (!ca.includes("-----BEGIN CERTIFICATE-----")) {
-        throw new RegistryError("config", `${options.caFile} holds no PEM certificate`);
-      }
-    }
+    const ca = options.caFile !== undefined ? readPemFile(options.caFile) : options.ca;
     const env = options.env ?? process.env;
     const rootFiles = trustedRoots(env);
     this.transport = new Transport({

@@ -3,6 +3,7 @@
 // redirected to object storage), and bounded retries with exponential backoff on 429, 5xx and
 // connection failures, honouring Retry-After.
 
+import { readFileSync } from "node:fs";
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type RequestOptions } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
 import type { Readable } from "node:stream";
@@ -153,24 +154,9 @@ export class Transport {
   }
 
   private httpsSender(): Promise<Sender> {
-    this.https ??= Promise.all([import("node:https"), import("node:tls"), import("node:fs/promises")]).then(async ([https, tls, fs]) => {
+    this.https ??= Promise.all([import("node:https"), import("node:tls")]).then(([https, tls]) => {
       // Given roots (SSL_CERT_FILE): only they are parsed, not Node's ~140 bundled ones (~20 ms).
-      const roots =
-        this.rootFiles === undefined
-          ? undefined
-          : await Promise.all(
-              this.rootFiles.map((file) =>
-                fs.readFile(file, "utf8").then(
-                  (pem) => {
-                    if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new RegistryError("config", `${file} holds no PEM certificate`);
-                    return pem;
-                  },
-                  (error: Error) => {
-                    throw new RegistryError("config", `cannot read the CA file ${file}: ${error.message}`);
-                  },
-                ),
-              ),
-            );
+      const roots = this.rootFiles?.map(readPemFile);
       const ca = roots !== undefined ? [...roots, ...(this.ca === undefined ? [] : [this.ca])] : this.ca === undefined ? undefined : [...tls.rootCertificates, this.ca];
       const agent = new https.Agent({ keepAlive: true, ...(ca === undefined ? {} : { secureContext: tls.createSecureContext({ ca }) }) });
       return { request: https.request, agent };
@@ -260,4 +246,16 @@ function safeHost(url: string): string {
   } catch {
     return url;
   }
+}
+
+/** The text of a file of PEM certificates (a CA bundle), or a config error saying what is wrong with it. */
+export function readPemFile(file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new RegistryError("config", `cannot read the CA file ${file}: ${(error as Error).message}`);
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new RegistryError("config", `${file} holds no PEM certificate`);
+  return pem;
 }
