@@ -182,8 +182,12 @@ static bool install_process(pid_t pid, int depth)
     int rc = install(pid, &why, depth);
     if (rc == 0)
         return true;
-    if (rc == -ESRCH && kill(pid, 0) < 0)
-        return false; /* gone */
+    /* Gone, or ending: a traced zombie stays until the enforcer reaps it (kill(pid, 0) still
+     * succeeds), and an exiting process has no memory left, so no exe. Either runs nothing
+     * more; killing it would only replace the status it exits with by SIGKILL's. */
+    char exe[16];
+    if (rc == -ESRCH && !proc_link(pid, "exe", exe, sizeof exe))
+        return false;
     report_failure(pid, why);
     return false;
 }
