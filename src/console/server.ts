@@ -60,6 +60,15 @@ export async function buildConsole(db: Db, options: BuildOptions = {}): Promise<
     retention: new RetentionJob(db, { days: DEFAULT_RETENTION_DAYS, intervalMs: 60 * 60 * 1000, batch: 5000, ...options.retention }, metrics, log),
   };
   if (options.webhookUrl !== undefined) await syncEnvWebhook(db, options.webhookUrl);
+  // While closing, a request still in flight is answered with "Connection: close": its keep-alive connection would
+  // otherwise hold the shutdown until the idle timeout (5 s), and a stopping task may be killed before that.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (_request, reply) => {
+    if (closing) void reply.header("connection", "close");
+  });
   await app.register(async (instance) => consoleApp(instance, ctx));
   await app.ready();
   return app;
