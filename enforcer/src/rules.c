@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "event_proc.h"
 #include "fswalk.h"
 #include "glob.h"
 #include "log.h"
@@ -171,9 +172,5 @@ void rules_decide(const struct exec_rules *r, const char *path, bool has_id, dev
 
 const char *verdict_rule_name(const struct verdict *v, char *buf, size_t len)
 {
-    if (v->index < 0)
-        snprintf(buf, len, "%s", v->key);
-    else
-        snprintf(buf, len, "%s[%d]", v->key, v->index);
-    return buf;
+    return event_rule_name(v->key, v->index, buf, len);
 }
