@@ -7,6 +7,7 @@
 #include <linux/landlock.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -122,13 +123,62 @@ static void grant(struct build *b, const char *path)
     grant_at(b, AT_FDCWD, path);
 }
 
-/* A regular file: does the policy let it run (an allow glob names it, no deny
- * rule does)? The inode comes from getdents (same device as its directory). */
-static bool file_allowed(const struct build *b, const char *path, dev_t dev, ino_t ino)
+/* The exec globs as they apply to one directory's entries (fswalk.h): the
+ * verdict of rules_decide on each file, without matching every glob in full
+ * against every path. NULL globs (no memory, or a /memfd:* directory, whose
+ * paths rules_decide rewrites): rules_decide itself on each file. */
+struct dir_rules {
+    const struct exec_rules *r;
+    struct fs_glob_in_dir *allow, *deny;
+};
+
+static void dir_rules_init(struct dir_rules *dr, const struct exec_rules *r, const char *dir)
 {
-    struct verdict v;
-    rules_decide(b->r, path, true, dev, ino, &v);
-    return v.allowed;
+    *dr = (struct dir_rules){.r = r};
+    if (!strncmp(dir, "/memfd:", 7))
+        return;
+    struct fs_glob_in_dir *g = malloc((r->n_allow + r->n_deny + 1) * sizeof *g);
+    if (!g)
+        return;
+    for (size_t i = 0; i < r->n_allow; i++)
+        fs_glob_in_dir(&g[i], r->allow[i].glob, dir);
+    for (size_t i = 0; i < r->n_deny; i++)
+        fs_glob_in_dir(&g[r->n_allow + i], r->deny[i].glob, dir);
+    dr->allow = g;
+    dr->deny = g + r->n_allow;
+}
+
+static void dir_rules_free(struct dir_rules *dr)
+{
+    free(dr->allow);
+}
+
+/* A regular file dir/name: does the policy let it run (no deny rule names it by
+ * path or identity, an allow glob does or there is no allow list)? The inode
+ * comes from getdents (same device as its directory). As rules_decide. */
+static bool file_allowed(const struct dir_rules *dr, const char *dir, const char *name, dev_t dev, ino_t ino)
+{
+    const struct exec_rules *r = dr->r;
+    if (!dr->allow) {
+        char path[PATH_MAX];
+        struct verdict v;
+        if (!fs_join(dir, name, path))
+            return false;
+        rules_decide(r, path, true, dev, ino, &v);
+        return v.allowed;
+    }
+    for (size_t i = 0; i < r->n_deny; i++)
+        if (fs_glob_in_dir_match(&dr->deny[i], dir, name))
+            return false;
+    for (size_t i = 0; i < r->n_deny_inodes; i++)
+        if (r->deny_inodes[i].dev == dev && r->deny_inodes[i].ino == ino)
+            return false;
+    if (!r->has_allowlist)
+        return true;
+    for (size_t i = 0; i < r->n_allow; i++)
+        if (fs_glob_in_dir_match(&dr->allow[i], dir, name))
+            return true;
+    return false;
 }
 
 /* Allow globs that start from a canonical directory (their symlinked twins are
@@ -191,27 +241,37 @@ static void walk(struct build *b, const char *dir, int depth)
         return;
     char path[PATH_MAX];
     bool whole = !deny_may_below(b, dir), any_file = false;
-    for (size_t i = 0; i < d.n; i++) {
-        struct fs_entry *e = &d.ents[i];
-        /* Symlinks are skipped: a rule on one would grant its target, which is
-         * judged under its own (canonical) path instead. */
-        e->mark = e->type == DT_REG && fs_join(dir, e->name, path) && file_allowed(b, path, d.dev, e->ino);
-        any_file |= e->type == DT_REG;
-        if (e->type == DT_DIR || (e->type == DT_REG && !e->mark))
-            whole = false;
-    }
-    if (whole && any_file) {
+    bool *may_run = malloc(d.n ? d.n : 1);
+    if (!may_run) {
+        log_msg("Landlock: out of memory reading %s", dir);
+        b->failed = true;
         fs_dir_free(&d);
-        grant(b, dir);
         return;
     }
-    for (size_t i = 0; i < d.n && !b->failed; i++) {
+    struct dir_rules dr;
+    dir_rules_init(&dr, b->r, dir);
+    for (size_t i = 0; i < d.n; i++) {
         const struct fs_entry *e = &d.ents[i];
-        if (e->mark)
-            grant_at(b, d.fd, e->name);
-        else if (e->type == DT_DIR && fs_join(dir, e->name, path) && !fs_is_virtual(path))
-            walk(b, path, depth + 1);
+        /* Symlinks are skipped: a rule on one would grant its target, which is
+         * judged under its own (canonical) path instead. */
+        may_run[i] = e->type == DT_REG && file_allowed(&dr, dir, e->name, d.dev, e->ino);
+        any_file |= e->type == DT_REG;
+        if (e->type == DT_DIR || (e->type == DT_REG && !may_run[i]))
+            whole = false;
     }
+    dir_rules_free(&dr);
+    if (whole && any_file) {
+        grant(b, dir);
+    } else {
+        for (size_t i = 0; i < d.n && !b->failed; i++) {
+            const struct fs_entry *e = &d.ents[i];
+            if (may_run[i])
+                grant_at(b, d.fd, e->name);
+            else if (e->type == DT_DIR && fs_join(dir, e->name, path) && !fs_is_virtual(path))
+                walk(b, path, depth + 1);
+        }
+    }
+    free(may_run);
     fs_dir_free(&d);
 }
 
