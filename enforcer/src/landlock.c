@@ -302,46 +302,42 @@ static const char *const multiarch_loaders[] = {
     "ld64.so.2", "ld64.so.1", "ld.so.1",
 };
 
-static void grant_multiarch_loaders(struct build *b, const char *dir)
+/* Looked up relative to the multiarch directory: one path step each. */
+static void grant_multiarch_loaders(struct build *b, int parent, const char *name)
 {
-    char path[PATH_MAX];
+    int dir = openat(parent, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0)
+        return;
     struct stat st;
     for (size_t i = 0; i < sizeof multiarch_loaders / sizeof multiarch_loaders[0] && !b->failed; i++)
-        if (fs_join(dir, multiarch_loaders[i], path) && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+        if (fstatat(dir, multiarch_loaders[i], &st, 0) == 0 && S_ISREG(st.st_mode) &&
             !seen_before(b, st.st_dev, st.st_ino, -1))
-            grant(b, path);
+            grant_at(b, dir, multiarch_loaders[i]);
+    close(dir);
 }
 
 /* The dynamic loaders named in PT_INTERP are opened for exec by the kernel, so
  * Landlock must let them through; running one directly is judged by ptrace.
- * depth 0: a library directory, read whole (ld-*.so* files, *-linux-* directories);
- * depth 1: a multiarch directory, looked up by loader name. */
-static void grant_loaders_in(struct build *b, const char *dir, int depth)
+ * A library directory is read whole (ld-*.so* files, *-linux-* directories);
+ * a multiarch directory (depth 1) is looked up by loader name. */
+static void grant_loaders_in(struct build *b, const char *dir)
 {
     struct fs_dir d;
-    struct stat dst;
+    struct stat st;
     size_t budget = FSWALK_MAX_ENTRIES;
-    if (stat(dir, &dst) < 0 || seen_before(b, dst.st_dev, dst.st_ino, depth))
+    if (stat(dir, &st) < 0 || seen_before(b, st.st_dev, st.st_ino, 0))
         return;
-    if (depth > 0) {
-        grant_multiarch_loaders(b, dir);
-        return;
-    }
     if (fs_dir_read(&d, dir, &budget) != FS_DIR_OK)
         return;
-    char path[PATH_MAX];
     for (size_t i = 0; i < d.n && !b->failed; i++) {
         const char *name = d.ents[i].name;
-        struct stat st;
         bool loader = !strncmp(name, "ld-", 3) && strstr(name, ".so");
-        if (!loader && !strstr(name, "-linux-"))
-            continue;
-        if (!fs_join(dir, name, path) || stat(path, &st) < 0)
+        if ((!loader && !strstr(name, "-linux-")) || fstatat(d.fd, name, &st, 0) < 0)
             continue;
         if (loader && S_ISREG(st.st_mode) && !seen_before(b, st.st_dev, st.st_ino, -1))
-            grant(b, path);
-        else if (!loader && S_ISDIR(st.st_mode))
-            grant_loaders_in(b, path, 1);
+            grant_at(b, d.fd, name);
+        else if (!loader && S_ISDIR(st.st_mode) && !seen_before(b, st.st_dev, st.st_ino, 1))
+            grant_multiarch_loaders(b, d.fd, name);
     }
     fs_dir_free(&d);
 }
@@ -376,7 +372,7 @@ static bool add_exec(int ruleset, const struct exec_rules *r, size_t *n_rules)
     walk(&b, "/", 0);
     static const char *const loader_dirs[] = {"/lib", "/lib64", "/usr/lib", "/usr/lib64", "/lib32", "/libx32"};
     for (size_t i = 0; i < sizeof loader_dirs / sizeof loader_dirs[0] && !b.failed; i++)
-        grant_loaders_in(&b, loader_dirs[i], 0);
+        grant_loaders_in(&b, loader_dirs[i]);
     *n_rules = b.rules;
     return !b.failed;
 }
