@@ -250,11 +250,13 @@ static void walk(struct build *b, const char *dir, int depth)
     }
     struct dir_rules dr;
     dir_rules_init(&dr, b->r, dir);
+    bool short_dir = strlen(dir) + 1 + NAME_MAX < PATH_MAX; /* then every dir/name has a path */
     for (size_t i = 0; i < d.n; i++) {
         const struct fs_entry *e = &d.ents[i];
         /* Symlinks are skipped: a rule on one would grant its target, which is
          * judged under its own (canonical) path instead. */
-        may_run[i] = e->type == DT_REG && file_allowed(&dr, dir, e->name, d.dev, e->ino);
+        may_run[i] = e->type == DT_REG && (short_dir || fs_join(dir, e->name, path)) &&
+                     file_allowed(&dr, dir, e->name, d.dev, e->ino);
         any_file |= e->type == DT_REG;
         if (e->type == DT_DIR || (e->type == DT_REG && !may_run[i]))
             whole = false;
