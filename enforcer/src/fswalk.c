@@ -63,6 +63,78 @@ bool fs_canonical_glob(const char *glob, char *out)
     return strcmp(out, glob) != 0 && glob_invalid(out) == NULL;
 }
 
+/* Segments of a canonical absolute path or a valid glob: "/" has none. */
+static size_t segments(const char *p)
+{
+    size_t n = 0;
+    for (; *p; p++)
+        n += *p == '/' && p[1];
+    return n;
+}
+
+/* A glob without ** matches only paths of as many segments, segment by segment
+ * (glob.c, match_flat): dir/NAME matches it exactly when the glob has one segment
+ * more than dir, its leading segments match dir, and its last one matches NAME. */
+void fs_glob_in_dir(struct fs_glob_in_dir *g, const char *glob, const char *dir)
+{
+    *g = (struct fs_glob_in_dir){.glob = glob, .entries = FS_GLOB_FULL, .deeper = true};
+    if (strstr(glob, "**"))
+        return;
+    size_t want = segments(dir) + 1, have = segments(glob);
+    g->deeper = have > want;
+    if (have != want) {
+        g->entries = FS_GLOB_NONE;
+        return;
+    }
+    const char *last = strrchr(glob, '/');
+    char head[PATH_MAX];
+    size_t n = (size_t)(last - glob);
+    if (n >= sizeof head)
+        return; /* cannot happen for a valid glob: FULL is always right */
+    if (n == 0) {
+        strcpy(head, "/");
+    } else {
+        memcpy(head, glob, n);
+        head[n] = '\0';
+    }
+    g->last = last;
+    if (!glob_match(head, dir)) {
+        g->entries = FS_GLOB_NONE;
+        return;
+    }
+    const char *star = strchr(last + 1, '*');
+    g->entries = strchr(last, '?') || (star && strchr(star + 1, '*')) ? FS_GLOB_LAST : FS_GLOB_STAR;
+    g->star = star != NULL;
+    g->head = star ? (size_t)(star - last - 1) : strlen(last + 1);
+    g->tail = star ? strlen(star + 1) : 0;
+}
+
+bool fs_glob_in_dir_match(const struct fs_glob_in_dir *g, const char *dir, const char *name)
+{
+    char path[PATH_MAX];
+    size_t n;
+    switch (g->entries) {
+    case FS_GLOB_NONE:
+        return false;
+    case FS_GLOB_STAR: /* what seg_match does with literals around at most one '*' */
+        n = strlen(name);
+        if (!g->star)
+            return n == g->head && !memcmp(name, g->last + 1, n);
+        return n >= g->head + g->tail && !memcmp(name, g->last + 1, g->head) &&
+               !memcmp(name + n - g->tail, g->last + 1 + g->head + 1, g->tail);
+    case FS_GLOB_LAST:
+        n = strlen(name);
+        if (n >= sizeof path - 1)
+            return false; /* no entry name is that long */
+        path[0] = '/';
+        memcpy(path + 1, name, n + 1);
+        return glob_match(g->last, path);
+    case FS_GLOB_FULL:
+        break;
+    }
+    return fs_join(dir, name, path) && glob_match(g->glob, path);
+}
+
 /* The kernel's record for getdents64 (struct linux_dirent64). */
 struct dirent64_rec {
     uint64_t d_ino;
@@ -72,7 +144,11 @@ struct dirent64_rec {
     char d_name[];
 };
 
-#define FS_DIR_BUF_START (32 * 1024)
+/* The first buffer: twice the directory's size (ext4: its blocks, which hold a
+ * little less than getdents returns; tmpfs: 20 bytes an entry), so that most
+ * directories are read without growing it (a copy, and pages touched twice). */
+#define FS_DIR_BUF_MIN (16 * 1024)
+#define FS_DIR_BUF_HINT_MAX (1024 * 1024)
 /* A record is at most its header plus NAME_MAX + 1, rounded up to 8. */
 #define FS_DIR_REC_MAX (sizeof(struct dirent64_rec) + NAME_MAX + 1 + 8)
 
@@ -83,9 +159,11 @@ static bool is_dot(const char *name)
 
 /* The records of fd, read until the end into one growing buffer, and how many
  * there are besides . and ..; FS_DIR_TOO_MANY as soon as that passes max. */
-static enum fs_dir_read read_records(int fd, size_t max, char **out, size_t *len, size_t *count)
+static enum fs_dir_read read_records(int fd, off_t size, size_t max, char **out, size_t *len, size_t *count)
 {
-    size_t cap = FS_DIR_BUF_START, used = 0, n = 0;
+    size_t cap = FS_DIR_BUF_MIN, used = 0, n = 0;
+    if (size > FS_DIR_BUF_MIN / 2)
+        cap = size < FS_DIR_BUF_HINT_MAX / 2 ? 2 * (size_t)size : FS_DIR_BUF_HINT_MAX;
     char *buf = malloc(cap);
     enum fs_dir_read res = FS_DIR_UNREADABLE;
     if (!buf)
@@ -144,19 +222,6 @@ void fs_dir_cache(bool on)
     cache.on = on;
 }
 
-/* d, sharing fd and names with src, with entries of its own (the walker marks them). */
-static bool share(struct fs_dir *d, const struct fs_dir *src)
-{
-    struct fs_entry *ents = malloc((src->n ? src->n : 1) * sizeof *ents);
-    if (!ents)
-        return false;
-    memcpy(ents, src->ents, src->n * sizeof *ents);
-    *d = *src;
-    d->ents = ents;
-    d->shared = true;
-    return true;
-}
-
 static enum fs_dir_read from_cache(struct fs_dir *d, const char *path, size_t *budget)
 {
     for (size_t i = 0; i < cache.n; i++) {
@@ -164,30 +229,26 @@ static enum fs_dir_read from_cache(struct fs_dir *d, const char *path, size_t *b
             continue;
         if (cache.e[i].d.n > *budget)
             return FS_DIR_TOO_MANY;
-        if (!share(d, &cache.e[i].d))
-            return FS_DIR_UNREADABLE;
+        *d = cache.e[i].d;
+        d->shared = true;
         *budget -= d->n;
         return FS_DIR_OK;
     }
     return FS_DIR_UNREADABLE;
 }
 
-/* Keep a fresh read: the cache takes d's fd and names, d keeps a share. */
+/* Keep a fresh read: the cache takes it over, d becomes a share of it. */
 static void keep(struct fs_dir *d, const char *path)
 {
     if (!cache.on || cache.n == FS_DIR_CACHE_MAX || d->n < FS_DIR_CACHE_MIN_ENTRIES)
         return;
-    struct fs_dir kept;
     char *p = strdup(path);
-    if (!p || !share(&kept, d)) {
-        free(p);
+    if (!p)
         return;
-    }
-    kept.shared = false;
-    d->shared = true;
     cache.e[cache.n].path = p;
-    cache.e[cache.n].d = kept;
+    cache.e[cache.n].d = *d;
     cache.n++;
+    d->shared = true;
 }
 
 enum fs_dir_read fs_dir_read(struct fs_dir *d, const char *path, size_t *budget)
@@ -202,18 +263,19 @@ enum fs_dir_read fs_dir_read(struct fs_dir *d, const char *path, size_t *budget)
     size_t len, n;
     if (d->fd < 0)
         return FS_DIR_UNREADABLE;
-    enum fs_dir_read res = fstat(d->fd, &st) < 0 ? FS_DIR_UNREADABLE : read_records(d->fd, *budget, &d->buf, &len, &n);
+    enum fs_dir_read res = fstat(d->fd, &st) < 0 ? FS_DIR_UNREADABLE : read_records(d->fd, st.st_size, *budget, &d->buf, &len, &n);
     if (res != FS_DIR_OK) {
         fs_dir_free(d);
         return res;
     }
     d->dev = st.st_dev;
     d->ino = st.st_ino;
-    d->ents = malloc((n ? n : 1) * sizeof *d->ents);
-    if (!d->ents) {
+    struct fs_entry *ents = malloc((n ? n : 1) * sizeof *ents);
+    if (!ents) {
         fs_dir_free(d);
         return FS_DIR_UNREADABLE;
     }
+    d->ents = ents;
     for (size_t off = 0; off < len;) {
         struct dirent64_rec *rec = (struct dirent64_rec *)(d->buf + off);
         off += rec->d_reclen;
@@ -222,7 +284,7 @@ enum fs_dir_read fs_dir_read(struct fs_dir *d, const char *path, size_t *budget)
         unsigned char type = rec->d_type;
         if (type == DT_UNKNOWN && fstatat(d->fd, rec->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
             type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISLNK(st.st_mode) ? DT_LNK : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
-        d->ents[d->n++] = (struct fs_entry){rec->d_name, (ino_t)rec->d_ino, type, false};
+        ents[d->n++] = (struct fs_entry){rec->d_name, (ino_t)rec->d_ino, type};
     }
     *budget -= d->n;
     keep(d, path);
@@ -231,11 +293,12 @@ enum fs_dir_read fs_dir_read(struct fs_dir *d, const char *path, size_t *budget)
 
 void fs_dir_free(struct fs_dir *d)
 {
-    if (!d->shared && d->fd >= 0)
-        close(d->fd);
-    if (!d->shared)
+    if (!d->shared) {
+        if (d->fd >= 0)
+            close(d->fd);
         free(d->buf);
-    free(d->ents);
+        free((void *)d->ents);
+    }
     *d = (struct fs_dir){.fd = -1};
 }
 
@@ -260,14 +323,17 @@ static void walk_dir(struct walk *w, const char *dir, int depth)
     if (res != FS_DIR_OK)
         return;
     char path[PATH_MAX];
+    struct fs_glob_in_dir g;
+    fs_glob_in_dir(&g, w->glob, dir);
     for (size_t i = 0; i < d.n; i++) {
         const struct fs_entry *e = &d.ents[i];
         struct stat st;
-        if (!fs_join(dir, e->name, path))
+        bool match = fs_glob_in_dir_match(&g, dir, e->name), descend = e->type == DT_DIR && g.deeper;
+        if (!(match || descend) || !fs_join(dir, e->name, path))
             continue;
-        if (glob_match(w->glob, path) && fstatat(d.fd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+        if (match && fstatat(d.fd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
             w->fn(path, &st, w->ctx);
-        if (e->type == DT_DIR && !fs_is_virtual(path) && glob_may_match_below(w->glob, path))
+        if (descend && !fs_is_virtual(path) && glob_may_match_below(w->glob, path))
             walk_dir(w, path, depth + 1);
     }
     fs_dir_free(&d);

@@ -7,6 +7,7 @@
 #include <linux/landlock.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -122,13 +123,62 @@ static void grant(struct build *b, const char *path)
     grant_at(b, AT_FDCWD, path);
 }
 
-/* A regular file: does the policy let it run (an allow glob names it, no deny
- * rule does)? The inode comes from getdents (same device as its directory). */
-static bool file_allowed(const struct build *b, const char *path, dev_t dev, ino_t ino)
+/* The exec globs as they apply to one directory's entries (fswalk.h): the
+ * verdict of rules_decide on each file, without matching every glob in full
+ * against every path. NULL globs (no memory, or a /memfd:* directory, whose
+ * paths rules_decide rewrites): rules_decide itself on each file. */
+struct dir_rules {
+    const struct exec_rules *r;
+    struct fs_glob_in_dir *allow, *deny;
+};
+
+static void dir_rules_init(struct dir_rules *dr, const struct exec_rules *r, const char *dir)
 {
-    struct verdict v;
-    rules_decide(b->r, path, true, dev, ino, &v);
-    return v.allowed;
+    *dr = (struct dir_rules){.r = r};
+    if (!strncmp(dir, "/memfd:", 7))
+        return;
+    struct fs_glob_in_dir *g = malloc((r->n_allow + r->n_deny + 1) * sizeof *g);
+    if (!g)
+        return;
+    for (size_t i = 0; i < r->n_allow; i++)
+        fs_glob_in_dir(&g[i], r->allow[i].glob, dir);
+    for (size_t i = 0; i < r->n_deny; i++)
+        fs_glob_in_dir(&g[r->n_allow + i], r->deny[i].glob, dir);
+    dr->allow = g;
+    dr->deny = g + r->n_allow;
+}
+
+static void dir_rules_free(struct dir_rules *dr)
+{
+    free(dr->allow);
+}
+
+/* A regular file dir/name: does the policy let it run (no deny rule names it by
+ * path or identity, an allow glob does or there is no allow list)? The inode
+ * comes from getdents (same device as its directory). As rules_decide. */
+static bool file_allowed(const struct dir_rules *dr, const char *dir, const char *name, dev_t dev, ino_t ino)
+{
+    const struct exec_rules *r = dr->r;
+    if (!dr->allow) {
+        char path[PATH_MAX];
+        struct verdict v;
+        if (!fs_join(dir, name, path))
+            return false;
+        rules_decide(r, path, true, dev, ino, &v);
+        return v.allowed;
+    }
+    for (size_t i = 0; i < r->n_deny; i++)
+        if (fs_glob_in_dir_match(&dr->deny[i], dir, name))
+            return false;
+    for (size_t i = 0; i < r->n_deny_inodes; i++)
+        if (r->deny_inodes[i].dev == dev && r->deny_inodes[i].ino == ino)
+            return false;
+    if (!r->has_allowlist)
+        return true;
+    for (size_t i = 0; i < r->n_allow; i++)
+        if (fs_glob_in_dir_match(&dr->allow[i], dir, name))
+            return true;
+    return false;
 }
 
 /* Allow globs that start from a canonical directory (their symlinked twins are
@@ -191,27 +241,39 @@ static void walk(struct build *b, const char *dir, int depth)
         return;
     char path[PATH_MAX];
     bool whole = !deny_may_below(b, dir), any_file = false;
-    for (size_t i = 0; i < d.n; i++) {
-        struct fs_entry *e = &d.ents[i];
-        /* Symlinks are skipped: a rule on one would grant its target, which is
-         * judged under its own (canonical) path instead. */
-        e->mark = e->type == DT_REG && fs_join(dir, e->name, path) && file_allowed(b, path, d.dev, e->ino);
-        any_file |= e->type == DT_REG;
-        if (e->type == DT_DIR || (e->type == DT_REG && !e->mark))
-            whole = false;
-    }
-    if (whole && any_file) {
+    bool *may_run = malloc(d.n ? d.n : 1);
+    if (!may_run) {
+        log_msg("Landlock: out of memory reading %s", dir);
+        b->failed = true;
         fs_dir_free(&d);
-        grant(b, dir);
         return;
     }
-    for (size_t i = 0; i < d.n && !b->failed; i++) {
+    struct dir_rules dr;
+    dir_rules_init(&dr, b->r, dir);
+    bool short_dir = strlen(dir) + 1 + NAME_MAX < PATH_MAX; /* then every dir/name has a path */
+    for (size_t i = 0; i < d.n; i++) {
         const struct fs_entry *e = &d.ents[i];
-        if (e->mark)
-            grant_at(b, d.fd, e->name);
-        else if (e->type == DT_DIR && fs_join(dir, e->name, path) && !fs_is_virtual(path))
-            walk(b, path, depth + 1);
+        /* Symlinks are skipped: a rule on one would grant its target, which is
+         * judged under its own (canonical) path instead. */
+        may_run[i] = e->type == DT_REG && (short_dir || fs_join(dir, e->name, path)) &&
+                     file_allowed(&dr, dir, e->name, d.dev, e->ino);
+        any_file |= e->type == DT_REG;
+        if (e->type == DT_DIR || (e->type == DT_REG && !may_run[i]))
+            whole = false;
     }
+    dir_rules_free(&dr);
+    if (whole && any_file) {
+        grant(b, dir);
+    } else {
+        for (size_t i = 0; i < d.n && !b->failed; i++) {
+            const struct fs_entry *e = &d.ents[i];
+            if (may_run[i])
+                grant_at(b, d.fd, e->name);
+            else if (e->type == DT_DIR && fs_join(dir, e->name, path) && !fs_is_virtual(path))
+                walk(b, path, depth + 1);
+        }
+    }
+    free(may_run);
     fs_dir_free(&d);
 }
 
@@ -242,46 +304,42 @@ static const char *const multiarch_loaders[] = {
     "ld64.so.2", "ld64.so.1", "ld.so.1",
 };
 
-static void grant_multiarch_loaders(struct build *b, const char *dir)
+/* Looked up relative to the multiarch directory: one path step each. */
+static void grant_multiarch_loaders(struct build *b, int parent, const char *name)
 {
-    char path[PATH_MAX];
+    int dir = openat(parent, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0)
+        return;
     struct stat st;
     for (size_t i = 0; i < sizeof multiarch_loaders / sizeof multiarch_loaders[0] && !b->failed; i++)
-        if (fs_join(dir, multiarch_loaders[i], path) && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+        if (fstatat(dir, multiarch_loaders[i], &st, 0) == 0 && S_ISREG(st.st_mode) &&
             !seen_before(b, st.st_dev, st.st_ino, -1))
-            grant(b, path);
+            grant_at(b, dir, multiarch_loaders[i]);
+    close(dir);
 }
 
 /* The dynamic loaders named in PT_INTERP are opened for exec by the kernel, so
  * Landlock must let them through; running one directly is judged by ptrace.
- * depth 0: a library directory, read whole (ld-*.so* files, *-linux-* directories);
- * depth 1: a multiarch directory, looked up by loader name. */
-static void grant_loaders_in(struct build *b, const char *dir, int depth)
+ * A library directory is read whole (ld-*.so* files, *-linux-* directories);
+ * a multiarch directory (depth 1) is looked up by loader name. */
+static void grant_loaders_in(struct build *b, const char *dir)
 {
     struct fs_dir d;
-    struct stat dst;
+    struct stat st;
     size_t budget = FSWALK_MAX_ENTRIES;
-    if (stat(dir, &dst) < 0 || seen_before(b, dst.st_dev, dst.st_ino, depth))
+    if (stat(dir, &st) < 0 || seen_before(b, st.st_dev, st.st_ino, 0))
         return;
-    if (depth > 0) {
-        grant_multiarch_loaders(b, dir);
-        return;
-    }
     if (fs_dir_read(&d, dir, &budget) != FS_DIR_OK)
         return;
-    char path[PATH_MAX];
     for (size_t i = 0; i < d.n && !b->failed; i++) {
         const char *name = d.ents[i].name;
-        struct stat st;
         bool loader = !strncmp(name, "ld-", 3) && strstr(name, ".so");
-        if (!loader && !strstr(name, "-linux-"))
-            continue;
-        if (!fs_join(dir, name, path) || stat(path, &st) < 0)
+        if ((!loader && !strstr(name, "-linux-")) || fstatat(d.fd, name, &st, 0) < 0)
             continue;
         if (loader && S_ISREG(st.st_mode) && !seen_before(b, st.st_dev, st.st_ino, -1))
-            grant(b, path);
-        else if (!loader && S_ISDIR(st.st_mode))
-            grant_loaders_in(b, path, 1);
+            grant_at(b, d.fd, name);
+        else if (!loader && S_ISDIR(st.st_mode) && !seen_before(b, st.st_dev, st.st_ino, 1))
+            grant_multiarch_loaders(b, d.fd, name);
     }
     fs_dir_free(&d);
 }
@@ -316,7 +374,7 @@ static bool add_exec(int ruleset, const struct exec_rules *r, size_t *n_rules)
     walk(&b, "/", 0);
     static const char *const loader_dirs[] = {"/lib", "/lib64", "/usr/lib", "/usr/lib64", "/lib32", "/libx32"};
     for (size_t i = 0; i < sizeof loader_dirs / sizeof loader_dirs[0] && !b.failed; i++)
-        grant_loaders_in(&b, loader_dirs[i], 0);
+        grant_loaders_in(&b, loader_dirs[i]);
     *n_rules = b.rules;
     return !b.failed;
 }

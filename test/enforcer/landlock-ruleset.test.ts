@@ -9,7 +9,7 @@
 //   the two layers it replaces: the exec part grants REFER nowhere, so a cross-directory rename
 //   fails with EXDEV as it did with two layers; files.readOnly alone still lets it through.
 
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { expectDidNotRun, expectExit, expectRan, validateEventsAfterEach } from "./helpers/assert.js";
 import { lifecycle } from "./helpers/events.js";
@@ -77,6 +77,83 @@ describe("per-file grants where a deny glob reaches", () => {
     // the neighbour that existed at start-up runs through the same route
     expect(r.stdout, describeRun(r)).toMatch(/^allowed=0$/m);
     expectRan(mAllowed, r);
+  });
+});
+
+// Start-up judges a directory's entries by the last segment of each glob (fswalk.h,
+// fs_glob_in_dir): literal, literals around one '*', other wildcards, a glob with **, a wildcard in
+// a directory segment, and a glob whose head does not reach the directory. Untraced, each verdict is
+// the kernel's alone: a wrong shortcut shows as a denied program running or an allowed one refused.
+describe("per-file grants judged by each glob's last segment", () => {
+  const CASES: ReadonlyArray<readonly [string, boolean]> = [
+    ["bin/lit", false], // exec.deny bin/lit
+    ["bin/lit2", true],
+    ["bin/nc", false], // exec.deny bin/nc*: the '*' matches nothing
+    ["bin/ncat", false],
+    ["bin/xnc", true],
+    ["bin/.sh", false], // exec.deny bin/*.sh
+    ["bin/run.sh", false],
+    ["bin/run.shx", true],
+    ["bin/a", true], // exec.deny bin/a*a: shorter than its two literals
+    ["bin/aa", false],
+    ["bin/aba", false],
+    ["bin/ab", true],
+    ["bin/q1", false], // exec.deny bin/q?
+    ["bin/q12", true],
+    ["bin/x1y", false], // exec.deny bin/*x*y
+    ["bin/yx", true],
+    ["bin/deep", false], // exec.deny **/deep
+    ["bin/wx", false], // exec.deny b*n/w*
+    ["bin/ok", true], // exec.deny bix/* does not reach bin
+    ["bin/sub/nx", true], // exec.allow bin/*/n*
+    ["bin/sub/mx", false], // bin/* does not reach into sub
+  ];
+
+  test("every file is refused or let through untraced exactly as its full glob match says", async () => {
+    const dir = tmp.join("segments");
+    mkdirSync(`${dir}/bin/sub`, { recursive: true });
+    mkdirSync(`${dir}/out`);
+    for (const [rel] of CASES) copyMarker(`${dir}/${rel}`);
+    const policy = compiledPolicy({
+      name: "landlock-segments",
+      mode: "enforce",
+      allow: ["/usr/bin/*", "/bin/*", `${PROBES_DIR}/*`, `${dir}/bin/*`, `${dir}/bin/*/n*`],
+      deny: [`${dir}/bin/lit`, `${dir}/bin/nc*`, `${dir}/bin/*.sh`, `${dir}/bin/a*a`, `${dir}/bin/q?`, `${dir}/bin/*x*y`,
+        `${dir}/**/deep`, `${dir}/b*n/w*`, `${dir}/bix/*`],
+    });
+    const script = CASES.map(([rel], i) => `${UNTRACED} "$1/${rel}" "$1/out/${i}"; echo "case${i}=$?"`).join("\n");
+    const r = await runEnforcer({ mechanism: "landlock", policy, command: ["sh", "-c", script, "sh", dir] });
+    expectExit(r, 0);
+    expectLandlockExec(r);
+    const outcome = CASES.map(([rel], i) => `${rel} ${new RegExp(`^case${i}=0$`, "m").test(r.stdout) ? "ran" : "refused"}`);
+    expect(outcome, describeRun(r)).toEqual(CASES.map(([rel, allowed]) => `${rel} ${allowed ? "ran" : "refused"}`));
+    CASES.forEach(([, allowed], i) => (allowed ? expectRan : expectDidNotRun)(`${dir}/out/${i}`, r));
+    expect(r.stdout.match(/^exec errno=EACCES$/gm) ?? [], describeRun(r)).toHaveLength(CASES.filter(([, a]) => !a).length);
+  });
+
+  test("a file a one-star deny glob names is indexed by identity: its hard link elsewhere stops Landlock, and seccomp blocks it", async () => {
+    const dir = tmp.join("segments-link");
+    mkdirSync(`${dir}/bin`, { recursive: true });
+    mkdirSync(`${dir}/links`);
+    const denied = copyMarker(`${dir}/bin/aba`);
+    copyMarker(`${dir}/bin/ab`);
+    linkSync(denied, `${dir}/links/other-name`);
+    const policy = compiledPolicy({
+      name: "landlock-segments-link",
+      mode: "enforce",
+      allow: ["/usr/bin/*", "/bin/*", `${PROBES_DIR}/*`, `${dir}/**`],
+      deny: [`${dir}/bin/a*a`],
+    });
+    const marker = `${dir}/ran`;
+    const landlock = await runEnforcer({ mechanism: "landlock", policy, command: ["/bin/true"] });
+    expect(landlock.code, describeRun(landlock)).toBe(1);
+    expect(landlock.stderr, describeRun(landlock)).toMatch(
+      /^vigil-enforcer: Landlock cannot enforce this policy exactly: a file denied by exec\.deny\[0\] \(.*\/bin\/a\*a\) has 2 hard links, which may be anywhere$/m,
+    );
+    const seccomp = await runEnforcer({ mechanism: "seccomp", policy, command: ["sh", "-c", `"$1" "$2"; echo "status=$?"`, "sh", `${dir}/links/other-name`, marker] });
+    expectExit(seccomp, 0);
+    expect(seccomp.stdout, describeRun(seccomp)).toMatch(/^status=126$/m);
+    expectDidNotRun(marker, seccomp);
   });
 });
 
