@@ -1,11 +1,12 @@
 // Malformed compiled policies (docs/compiled-policy.md) are rejected with exit 2 and
 // `vigil-enforcer: policy:LINE: MESSAGE` before the application starts; valid edge cases load.
 
+import { spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { expectCleanRun, validateEventsAfterEach } from "./helpers/assert.js";
 import { execEvents } from "./helpers/events.js";
-import { ensureBuilt, probe } from "./helpers/paths.js";
+import { ENFORCER, ensureBuilt, probe } from "./helpers/paths.js";
 import { describeRun, runEnforcer } from "./helpers/run.js";
 import type { EnforcerOptions, RunResult } from "./helpers/run.js";
 import { makeTempDir } from "./helpers/tmp.js";
@@ -96,6 +97,26 @@ describe("malformed compiled policies", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^vigil-enforcer: policy(:\d+)?: \S/m);
     expect(existsSync(m)).toBe(false);
+  });
+
+  test("a policy read from a pipe (no size known in advance) is read whole, and refused over 1 MiB", () => {
+    // The reader starts small when it cannot know the size and grows: the last line must still be seen.
+    const comments = (n: number): string => `# ${"x".repeat(1021)}\n`.repeat(n);
+    const fromPipe = (text: string) => {
+      const file = tmp.join("piped-policy");
+      writeFileSync(file, text);
+      const script = 'cat "$1" | "$0" --policy /dev/stdin --events /dev/null -- /bin/sh -c "exit 7"';
+      return spawnSync("/bin/sh", ["-c", script, ENFORCER, file], { encoding: "utf8", timeout: 20_000 });
+    };
+    const whole = fromPipe(`${H}mode enforce\n${comments(200)}exec.deny /nothing/here\nend\n`);
+    expect(whole.stderr).toBe("");
+    expect(whole.status).toBe(7);
+    const cut = fromPipe(`${H}mode enforce\n${comments(200)}exec.deny /nothing/here\n`);
+    expect(cut.status).toBe(2);
+    expect(cut.stderr).toMatch(/^vigil-enforcer: policy:\d+: /m);
+    const huge = fromPipe(`${H}${comments(1100)}end\n`);
+    expect(huge.status).toBe(2);
+    expect(huge.stderr).toMatch(/^vigil-enforcer: policy(:\d+)?: \S/m);
   });
 
   test("inline VIGIL_POLICY and VIGIL_POLICY_FILE are checked the same way", async () => {
