@@ -19,6 +19,8 @@
  * -errno when the call could not be run as asked (then the task has been
  * killed: the caller must not count on it). */
 int inject_syscall(pid_t tid, long nr, const uint64_t args[6], long *result);
+/* Why the last inject_syscall that killed its task gave up (for an event). */
+const char *inject_failure(void);
 
 /* Wait for the next stop of tid until deadline_ms (CLOCK_MONOTONIC, inject_now_ms).
  * 1: *status as from waitpid; 0: it exited or was killed (left for the trace
