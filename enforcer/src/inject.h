@@ -13,7 +13,8 @@
  * then sets the result it wants). While the call runs, every signal but
  * SIGKILL and SIGSTOP is blocked in the task, so none is taken early: they
  * stay pending and are delivered after, as if they had come a moment later;
- * a SIGSTOP (or group-stop) that comes in between is sent again afterwards.
+ * a SIGSTOP (or group-stop) that comes in between is sent again afterwards,
+ * and a fault (the instruction before the stop was no system call) fails at once.
  * Returns 0 with the call's result in *result; -ESRCH when the task died
  * meanwhile (its wait status is left for the trace loop to collect); another
  * -errno when the call could not be run as asked (then the task has been
