@@ -54,12 +54,15 @@ void adopt_filter_configure(const struct filter_needs *needs, bool namespaces)
     cfg.ns = namespaces;
 }
 
-/* Run nr(a) in tid, at a syscall-exit stop. 0 with *res, or <0 (task gone or
- * killed by inject_syscall). */
-static int run(pid_t tid, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, long *res)
+/* Run nr(a) in tid, at a syscall-exit stop. 0 with *res, or <0 (task gone, or
+ * killed by inject_syscall: then *why says why). */
+static int run(pid_t tid, const char **why, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, long *res)
 {
     uint64_t a[6] = {a0, a1, a2, a3, nr == SYS_mmap ? (uint64_t)-1 : 0, 0}; /* mmap's fd: -1 */
-    return inject_syscall(tid, nr, a, res);
+    int rc = inject_syscall(tid, nr, a, res);
+    if (rc < 0 && rc != -ESRCH)
+        *why = inject_failure();
+    return rc;
 }
 
 /* At a syscall-exit stop of tid: map a scratch area, write the programs, set
@@ -68,7 +71,7 @@ static int run(pid_t tid, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64
 static int install_at_exit(pid_t tid, const char **why)
 {
     long res, at;
-    int rc = run(tid, SYS_mmap, 0, sizeof img, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, &at);
+    int rc = run(tid, why, SYS_mmap, 0, sizeof img, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, &at);
     if (rc < 0)
         return rc;
     if ((unsigned long)at > -4096UL) {
@@ -84,22 +87,55 @@ static int install_at_exit(pid_t tid, const char **why)
     bool written = fd >= 0 && pwrite(fd, &img, sizeof img, (off_t)base) == (ssize_t)sizeof img;
     if (fd >= 0)
         close(fd);
-    *why = written ? NULL : "cannot write the filter into it";
-    if (!*why && ((rc = run(tid, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, &res)) < 0 || res != 0))
-        *why = "prctl(PR_SET_NO_NEW_PRIVS) failed in it";
-    for (int i = 0; i < 1 + cfg.ns && !*why; i++)
-        if ((rc = run(tid, SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC,
-                      base + (uint64_t)i * sizeof img.prog[0], 0, &res)) < 0 || res != 0)
-            *why = "seccomp(SECCOMP_SET_MODE_FILTER, TSYNC) failed in it";
-    if (rc >= 0)
-        rc = run(tid, SYS_munmap, base, sizeof img, 0, 0, &res);
-    return rc < 0 ? rc : *why ? -EPERM : 0;
+    const char *failed = written ? NULL : "cannot write the filter into it";
+    if (!failed && (rc = run(tid, why, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, &res)) == 0 && res != 0)
+        failed = "prctl(PR_SET_NO_NEW_PRIVS) failed in it";
+    for (int i = 0; i < 1 + cfg.ns && !failed && rc == 0; i++)
+        if ((rc = run(tid, why, SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC,
+                      base + (uint64_t)i * sizeof img.prog[0], 0, &res)) == 0 && res != 0)
+            failed = "seccomp(SECCOMP_SET_MODE_FILTER, TSYNC) failed in it";
+    if (rc == 0)
+        rc = run(tid, why, SYS_munmap, base, sizeof img, 0, 0, &res);
+    if (rc == 0 && failed)
+        *why = failed;
+    return rc < 0 ? rc : failed ? -EPERM : 0;
 }
 
-/* Stop task tid of a seized process, let it run to its next system call (a call
- * it is blocked in is restarted at once), skip that call, install at its exit
- * stop, put the call back to run again (through the filter now), resume.
- * 0, -ESRCH (gone) or another -errno with *why. */
+/* Collect a thread of the process that has ended. A traced thread stays a zombie
+ * until its tracer collects it, and an execve in another thread waits (in
+ * de_thread, where no interrupt stops it) until every other thread is collected:
+ * the trace loop, which would do it, does not run while we wait for that thread.
+ * These threads were seized a moment ago: nothing else in the enforcer knows them. */
+static bool collect_ended(long n, void *ctx)
+{
+    siginfo_t si;
+    if (n > 0 && n != *(const pid_t *)ctx)
+        waitid(P_PID, (id_t)n, &si, WEXITED | WNOHANG | __WALL);
+    return true;
+}
+
+/* The next stop of leader tid until deadline (as inject_next_stop), collecting
+ * the process's ended threads every 10 ms meanwhile. */
+static int next_stop(pid_t tid, int *status, long deadline)
+{
+    char task_dir[64];
+    snprintf(task_dir, sizeof task_dir, "/proc/%d/task", (int)tid);
+    for (;;) {
+        long now = inject_now_ms(), until = now + 10 < deadline ? now + 10 : deadline;
+        int got = inject_next_stop(tid, status, until);
+        if (got >= 0 || until == deadline)
+            return got;
+        proc_each_number(task_dir, collect_ended, &tid);
+    }
+}
+
+/* Stop task tid (a process's leader) of a seized process, let it run to its next
+ * system call (a call it is blocked in is restarted at once), skip that call,
+ * install at its exit stop, put the call back to run again (through the filter
+ * now), resume. Only the exit of the call skipped will do: there the instruction
+ * before the stop is the system call the injection runs again, whereas the exit
+ * of a call that ran may be anywhere (an execve's is the new program's entry
+ * point). 0, -ESRCH (gone) or another -errno with *why. */
 static int install(pid_t tid, const char **why, int depth)
 {
     if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
@@ -108,7 +144,7 @@ static int install(pid_t tid, const char **why, int depth)
     struct syscall_info call, ci;
     bool skipped = false;
     for (;;) {
-        int status, got = inject_next_stop(tid, &status, deadline);
+        int status, got = next_stop(tid, &status, deadline);
         if (got == 0)
             return -ESRCH;
         if (got < 0) {
@@ -123,7 +159,7 @@ static int install(pid_t tid, const char **why, int depth)
                 *why = "a system call of another ABI (32-bit): the injected calls would not be ours";
                 return -EPERM;
             }
-            if (ci.op == SYSCALL_INFO_EXIT)
+            if (ci.op == SYSCALL_INFO_EXIT && skipped)
                 break;
             if (ci.op == SYSCALL_INFO_ENTRY && !skipped) {
                 call = ci;
@@ -143,8 +179,9 @@ static int install(pid_t tid, const char **why, int depth)
         } else if (event == 0) {
             pass = sig; /* signal-delivery stop: deliver it */
         }
-        /* our interrupt, a group-stop, an exec or fork event that came first:
-         * run on to the next system call stop (after an exec, its exit) */
+        /* our interrupt, a group-stop, an exec or fork event that came first, the
+         * exit of a call that was under way (execve, vfork): run on to the next
+         * system call stop */
         if (ptrace(PTRACE_SYSCALL, tid, 0, (void *)(long)pass) < 0)
             return -ESRCH;
     }
@@ -152,7 +189,7 @@ static int install(pid_t tid, const char **why, int depth)
     int rc = arch_get_regs(tid, &regs);
     if (rc == 0)
         rc = install_at_exit(tid, why);
-    if (rc == 0 && skipped)
+    if (rc == 0)
         rc = arch_prepare_injection(tid, &regs, (long)call.entry.nr, call.entry.args);
     if (rc == 0)
         rc = ptrace(PTRACE_CONT, tid, 0, 0) < 0 ? -ESRCH : 0;
@@ -175,6 +212,16 @@ static void report_failure(pid_t pid, const char *why)
     event_emit(&e);
 }
 
+bool adopt_process_ended(pid_t pid)
+{
+    /* /proc/PID/exe: ENOENT once the process has no memory (exiting, or a zombie: a
+     * traced one stays until the enforcer reaps it, so kill(pid, 0) still succeeds),
+     * or when it is gone; a live one always has its exe (a path too long to name
+     * fails with ENAMETOOLONG, and a deleted file is still named) */
+    char exe[16];
+    return !proc_link(pid, "exe", exe, sizeof exe) && errno == ENOENT;
+}
+
 /* One process: install, or kill it and say why. true when it runs on with the filter. */
 static bool install_process(pid_t pid, int depth)
 {
@@ -182,11 +229,8 @@ static bool install_process(pid_t pid, int depth)
     int rc = install(pid, &why, depth);
     if (rc == 0)
         return true;
-    /* Gone, or ending: a traced zombie stays until the enforcer reaps it (kill(pid, 0) still
-     * succeeds), and an exiting process has no memory left, so no exe. Either runs nothing
-     * more; killing it would only replace the status it exits with by SIGKILL's. */
-    char exe[16];
-    if (rc == -ESRCH && !proc_link(pid, "exe", exe, sizeof exe))
+    /* Gone, or ending: killing it would only replace the status it exits with by SIGKILL's. */
+    if (rc == -ESRCH && adopt_process_ended(pid))
         return false;
     report_failure(pid, why);
     return false;

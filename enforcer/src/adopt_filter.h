@@ -23,6 +23,10 @@ void adopt_filter_configure(const struct filter_needs *needs, bool namespaces);
  * gone, or it could not be done and it was killed (an exec event says why). */
 bool adopt_filter_install(pid_t pid);
 
+/* Process pid has ended or is ending (no memory left: it runs nothing more), or
+ * is gone. Such a process needs no decision, and no event. */
+bool adopt_process_ended(pid_t pid);
+
 /* For the `attach` exec event: whether the filter was installed (absent when
  * the mechanism has none). */
 void adopt_filter_note(struct event *e, const char *mechanism);

@@ -88,10 +88,18 @@ int inject_next_stop(pid_t tid, int *status, long deadline_ms)
     }
 }
 
+static const char *last_failure;
+
+const char *inject_failure(void)
+{
+    return last_failure;
+}
+
 /* The task ran something other than the call we loaded (its code was changed
  * under it) or could not be driven: fail closed. */
 static int give_up(pid_t tid, const char *why)
 {
+    last_failure = why;
     log_msg("process %d: %s; killed", (int)tgid_of(tid), why);
     kill(tgid_of(tid), SIGKILL);
     return -EPERM;
@@ -139,10 +147,16 @@ int inject_syscall(pid_t tid, long nr, const uint64_t args[6], long *result)
             } else {
                 return give_up(tid, "unexpected stop while running a system call in it");
             }
+        } else if (event == 0 && sig != SIGSTOP) {
+            /* every blockable signal is blocked: only a fault the instruction
+             * raised itself is delivered now (the instruction before the stop
+             * was not a system call): resumed, it would fault again until the
+             * deadline, every other process waiting on the tracer meanwhile */
+            return give_up(tid, "faulted instead of running a system call in it");
         } else if (event == PTRACE_EVENT_SECCOMP && entered) {
             /* a RET_TRACE filter (ours for ftruncate, or the program's): go on */
         } else if (event == 0 || (event == PTRACE_EVENT_STOP && sig != SIGTRAP)) {
-            /* a signal that cannot be blocked (SIGSTOP), or a group-stop: not
+            /* SIGSTOP (it cannot be blocked), or a group-stop: not
              * taken now (resumed with 0 below), sent again afterwards */
             again = sig;
         } else {

@@ -13,12 +13,15 @@
  * then sets the result it wants). While the call runs, every signal but
  * SIGKILL and SIGSTOP is blocked in the task, so none is taken early: they
  * stay pending and are delivered after, as if they had come a moment later;
- * a SIGSTOP (or group-stop) that comes in between is sent again afterwards.
+ * a SIGSTOP (or group-stop) that comes in between is sent again afterwards,
+ * and a fault (the instruction before the stop was no system call) fails at once.
  * Returns 0 with the call's result in *result; -ESRCH when the task died
  * meanwhile (its wait status is left for the trace loop to collect); another
  * -errno when the call could not be run as asked (then the task has been
  * killed: the caller must not count on it). */
 int inject_syscall(pid_t tid, long nr, const uint64_t args[6], long *result);
+/* Why the last inject_syscall that killed its task gave up (for an event). */
+const char *inject_failure(void);
 
 /* Wait for the next stop of tid until deadline_ms (CLOCK_MONOTONIC, inject_now_ms).
  * 1: *status as from waitpid; 0: it exited or was killed (left for the trace

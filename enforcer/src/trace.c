@@ -340,6 +340,10 @@ void trace_adopt(struct tracer *t, pid_t pid)
         return; /* gone, or killed: no filter could be installed */
     struct judgement *j = &judged;
     bool allowed = judge_program(t, pid, "attach", j);
+    /* adopt2: one that ended right after the filter went in (its exe unreadable, "?")
+     * runs nothing more: no decision to report, nothing to kill */
+    if (!strcmp(j->exe, "?") && adopt_process_ended(pid))
+        return;
     report_program(t, pid, j);
     if (!allowed) {
         block_message(pid, j->subject, j->rule, &j->v);

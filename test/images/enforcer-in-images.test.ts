@@ -315,7 +315,7 @@ describe.each(CASES)("in $image", (c) => {
 
 describe.each(CASES.filter((c) => c.image !== "distroless-like"))("docker exec into $image", (c) => {
   // `docker exec` processes are not descendants of PID 1: the enforcer adopts them within
-  // 200 ms, judges what they run, and decides everything they start from then on.
+  // 50 ms, judges what they run, and decides everything they start from then on.
   test("a shell entered with docker exec is adopted: what it runs is decided and reported", async () => {
     const name = docker.uniqueName(`${c.image}-exec`);
     const running = docker.start(runArgs(c, ["sleep", "60"], { name }), 90_000);

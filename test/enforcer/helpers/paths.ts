@@ -48,7 +48,8 @@ export type ProbeName =
   | "udp-send"
   | "vfork-edge"
   | "no-landlock"
-  | "open-race";
+  | "open-race"
+  | "exec-chain";
 
 export function probe(name: ProbeName): string {
   return path.join(PROBES_DIR, name);
