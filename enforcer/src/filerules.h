@@ -24,9 +24,11 @@ struct file_verdict {
 
 int file_rules_build(const struct policy *p, struct file_rules *r);
 void file_rules_free(struct file_rules *r);
+/* No write to judge: no files.* rule, and selfProtection off (on, it refuses writes to the
+ * enforcer's /proc entries, so writes are judged under any policy). */
 bool file_rules_empty(const struct file_rules *r);
 
-/* Judge a change to the canonical path. `names_subtree`: the change moves or
+/* Judge a change to the canonical path (selfProtection first: the enforcer's /proc entries). `names_subtree`: the change moves or
  * removes the name of a directory (rename, rmdir), so it also changes every path
  * below it. Returns false when no rule is about the path. */
 bool file_rules_decide(const struct file_rules *r, const char *path, bool names_subtree, struct file_verdict *v);
