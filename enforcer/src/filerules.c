@@ -57,7 +57,7 @@ void file_rules_free(struct file_rules *r)
 
 bool file_rules_empty(const struct file_rules *r)
 {
-    return r->n_read_only == 0 && r->n_watch == 0 && (!r->policy || r->policy->self_protection_off);
+    return r->n_read_only == 0 && r->n_watch == 0;
 }
 
 /* selfProtection: the enforcer's own /proc entries, /proc/N and all below it for N its pid or

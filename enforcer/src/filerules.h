@@ -24,8 +24,7 @@ struct file_verdict {
 
 int file_rules_build(const struct policy *p, struct file_rules *r);
 void file_rules_free(struct file_rules *r);
-/* No write to judge: no files.* rule, and selfProtection off (on, it refuses writes to the
- * enforcer's /proc entries, so writes are judged under any policy). */
+/* No files.* rule: writes are not judged at all (nor selfProtection's /proc entries). */
 bool file_rules_empty(const struct file_rules *r);
 
 /* Judge a change to the canonical path (selfProtection first: the enforcer's /proc entries). `names_subtree`: the change moves or
