@@ -96,6 +96,40 @@ describe.each([
   });
 });
 
+// A symlink flipped between a harmless file and /proc/1/oom_score_adj while the application writes
+// through it: the check at the call sees one, the kernel may open the other. The file the kernel
+// opened is judged again at the call's exit (with a Landlock layer too, which cannot name /proc/1).
+const RACE = `
+echo 0 > harmless
+( while :; do ln -sfn harmless l.tmp; mv -T l.tmp link; ln -sfn /proc/1/oom_score_adj l.tmp; mv -T l.tmp link; done ) &
+flipper=$!
+{ for i in $(seq 2000); do echo 1000 > link; done; } 2>/dev/null
+kill $flipper; wait $flipper 2>/dev/null
+echo "enforcer=$(cat /proc/1/oom_score_adj) harmless=$(cat harmless)"
+`;
+
+describe.each([
+  ["with Landlock", false],
+  ["without Landlock", true],
+] as const)("PID 1, %s: a symlink swapped under the check", (_name, viaProbe) => {
+  test("never lets a write reach the enforcer's oom_score_adj; the harmless file is written", async () => {
+    const original = readFileSync("/proc/self/oom_score_adj", "utf8").trim();
+    const r = await runEnforcer({
+      pidNamespace: true,
+      mechanism: "seccomp",
+      policy: policy(),
+      command: ["bash", "-c", RACE],
+      cwd: tmp.join("work"),
+      events: { file: tmp.join("race-events") },
+      timeoutMs: 60_000,
+      ...(viaProbe ? { enforcer: probe("no-landlock"), env: { NO_LANDLOCK_EXEC: ENFORCER } } : {}),
+    });
+    expectExit(r, 0);
+    expect(r.stdout.trim()).toBe(`enforcer=${original} harmless=1000`);
+    expect(fileEvents(r).filter((e) => e.rule === "selfProtection").length).toBeGreaterThan(0);
+  });
+});
+
 test("selfProtection off: the write reaches the enforcer (what the rule prevents)", async () => {
   const r = await asPid1(false, ["selfProtection off"]);
   expectExit(r, 0);
