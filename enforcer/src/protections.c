@@ -417,8 +417,9 @@ static bool inline_option(const char *base, bool shell, const char *a)
         if (!strncmp(base, inline_options[i].prefix, strlen(inline_options[i].prefix)))
             whole = inline_options[i].whole, letters = inline_options[i].letters;
     char key[64];
-    snprintf(key, sizeof key, " %.*s ", (int)strcspn(a, "="), a);
-    if (strlen(a) < 60 && strstr(whole, key))
+    size_t name = strcspn(a, "="); /* --eval=CODE: the option's name */
+    snprintf(key, sizeof key, " %.*s ", (int)(name < 60 ? name : 60), a);
+    if (name < 60 && strstr(whole, key))
         return true;
     if (a[0] == '-' && a[1] != '-')
         for (const char *c = a + 1; *c; c++)
