@@ -8,6 +8,7 @@
 
 import { existsSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { compilePolicySource } from "../../src/policy/compile-source.js";
 import { expectExit, validateEventsAfterEach } from "./helpers/assert.js";
 import type { VigilEvent } from "./helpers/events.js";
 import { settle, tcpListener } from "./helpers/listeners.js";
@@ -133,10 +134,23 @@ describe.skipIf(!HAVE).each(["seccomp", "landlock"] as const)("mechanism %s", (m
     ]);
   });
 
-  test("exceptionsFor any: every process running the program gets the exception (as before)", async () => {
+  test("exceptionsFor any (compiled from the YAML key): every process running the program gets the exception (as before)", async () => {
+    const source = [
+      "apiVersion: vigil/v1",
+      "kind: Policy",
+      "spec:",
+      "  network:",
+      "    connect:",
+      '      deny: ["127.0.0.2/32"]',
+      `      exceptions: [{ exe: "/usr/bin/python3*", to: ["127.0.0.2/32"] }, { exe: "${NODE}", to: ["127.0.0.2/32"] }]`,
+      "      exceptionsFor: any",
+      "",
+    ].join("\n");
+    const compiled = compilePolicySource(source, "any.yaml");
+    expect(compiled.text).toContain("\nnetwork.connect.exceptionsFor any\n");
     const r = await runEnforcer({
       mechanism,
-      policy: policy(["network.connect.exceptionsFor any"]),
+      policy: compiled.text ?? "",
       command: [PYTHON, tmp.join("app.py"), String(endpoint.port)],
       cwd: tmp.path,
     });

@@ -14,8 +14,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { compilePolicySource } from "../../src/policy/compile-source.js";
 import { DEFAULT_POLICY } from "../../src/policy/default-policy.js";
 import { Docker, buildTestImages, ensureDockerEngine, runCommand, REPO } from "../helpers/docker.js";
-import { ENFORCER } from "./enforcer-container.js";
-import { enforcerContainers } from "./enforcer-container.js";
+import { ENFORCER, enforcerContainers } from "./enforcer-container.js";
 
 const containers = enforcerContainers("residuals");
 let python: string;
