@@ -402,27 +402,35 @@ static bool reverse_shell(const struct exec_facts *f)
 
 /* Options that make a shell or interpreter run code from its command line or standard input,
  * by family: whole options (a long one also as `--eval=CODE`), and the letters that do so in a
- * cluster of short ones (`-ec`, `-Ic`, `-pe`). */
+ * cluster of short ones (`-ec`, `-Ic`, `-pe`); a letter that takes a value ends the cluster
+ * (`-Wignore::DeprecationWarning`, `-MData::Dumper`: the rest is the value). */
 static const struct {
-    const char *prefix, *whole, *letters;
+    const char *prefix, *whole, *letters, *values;
 } inline_options[] = {
-    {"python", " -c - ", "c"},      {"perl", " -e -E - ", "eE"}, {"ruby", " -e - ", "e"},
-    {"node", " -e -p --eval --print - ", "ep"}, {"php", " -r -a - ", "ra"}, {"lua", " -e - ", "e"},
+    {"python", " -c - ", "c", "WX"},
+    {"perl", " -e -E - ", "eE", "IMmlx0CdDiF"},
+    {"ruby", " -e - ", "e", "IrCEFKTWx0"},
+    {"node", " -e -p --eval --print - ", "ep", "r"},
+    {"php", " -r -a - ", "ra", "cdfz"},
+    {"lua", " -e - ", "e", "l"},
 };
 
 static bool inline_option(const char *base, bool shell, const char *a)
 {
-    const char *whole = " -c -s - ", *letters = "cs";
+    const char *whole = " -c -s - ", *letters = "cs", *values = "oO";
     for (size_t i = 0; !shell && i < sizeof inline_options / sizeof inline_options[0]; i++)
-        if (!strncmp(base, inline_options[i].prefix, strlen(inline_options[i].prefix)))
-            whole = inline_options[i].whole, letters = inline_options[i].letters;
+        if (!strncmp(base, inline_options[i].prefix, strlen(inline_options[i].prefix))) {
+            whole = inline_options[i].whole;
+            letters = inline_options[i].letters;
+            values = inline_options[i].values;
+        }
     char key[64];
     size_t name = strcspn(a, "="); /* --eval=CODE: the option's name */
     snprintf(key, sizeof key, " %.*s ", (int)(name < 60 ? name : 60), a);
     if (name < 60 && strstr(whole, key))
         return true;
     if (a[0] == '-' && a[1] != '-')
-        for (const char *c = a + 1; *c; c++)
+        for (const char *c = a + 1; *c && !strchr(values, *c); c++)
             if (strchr(letters, *c))
                 return true;
     return false;
@@ -441,8 +449,8 @@ static bool interpreter_runs_image_file(const struct exec_facts *f, const char *
     if (n <= 0 || cut)
         return false;
     const char *end = args + n, *a = args + strlen(args) + 1;
-    if (!strcmp(base, "busybox") && a < end)
-        a += strlen(a) + 1; /* the applet's name */
+    if (!strcmp(base, "busybox") && !strcmp(base_name(args), "busybox") && a < end)
+        a += strlen(a) + 1; /* `busybox sh ...`: the applet's name (not when it is argv[0], a link named sh) */
     bool operand_next = false;
     for (const char *prev = ""; a < end; prev = a, a += strlen(a) + 1) {
         if (!operand_next && a[0] == '-' && a[1] != '\0') {

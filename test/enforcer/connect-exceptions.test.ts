@@ -64,6 +64,7 @@ if pid == 0:
     os._exit(0)
 os.waitpid(pid, 0)
 run([py, here + "/connect.py", "script", port])
+run([py, "-Wignore::DeprecationWarning", "-u", here + "/connect.py", "script-options", port])
 run([node, here + "/connect.js", "node-script", port])
 run([py, "-c", inline("inline")])
 run([py, "-"], input=inline("stdin").encode())
@@ -78,7 +79,7 @@ with open(here + "/dropped.py", "w") as f:
 run([py, here + "/dropped.py", "dropped", port])
 `;
 
-const OWN = ["app ok", "fork ok", "script ok", "node-script ok"];
+const OWN = ["app ok", "fork ok", "script ok", "script-options ok", "node-script ok"];
 const ATTACKS = ["inline", "stdin", "shell-inline", "shell-script", "node-inline", "node-eval", "dropped"];
 
 beforeAll(async () => {
@@ -127,6 +128,7 @@ describe.skipIf(!HAVE).each(["seccomp", "landlock"] as const)("mechanism %s", (m
     const python = blocked.find((e) => e.exe !== NODE)?.exe ?? "";
     expect(blocked.map((e) => e.exe).sort()).toEqual([NODE, NODE, ...Array<string>(5).fill(python)].sort());
     expect(connects(r).filter((e) => e.verdict === "allowed").map((e) => e.rule)).toEqual([
+      "network.connect.exception[0]",
       "network.connect.exception[0]",
       "network.connect.exception[0]",
       "network.connect.exception[0]",
