@@ -341,8 +341,21 @@ void file_check_entry(const struct checks *c, pid_t tid, int sc, const uint64_t 
     }
     if (watch.key)
         report(c, tid, call.op, watched, &watch);
-    if (c->verify_opens && !c->audit && (sc == SC_OPEN || sc == SC_OPENAT || sc == SC_CREAT))
+    if (c->audit || (sc != SC_OPEN && sc != SC_OPENAT && sc != SC_CREAT))
+        return;
+    if (c->verify_opens) {
         verify_open(tid, sc, args, have_first ? first : NULL, out);
+    } else if (!c->files->policy->self_protection_off) {
+        /* A Landlock layer settles files.readOnly, but cannot name the enforcer's /proc
+         * entries: a path or symlink swapped after this check could reach one. The file the
+         * kernel opened is judged at the exit (closed before the program can write to it). */
+        memset(&out->open, 0, sizeof out->open);
+        out->open.nr = arch_native_nr[sc];
+        memcpy(out->open.args, args, sizeof out->open.args);
+        out->verify = true;
+        out->kind = PENDING_OPEN;
+        out->fd = -1;
+    }
 }
 
 /* The prefix of the kernel's struct statx (linux/stat.h), for the birth time;

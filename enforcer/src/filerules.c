@@ -3,6 +3,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "procinfo.h"
 
 #include "fswalk.h"
 #include "glob.h"
@@ -57,6 +60,26 @@ bool file_rules_empty(const struct file_rules *r)
     return r->n_read_only == 0 && r->n_watch == 0;
 }
 
+/* selfProtection: the enforcer's own /proc entries, /proc/N and all below it for N its pid or
+ * the id of any of its threads (the path is canonical: /proc/self, "..", symlinks and directory
+ * descriptors are resolved already). What root may write there without a capability changes the
+ * enforcer: oom_score_adj and oom_adj (first victim of the OOM killer, and the container with
+ * it), autogroup (a lower priority), clear_refs, coredump_filter, sched statistics. */
+static bool enforcer_proc_entry(const char *path)
+{
+    if (strncmp(path, "/proc/", 6) != 0 || path[6] < '1' || path[6] > '9')
+        return false;
+    char *end;
+    long n = strtol(path + 6, &end, 10);
+    if (*end != '/' && *end != '\0')
+        return false;
+    if (n == (long)getpid())
+        return true;
+    long ppid, uid, tgid;
+    proc_ids((pid_t)n, &ppid, &uid, &tgid);
+    return tgid == (long)getpid();
+}
+
 static const struct rule_glob *find(const struct rule_glob *list, size_t n, const char *path, bool subtree)
 {
     for (size_t i = 0; i < n; i++)
@@ -67,6 +90,10 @@ static const struct rule_glob *find(const struct rule_glob *list, size_t n, cons
 
 bool file_rules_decide(const struct file_rules *r, const char *path, bool names_subtree, struct file_verdict *v)
 {
+    if (r->policy && !r->policy->self_protection_off && enforcer_proc_entry(path)) {
+        *v = (struct file_verdict){false, "selfProtection", -1, NULL};
+        return true;
+    }
     const struct rule_glob *g = find(r->read_only, r->n_read_only, path, names_subtree);
     if (g) {
         *v = (struct file_verdict){false, "files.readOnly", g->rule, r->policy->read_only[g->rule].glob};

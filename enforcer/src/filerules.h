@@ -24,9 +24,10 @@ struct file_verdict {
 
 int file_rules_build(const struct policy *p, struct file_rules *r);
 void file_rules_free(struct file_rules *r);
+/* No files.* rule: writes are not judged at all (nor selfProtection's /proc entries). */
 bool file_rules_empty(const struct file_rules *r);
 
-/* Judge a change to the canonical path. `names_subtree`: the change moves or
+/* Judge a change to the canonical path (selfProtection first: the enforcer's /proc entries). `names_subtree`: the change moves or
  * removes the name of a directory (rename, rmdir), so it also changes every path
  * below it. Returns false when no rule is about the path. */
 bool file_rules_decide(const struct file_rules *r, const char *path, bool names_subtree, struct file_verdict *v);

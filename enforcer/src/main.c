@@ -22,6 +22,7 @@
 #include "filerules.h"
 #include "fswalk.h"
 #include "landlock.h"
+#include "lineage.h"
 #include "log.h"
 #include "netrules.h"
 #include "options.h"
@@ -563,6 +564,7 @@ int main(int argc, char **argv)
         ship_stop(2000);
         return finish(1);
     }
+    lineage_start(app); /* the application's own processes, for network.connect exceptions */
     if (mech->landlock_fd >= 0)
         close(mech->landlock_fd);
     bool traced = true;

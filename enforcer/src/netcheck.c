@@ -21,6 +21,7 @@
 #include "event_proc.h"
 #include "netcheck.h"
 #include "events.h"
+#include "lineage.h"
 #include "procinfo.h"
 
 #include "pidfd.h"
@@ -179,10 +180,12 @@ bool net_judge_destination(const struct checks *c, pid_t tid, int sc, int sock, 
                            uint16_t port)
 {
     char exe[PATH_MAX];
+    pid_t tgid = tgid_of(tid);
     /* the program matters only to exceptions */
-    bool have_exe = c->net->n_exception && proc_link(tgid_of(tid), "exe", exe, sizeof exe);
+    bool have_exe = c->net->n_exception && proc_link(tgid, "exe", exe, sizeof exe);
+    struct net_subject who = {have_exe ? exe : NULL, lineage_own, tgid};
     struct net_verdict v;
-    net_decide_connect(c->net, have_exe ? exe : NULL, a, port, &v);
+    net_decide_connect(c->net, &who, a, port, &v);
     bool report = !v.allowed;
     if (v.allowed && v.index >= 0 && !strcmp(v.key, "network.connect.exception")) {
         struct net_verdict without;
@@ -418,9 +421,11 @@ static bool exit_connect(const struct checks *c, pid_t tid, const struct pending
     bool refused = false;
     if (have) {
         char exe[PATH_MAX];
-        bool have_exe = c->net->n_exception && proc_link(tgid_of(tid), "exe", exe, sizeof exe);
+        pid_t tgid = tgid_of(tid);
+        bool have_exe = c->net->n_exception && proc_link(tgid, "exe", exe, sizeof exe);
+        struct net_subject who = {have_exe ? exe : NULL, lineage_own, tgid};
         struct net_verdict v;
-        net_decide_connect(c->net, have_exe ? exe : NULL, &a, port, &v);
+        net_decide_connect(c->net, &who, &a, port, &v);
         if (!v.allowed) {
             /* the kernel reached a forbidden peer (the address changed after our
              * check): cut the connection before the process can use it */

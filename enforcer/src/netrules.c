@@ -96,6 +96,7 @@ static int add(struct net_rule **list, size_t *n, const struct policy_rule *pr, 
 int net_rules_build(const struct policy *p, struct net_rules *r)
 {
     memset(r, 0, sizeof *r);
+    r->exceptions_any = p->exceptions_any;
     for (size_t i = 0; i < p->n_connect_deny; i++)
         if (add(&r->deny, &r->n_deny, &p->connect_deny[i], false) < 0)
             return -1;
@@ -195,13 +196,19 @@ static bool rule_matches(const struct net_rule *r, const struct net_addr *a, uin
     return in_cidr(&r->cidr, a) && port >= r->port_lo && port <= r->port_hi;
 }
 
-void net_decide_connect(const struct net_rules *r, const char *exe, const struct net_addr *a, uint16_t port,
-                        struct net_verdict *v)
+void net_decide_connect(const struct net_rules *r, const struct net_subject *s, const struct net_addr *a,
+                        uint16_t port, struct net_verdict *v)
 {
+    const char *exe = s ? s->exe : NULL;
+    int own = r->exceptions_any ? 1 : -1; /* -1: not asked yet */
     for (size_t i = 0; exe && i < r->n_exception; i++) {
         const struct net_rule *e = &r->exception[i];
         if (in_cidr(&e->cidr, a) &&
             (glob_match(e->exe_glob, exe) || (e->exe_canon && glob_match(e->exe_canon, exe)))) {
+            if (own < 0)
+                own = s->own && s->own(s->tgid);
+            if (!own)
+                break; /* the program, run by a process that is not the application's own */
             *v = (struct net_verdict){true, "network.connect.exception", e->index, e->cidr_text};
             return;
         }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "policy.h"
 
@@ -35,6 +36,7 @@ struct net_rules {
     size_t n_deny, n_allow, n_exception;
     struct { uint16_t lo, hi; } *listen;
     size_t n_listen;
+    bool exceptions_any; /* exceptions hold for any process running the program, not only the application's own */
 };
 
 struct net_verdict {
@@ -54,9 +56,16 @@ bool net_rules_listen(const struct net_rules *r);
  * unspecified addresses (0.0.0.0, ::) to loopback, where connect sends them. */
 bool net_addr_from_sockaddr(const void *sa, size_t len, struct net_addr *out, uint16_t *port);
 
-/* exe: canonical path of the program (exceptions), NULL if unknown. */
-void net_decide_connect(const struct net_rules *r, const char *exe, const struct net_addr *a, uint16_t port,
-                        struct net_verdict *v);
+/* Who connects, for exceptions: the canonical path of its program (NULL if
+ * unknown), and whether it is the application's own process (lineage.h),
+ * asked only when an exception matches the program and the address. */
+struct net_subject {
+    const char *exe;
+    bool (*own)(pid_t tgid);
+    pid_t tgid;
+};
+void net_decide_connect(const struct net_rules *r, const struct net_subject *s, const struct net_addr *a,
+                        uint16_t port, struct net_verdict *v);
 void net_decide_listen(const struct net_rules *r, uint16_t port, struct net_verdict *v);
 
 /* A port stratum mining pools listen on (3333, 4444, 14444, ...) reached on a public

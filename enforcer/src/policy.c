@@ -8,7 +8,7 @@
 #include "caps.h"
 #include "glob.h"
 
-enum value_kind { V_MODE, V_GLOB, V_TRISTATE, V_ONOFF, V_CIDR_PORTS, V_EXCEPTION, V_PORTS, V_NAME, V_CAP };
+enum value_kind { V_MODE, V_GLOB, V_TRISTATE, V_ONOFF, V_CIDR_PORTS, V_EXCEPTION, V_SCOPE, V_PORTS, V_NAME, V_CAP };
 
 struct key_spec {
     const char *key;
@@ -31,6 +31,7 @@ static const struct key_spec keys[] = {
     {"network.connect.deny", V_CIDR_PORTS, true, true},
     {"network.connect.allow", V_CIDR_PORTS, true, true},
     {"network.connect.exception", V_EXCEPTION, true, true},
+    {"network.connect.exceptionsFor", V_SCOPE, false, true},
     {"network.listen.allow", V_PORTS, true, true},
     {"selfProtection", V_ONOFF, false, true},
     {"capabilities.drop", V_CAP, true, true},
@@ -155,6 +156,8 @@ static const char *value_invalid(enum value_kind kind, const char *v)
         return strcmp(v, "block") && strcmp(v, "alert") && strcmp(v, "off") ? "must be block, alert or off" : NULL;
     case V_ONOFF:
         return strcmp(v, "on") && strcmp(v, "off") ? "must be on or off" : NULL;
+    case V_SCOPE:
+        return strcmp(v, "application") && strcmp(v, "any") ? "must be application or any" : NULL;
     case V_GLOB:
         return glob_invalid(v);
     case V_NAME:
@@ -223,6 +226,8 @@ static int apply(struct policy *p, const struct key_spec *k, const char *v)
         return add_rule(&p->connect_exception, &p->n_connect_exception, v);
     else if (!strcmp(k->key, "network.listen.allow"))
         return add_rule(&p->listen_allow, &p->n_listen_allow, v);
+    else if (!strcmp(k->key, "network.connect.exceptionsFor"))
+        p->exceptions_any = !strcmp(v, "any");
     else if (!strcmp(k->key, "selfProtection"))
         p->self_protection_off = !strcmp(v, "off");
     else if (!strcmp(k->key, "capabilities.drop"))

@@ -30,6 +30,7 @@ struct policy {
     /* files.* and network.* values as written (validated; parsed by filerules.c / netrules.c) */
     struct policy_rule *read_only, *watch, *connect_deny, *connect_allow, *connect_exception, *listen_allow;
     size_t n_read_only, n_watch, n_connect_deny, n_connect_allow, n_connect_exception, n_listen_allow;
+    bool exceptions_any;      /* network.connect.exceptionsFor any: not only the application's own processes */
     bool self_protection_off; /* selfProtection off: the application keeps CAP_SYS_PTRACE */
     uint64_t drop_caps;       /* capabilities.drop: bits (1 << CAP_*) the application loses */
     bool no_new_privs;        /* noNewPrivileges on: set even when no filter or Landlock needs it */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "exec_identity.h"
+#include "lineage.h"
 #include "procinfo.h"
 
 #include "pidfd.h"
@@ -399,6 +400,112 @@ static bool reverse_shell(const struct exec_facts *f)
     return parent_interprets && stdio_on_network((pid_t)ppid);
 }
 
+/* Options that make a shell or interpreter run code from its command line or standard input,
+ * by family: whole options (a long one also as `--eval=CODE`), and the letters that do so in a
+ * cluster of short ones (`-ec`, `-Ic`, `-pe`); a letter that takes a value ends the cluster
+ * (`-Wignore::DeprecationWarning`, `-MData::Dumper`: the rest is the value). */
+static const struct {
+    const char *prefix, *whole, *letters, *values;
+} inline_options[] = {
+    {"python", " -c - ", "c", "WX"},
+    {"perl", " -e -E - ", "eE", "IMmlx0CdDiF"},
+    {"ruby", " -e - ", "e", "IrCEFKTWx0"},
+    {"node", " -e -p --eval --print - ", "ep", "r"},
+    {"php", " -r -a - ", "ra", "cdfz"},
+    {"lua", " -e - ", "e", "l"},
+};
+
+static bool inline_option(const char *base, bool shell, const char *a)
+{
+    const char *whole = " -c -s - ", *letters = "cs", *values = "oO";
+    for (size_t i = 0; !shell && i < sizeof inline_options / sizeof inline_options[0]; i++)
+        if (!strncmp(base, inline_options[i].prefix, strlen(inline_options[i].prefix))) {
+            whole = inline_options[i].whole;
+            letters = inline_options[i].letters;
+            values = inline_options[i].values;
+        }
+    char key[64];
+    size_t name = strcspn(a, "="); /* --eval=CODE: the option's name */
+    snprintf(key, sizeof key, " %.*s ", (int)(name < 60 ? name : 60), a);
+    if (name < 60 && strstr(whole, key))
+        return true;
+    if (a[0] == '-' && a[1] != '-')
+        for (const char *c = a + 1; *c && !strchr(values, *c); c++)
+            if (strchr(letters, *c))
+                return true;
+    return false;
+}
+
+/* A shell or interpreter runs a file of the image: a script operand (or an option's file, `node
+ * -r ./tracing.js app.js`: each one met before the script) that is a regular file, not drifted;
+ * or Python's `-m MODULE`. Not: code from the command line (inline_option), from standard input
+ * (no script operand, `-`, /dev/stdin), a data: or remote URL, a cut command line. Arguments that
+ * name no file are option values or module names (`node -r dotenv/config app.js`). */
+static bool interpreter_runs_image_file(const struct exec_facts *f, const char *base, bool shell)
+{
+    const char *args;
+    bool cut = false;
+    ssize_t n = proc_snapshot_args(f->proc, &args, &cut);
+    if (n <= 0 || cut)
+        return false;
+    const char *end = args + n, *a = args + strlen(args) + 1;
+    if (!strcmp(base, "busybox") && !strcmp(base_name(args), "busybox") && a < end)
+        a += strlen(a) + 1; /* `busybox sh ...`: the applet's name (not when it is argv[0], a link named sh) */
+    bool operand_next = false;
+    for (const char *prev = ""; a < end; prev = a, a += strlen(a) + 1) {
+        if (!operand_next && a[0] == '-' && a[1] != '\0') {
+            if (!strcmp(a, "--")) {
+                operand_next = true;
+                continue;
+            }
+            if (inline_option(base, shell, a) || strstr(a, "data:"))
+                return false;
+            if (!strncmp(base, "python", 6) && !strncmp(a, "-m", 2))
+                return true; /* a module of the interpreter's path */
+            continue;
+        }
+        if (!strcmp(a, "-") || !strncmp(a, "data:", 5) || strstr(a, "://"))
+            return false;
+        char path[PATH_MAX + 64];
+        struct stat st;
+        if (!exec_path_in_view(f->pid, a, path, sizeof path) || stat(path, &st) < 0) {
+            if (operand_next)
+                return false;
+            continue; /* an option's value or a module name */
+        }
+        if (!S_ISREG(st.st_mode) || drifted(&st) || st.st_nlink == 0)
+            return false; /* a pipe (/dev/stdin, <(...)), a dropped file */
+        static const char *const file_options[] = {"-r", "--require", "--import", "--loader", "--experimental-loader"};
+        if (!in_list(prev, file_options, sizeof file_options / sizeof file_options[0]))
+            return true; /* the script */
+    }
+    return false;
+}
+
+/* The program is one of the image's own (lineage.h): a file of the image (not drifted, not
+ * fileless, not run through the loader), and for a shell or interpreter a script file of it. */
+static bool program_from_image(const struct exec_facts *f)
+{
+    if (!f->exe_st || fileless(f) || f->via_loader || is_loader(f->exe) || drifted(f->exe_st) ||
+        drifted(f->script_st))
+        return false;
+    if (f->script || !shell_or_interpreter(f->exe))
+        return true; /* a #! script (judged above) or a program of its own */
+    const char *base = base_name(f->exe);
+    bool shell = in_list(base, shells, N_SHELLS);
+    if (!strcmp(base, "busybox")) {
+        const char *args;
+        ssize_t n = proc_snapshot_args(f->proc, &args, NULL);
+        const char *applet = n > 0 ? base_name(args) : "";
+        if (n > 0 && !strcmp(applet, "busybox") && strnlen(args, (size_t)n) + 1 < (size_t)n)
+            applet = args + strlen(args) + 1;
+        shell = in_list(applet, shells, N_SHELLS);
+        if (!shell)
+            return strcmp(applet, "awk") != 0; /* an applet that is a program, not an interpreter */
+    }
+    return interpreter_runs_image_file(f, base, shell);
+}
+
 /* The exec rules judge the path /proc/PID/exe gives, which is the path in the process's own
  * mount namespace: after `unshare -Urm` (where user namespaces are allowed) and a bind mount of
  * any file over /usr/bin/true, "/usr/bin/true" runs that file. The path must name, where the
@@ -418,6 +525,8 @@ static bool path_is_not_the_program(const struct exec_facts *f)
 
 void protections_judge(const struct policy *p, const struct exec_facts *f, struct verdict *v)
 {
+    if (p->n_connect_deny || p->n_connect_allow || p->n_connect_exception)
+        lineage_exec(f->pid, program_from_image(f)); /* only network.connect exceptions ask */
     if (!v->allowed)
         return;
     if ((p->n_allow > 0 || p->n_deny > 0) && path_is_not_the_program(f)) {

@@ -88,6 +88,7 @@ function policyDirectives(policy: Policy): Directive[] {
       add("network.connect.exception", `${exception.exe} ${canonicalPlainCidr(to)}`, `spec.network.connect.exceptions[${i}].to[${j}]`);
     });
   });
+  if (connect?.exceptionsFor !== undefined) add("network.connect.exceptionsFor", connect.exceptionsFor, "spec.network.connect.exceptionsFor");
   addList("network.listen.allow", spec.network?.listen?.allow?.map(canonicalPort), "spec.network.listen.allow");
 
   if (spec.selfProtection !== undefined) add("selfProtection", spec.selfProtection, "spec.selfProtection");

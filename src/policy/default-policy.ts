@@ -84,7 +84,13 @@ spec:
         - 169.254.170.2/32
         - 169.254.169.254/32
       # The language runtimes, whose AWS SDKs fetch the task role's credentials, may still reach
-      # the ECS endpoint; a shell, curl or any other program may not.
+      # the ECS endpoint; a shell, curl or any other program may not. An exception holds only for
+      # the application's own processes (exceptionsFor: application, the default): the command
+      # the enforcer starts and what it starts, as long as no code from a command line (-c, -e),
+      # standard input or a file written after start ran on the way. \`sh -c 'python3 -c ...'\`
+      # started by the application (a command injection) is refused. An application started
+      # through a shell command line of its own (\`npm start\` runs \`sh -c "node server.js"\`)
+      # needs \`exceptionsFor: any\`, or its real command (\`node server.js\`) as the command.
       exceptions:
         - { exe: /usr/bin/node, to: [169.254.170.2/32] }
         - { exe: /usr/local/bin/node, to: [169.254.170.2/32] }

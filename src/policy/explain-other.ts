@@ -99,6 +99,11 @@ export function explainConnect(policy: Policy, address: string, port: number, ex
         return cidr !== null && cidrContainsAddress(cidr, addr);
       });
       if (j >= 0) {
+        if (connect?.exceptionsFor !== "any") {
+          notes.push(
+            "only when the connecting process is the application's own: one the enforcer started, or started by it, running no code from a command line (-c, -e), standard input or a file written after start on the way (spec.network.connect.exceptionsFor: any lifts this); otherwise the rules below decide",
+          );
+        }
         return {
           outcome: "allowed",
           rule: `network.connect.exceptions[${i}]`,

@@ -76,6 +76,12 @@ export const networkSchema = z.strictObject({
       deny: cidrList.optional(),
       allow: cidrList.optional(),
       exceptions: z.array(connectExceptionSchema).optional(),
+      exceptionsFor: oneOf(["application", "any"] as const)
+        .optional()
+        .meta({
+          description:
+            "Which processes running an exception's program it lets through: application (default) = only the application's own processes (no code from a command line, standard input or a dropped file since the enforcer started the application), any = every process running the program.",
+        }),
     })
     .optional(),
   listen: z.strictObject({ allow: z.array(port).optional() }).optional(),
