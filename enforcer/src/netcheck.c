@@ -142,8 +142,10 @@ static const char *syscall_name(int sc)
     }
 }
 
+/* not_own: the index of an exception that names the program but did not apply (the
+ * process is not the application's own), or -1. */
 static void report_connect(const struct checks *c, pid_t tid, int sc, const struct net_addr *a, uint16_t port,
-                           const char *protocol, const struct net_verdict *v)
+                           const char *protocol, const struct net_verdict *v, int not_own)
 {
     char rule[64], addr[64];
     struct event e;
@@ -158,7 +160,16 @@ static void report_connect(const struct checks *c, pid_t tid, int sc, const stru
     event_str(&e, "protocol", protocol);
     event_str(&e, "syscall", syscall_name(sc));
     event_str(&e, "pattern", v->pattern);
+    if (not_own >= 0)
+        event_str(&e, "exceptionNotOwn", event_rule_name("network.connect.exception", not_own, rule, sizeof rule));
     event_emit(&e);
+}
+
+/* A refused connect of a program an exception names: that exception's index. */
+static int exception_not_own(const struct checks *c, bool have_exe, const char *exe, const struct net_addr *a,
+                             const struct net_verdict *v)
+{
+    return v->allowed || !have_exe ? -1 : net_exception_naming(c->net, exe, a);
 }
 
 static void report_listen(const struct checks *c, pid_t tid, const struct net_addr *a, uint16_t port,
@@ -200,7 +211,7 @@ bool net_judge_destination(const struct checks *c, pid_t tid, int sc, int sock, 
         int own = sock < 0 ? net_grab_fd(tid, fd) : -1; /* only a report needs the socket */
         int s = sock >= 0 ? sock : own;
         const char *proto = s >= 0 ? protocol_name(s) : sc == SC_CONNECT ? "tcp" : "udp";
-        report_connect(c, tid, sc, a, port, proto, &v);
+        report_connect(c, tid, sc, a, port, proto, &v, exception_not_own(c, have_exe, exe, a, &v));
         if (own >= 0)
             close(own);
     }
@@ -213,7 +224,7 @@ void net_report_control(const struct checks *c, pid_t tid, int sc, int sock, con
     char what[64];
     snprintf(what, sizeof what, "control message level %d type %d", level, type);
     struct net_verdict v = {false, "network.controlMessage", -1, what};
-    report_connect(c, tid, sc, a, port, sock >= 0 ? protocol_name(sock) : "udp", &v);
+    report_connect(c, tid, sc, a, port, sock >= 0 ? protocol_name(sock) : "udp", &v, -1);
 }
 
 /* Read a sockaddr of the tracee and judge it. false: refuse the call. *err is
@@ -429,7 +440,7 @@ static bool exit_connect(const struct checks *c, pid_t tid, const struct pending
         if (!v.allowed) {
             /* the kernel reached a forbidden peer (the address changed after our
              * check): cut the connection before the process can use it */
-            report_connect(c, tid, SC_CONNECT, &a, port, proto, &v);
+            report_connect(c, tid, SC_CONNECT, &a, port, proto, &v, exception_not_own(c, have_exe, exe, &a, &v));
             if (sock < 0 || shutdown(sock, SHUT_RDWR) < 0)
                 kill(tgid_of(tid), SIGKILL);
             *rval = -EPERM;

@@ -196,6 +196,19 @@ static bool rule_matches(const struct net_rule *r, const struct net_addr *a, uin
     return in_cidr(&r->cidr, a) && port >= r->port_lo && port <= r->port_hi;
 }
 
+static bool exception_names(const struct net_rule *e, const char *exe, const struct net_addr *a)
+{
+    return in_cidr(&e->cidr, a) && (glob_match(e->exe_glob, exe) || (e->exe_canon && glob_match(e->exe_canon, exe)));
+}
+
+int net_exception_naming(const struct net_rules *r, const char *exe, const struct net_addr *a)
+{
+    for (size_t i = 0; exe && i < r->n_exception; i++)
+        if (exception_names(&r->exception[i], exe, a))
+            return r->exception[i].index;
+    return -1;
+}
+
 void net_decide_connect(const struct net_rules *r, const struct net_subject *s, const struct net_addr *a,
                         uint16_t port, struct net_verdict *v)
 {
@@ -203,8 +216,7 @@ void net_decide_connect(const struct net_rules *r, const struct net_subject *s, 
     int own = r->exceptions_any ? 1 : -1; /* -1: not asked yet */
     for (size_t i = 0; exe && i < r->n_exception; i++) {
         const struct net_rule *e = &r->exception[i];
-        if (in_cidr(&e->cidr, a) &&
-            (glob_match(e->exe_glob, exe) || (e->exe_canon && glob_match(e->exe_canon, exe)))) {
+        if (exception_names(e, exe, a)) {
             if (own < 0)
                 own = s->own && s->own(s->tgid);
             if (!own)

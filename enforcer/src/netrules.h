@@ -64,6 +64,10 @@ struct net_subject {
     bool (*own)(pid_t tgid);
     pid_t tgid;
 };
+/* The index of the first exception naming program exe and address a, whoever
+ * runs it; -1 when none. (Why a refused connect was not excepted: the process
+ * is not the application's own.) */
+int net_exception_naming(const struct net_rules *r, const char *exe, const struct net_addr *a);
 void net_decide_connect(const struct net_rules *r, const struct net_subject *s, const struct net_addr *a,
                         uint16_t port, struct net_verdict *v);
 void net_decide_listen(const struct net_rules *r, uint16_t port, struct net_verdict *v);

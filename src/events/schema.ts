@@ -174,6 +174,8 @@ export const connectEventSchema = z.strictObject({
   syscall: z.enum(["connect", "sendto", "sendmsg", "sendmmsg"]),
   /** The CIDR of `rule`, or null (no allow rule matched). */
   pattern: z.string().nullable(),
+  /** An exception that names this program and address but did not apply: the process is not the application's own. */
+  exceptionNotOwn: z.string().optional(),
 });
 
 /** A port refused by network.listen.allow: listen(2), or bind(2) of a UDP socket. */

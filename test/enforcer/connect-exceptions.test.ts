@@ -125,6 +125,12 @@ describe.skipIf(!HAVE).each(["seccomp", "landlock"] as const)("mechanism %s", (m
     for (const attack of ATTACKS) expect(received).not.toContain(`${attack}\n`);
     const blocked = connects(r).filter((e) => e.verdict === "blocked");
     expect(blocked.map((e) => `${e.rule} ${e.address} ${e.syscall}`)).toEqual(ATTACKS.map(() => "network.connect.deny[0] 127.0.0.2 connect"));
+    // Each refusal names the exception that would have applied to the application's own process.
+    expect(blocked.map((e) => e.exceptionNotOwn).sort()).toEqual([
+      ...Array<string>(5).fill("network.connect.exception[0]"),
+      ...Array<string>(2).fill("network.connect.exception[1]"),
+    ]);
+    expect(connects(r).filter((e) => e.verdict === "allowed").every((e) => e.exceptionNotOwn === undefined)).toBe(true);
     const python = blocked.find((e) => e.exe !== NODE)?.exe ?? "";
     expect(blocked.map((e) => e.exe).sort()).toEqual([NODE, NODE, ...Array<string>(5).fill(python)].sort());
     expect(connects(r).filter((e) => e.verdict === "allowed").map((e) => e.rule)).toEqual([
