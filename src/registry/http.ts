@@ -181,8 +181,12 @@ export class Transport {
     let sender: Sender;
     if (url.protocol === "https:") {
       const https = await this.httpsLinks();
+      // Whole-blob streams keep a connection each (HTTP/1.1): on one HTTP/2 connection they would
+      // share its flow-control window (distribution's Go server grants 1 MB per connection for
+      // uploads), capping several large uploads at window ÷ round trip together on a real network.
+      const large = req.bodyStream !== undefined || req.streamResponse === true;
       const link = await https.links.link(url);
-      if (link.kind === "h2") return https.links.send(link.session, url, req, headers, this.timeoutMs, limit);
+      if (link.kind === "h2" && !large) return https.links.send(link.session, url, req, headers, this.timeoutMs, limit);
       sender = https.sender;
     } else if (url.protocol === "http:") {
       sender = { request: httpRequest, agent: this.httpAgent };
