@@ -90,8 +90,15 @@ export class OriginLinks {
       settings: { initialWindowSize: STREAM_WINDOW, enablePush: false },
     });
     session.on("error", () => undefined); // each stream reports its own failure
+    // The next request opens a new session; a later session of the origin is not forgotten when
+    // this one ends after it.
     const forget = (): void => {
-      if (this.links.get(url.origin) !== undefined) this.links.delete(url.origin);
+      const link = this.links.get(url.origin);
+      link
+        ?.then((l) => {
+          if (l.kind === "h2" && l.session === session && this.links.get(url.origin) === link) this.links.delete(url.origin);
+        })
+        .catch(() => undefined);
     };
     session.once("close", forget);
     session.once("goaway", forget);

@@ -176,3 +176,39 @@ describe("an HTTP/2 server that refuses a stream", () => {
     expect(streams).toBe(2);
   });
 });
+
+describe("an HTTP/2 server that goes away", () => {
+  let server: Http2SecureServer;
+  const sessions: ServerHttp2Session[] = [];
+
+  beforeAll(async () => {
+    server = createSecureServer(tlsFiles, () => undefined);
+    server.on("session", (session) => sessions.push(session));
+    server.on("stream", (stream, headers) => {
+      if (headers[":path"]?.includes("slow") === true) {
+        // GOAWAY at once (no new stream on this session), this stream answered later.
+        stream.session?.goaway();
+        setTimeout(() => stream.respond({ ":status": 200, "content-length": "0" }, { endStream: true }), 150);
+        return;
+      }
+      stream.respond({ ":status": 200, "content-length": "0" }, { endStream: true });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  });
+  afterAll(async () => {
+    for (const session of sessions) session.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it("the next request opens a new session, and the old one ending later does not make a third", async () => {
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = new RegistryClient(host, { caFile: reg.caFile, auth: { username: "u", password: "p" }, env: {} });
+    const slow = client.hasBlob("slow", `sha256:${"d".repeat(64)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the GOAWAY has arrived
+    expect(await client.hasBlob("h2/app", `sha256:${"e".repeat(64)}`)).toBe(true);
+    expect(await slow).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the first session has closed
+    expect(await client.hasBlob("h2/app", `sha256:${"f".repeat(64)}`)).toBe(true);
+    expect(sessions.length).toBe(2);
+  });
+});
