@@ -12,7 +12,9 @@
 # and the credentials in a docker config.json (DOCKER_CONFIG); NODE_EXTRA_CA_CERTS is removed from
 # both environments. Variants: VARIANTS="vigil vigil-registry-ca vigil-node-extra-ca crane"
 # (default "vigil crane"): vigil-registry-ca gives the CA with --registry-ca instead (added to
-# Node's roots), vigil-node-extra-ca with NODE_EXTRA_CA_CERTS=CA instead. Prints a summary only.
+# Node's roots), vigil-node-extra-ca with NODE_EXTRA_CA_CERTS=CA instead; vigil-base runs the build
+# in BASE=DIR (another checkout after `npm run build`, e.g. the commit before a change) the way
+# `vigil` runs. Prints a summary only: wall and CPU (user + system) medians, vigil ÷ crane per round.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 N=${N:-15}
@@ -21,6 +23,7 @@ CRANE=${CRANE:-$(command -v crane || echo "${GOPATH:-$HOME/go}/bin/crane")}
 VIGIL=(node "$ROOT/$(jq -r .bin.vigil "$ROOT/package.json")")
 die() { printf 'protect-image-tls: error: %s\n' "$*" >&2; exit 1; }
 [[ -f $ROOT/dist/cli/vigil.cjs ]] || die "run 'npm run build' first"
+[[ " $VARIANTS " != *" vigil-base "* || -f ${BASE:-}/dist/cli/vigil.cjs ]] || die "vigil-base needs BASE=DIR, a built checkout"
 [[ -x $CRANE ]] || die "crane missing: GOFLAGS=-mod=mod go install github.com/google/go-containerregistry/cmd/crane@latest"
 
 TMP=$(mktemp -d /tmp/vigil-bench-protect-image-tls.XXXXXX)
@@ -63,6 +66,7 @@ run() { # VARIANT DEST
   local src=$REG/bench/app:v1 dest=$REG/$2
   case $1 in
     vigil) SSL_CERT_FILE=$CA "${VIGIL[@]}" protect image "$src" "$dest" ;;
+    vigil-base) SSL_CERT_FILE=$CA node "$BASE/$(jq -r .bin.vigil "$BASE/package.json")" protect image "$src" "$dest" ;;
     vigil-registry-ca) env -u SSL_CERT_FILE "${VIGIL[@]}" protect image "$src" "$dest" --registry-ca "$CA" ;;
     vigil-node-extra-ca) env -u SSL_CERT_FILE NODE_EXTRA_CA_CERTS=$CA "${VIGIL[@]}" protect image "$src" "$dest" ;;
     crane) SSL_CERT_FILE=$CA "$CRANE" mutate "$src" --append "$TMP/enforcer.tar" \
@@ -73,21 +77,20 @@ run() { # VARIANT DEST
 : >"$TMP/times"
 for i in $(seq 1 "$N"); do
   for v in $VARIANTS; do
-    a=$(date +%s%N)
-    run "$v" "bench/out-$v-$i:p" >"$TMP/out" 2>"$TMP/err" || die "$v failed: $(tail -n3 "$TMP/err")"
-    b=$(date +%s%N)
+    TIMEFORMAT="$i $v %3R %3U %3S" # wall, user and system seconds of the whole run
+    { time run "$v" "bench/out-$v-$i:p" >"$TMP/out" 2>"$TMP/err" || die "$v failed: $(tail -n3 "$TMP/err")"; } 2>>"$TMP/times"
     grep -Eq '^sha256:[0-9a-f]{64}$' "$TMP/out" || [[ $v == crane ]] || die "$v printed no digest"
-    echo "$i $v $(((b - a) / 1000))" >>"$TMP/times"
   done
 done
 node - "$TMP/times" <<'JS'
 import { readFileSync } from 'node:fs';
-const rows = readFileSync(process.argv[2], 'utf8').trim().split('\n').map((l) => l.split(' ')).map(([i, v, us]) => ({ i, v, ms: Number(us) / 1000 }));
+const rows = readFileSync(process.argv[2], 'utf8').trim().split('\n').map((l) => l.split(' ')).map(([i, v, wall, user, sys]) => ({ i, v, ms: Number(wall) * 1000, cpu: (Number(user) + Number(sys)) * 1000 }));
 const med = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const variants = [...new Set(rows.map((r) => r.v))];
 for (const v of variants) {
   const t = rows.filter((r) => r.v === v).map((r) => r.ms);
-  console.log(`${v.padEnd(20)} median ${med(t).toFixed(1)} ms, range ${Math.min(...t).toFixed(1)}–${Math.max(...t).toFixed(1)} ms, n=${t.length}`);
+  const cpu = rows.filter((r) => r.v === v).map((r) => r.cpu);
+  console.log(`${v.padEnd(20)} median ${med(t).toFixed(1)} ms, range ${Math.min(...t).toFixed(1)}–${Math.max(...t).toFixed(1)} ms, CPU median ${med(cpu).toFixed(0)} ms, n=${t.length}`);
 }
 const crane = new Map(rows.filter((r) => r.v === 'crane').map((r) => [r.i, r.ms]));
 for (const v of variants.filter((v) => v !== 'crane' && crane.size > 0)) {

@@ -8,6 +8,7 @@ import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type In
 import type { Agent as HttpsAgent } from "node:https";
 import type { Readable } from "node:stream";
 import { RegistryError } from "./errors.js";
+import type { OriginLinks } from "./http2.js";
 
 export interface RetryPolicy {
   /** Total attempts, including the first. */
@@ -56,7 +57,7 @@ export interface HttpResponse {
   /** The URL that answered, after redirects. */
   url: string;
   /** With `streamResponse`: the unread body of a 2xx response (`body` is then empty). */
-  stream?: IncomingMessage;
+  stream?: Readable;
 }
 
 /** How requests of one scheme are sent. */
@@ -66,7 +67,11 @@ interface Sender {
 }
 
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
-const RETRY_ERRNO = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "ECONNABORTED", "ENETUNREACH", "EHOSTUNREACH", "ERR_ATTEMPT_TIMEOUT"]);
+const RETRY_ERRNO = new Set([
+  ...["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "ECONNABORTED", "ENETUNREACH", "EHOSTUNREACH", "ERR_ATTEMPT_TIMEOUT"],
+  // HTTP/2: a refused or reset stream, a session gone away or broken.
+  ...["ERR_HTTP2_STREAM_ERROR", "ERR_HTTP2_GOAWAY_SESSION", "ERR_HTTP2_SESSION_ERROR", "ERR_HTTP2_INVALID_SESSION", "ERR_HTTP2_STREAM_CANCEL", "ERR_HTTP2_ERROR"],
+]);
 const TLS_ERRNO = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/;
 
 export class Transport {
@@ -74,11 +79,12 @@ export class Transport {
    * One keep-alive agent per scheme for every request of this transport: a protect run makes 20–70
    * small requests, and each new connection would cost a TCP (and TLS) handshake. With a custom
    * CA the TLS context (Node's ~140 roots plus it) is built once, not once per connection. Idle
-   * sockets are unref'ed by the agent, so they never keep the process alive. node:https and
-   * node:tls are loaded with the first https request: a plain-HTTP registry never needs them.
+   * sockets are unref'ed by the agent, so they never keep the process alive. node:https,
+   * node:tls and node:http2 are loaded with the first https request: a plain-HTTP registry never
+   * needs them. Over TLS, an origin that offers HTTP/2 gets one connection for all (http2.ts).
    */
   private readonly httpAgent = new HttpAgent({ keepAlive: true });
-  private https: Promise<Sender> | undefined;
+  private https: Promise<{ sender: Sender; links: OriginLinks }> | undefined;
   private readonly ca: string | undefined;
   private readonly rootFiles: readonly string[] | undefined;
   private readonly retryPolicy: RetryPolicy;
@@ -153,28 +159,42 @@ export class Transport {
     throw new RegistryError("http", `${req.method} ${req.url}: more than 5 redirects`);
   }
 
-  private httpsSender(): Promise<Sender> {
-    this.https ??= Promise.all([import("node:https"), import("node:tls")]).then(([https, tls]) => {
+  private httpsLinks(): Promise<{ sender: Sender; links: OriginLinks }> {
+    this.https ??= Promise.all([import("node:https"), import("node:tls"), import("./http2.js")]).then(([https, tls, http2]) => {
       // Given roots (SSL_CERT_FILE): only they are parsed, not Node's ~140 bundled ones (~20 ms).
       const roots = this.rootFiles?.map(readPemFile);
       const ca = roots !== undefined ? [...roots, ...(this.ca === undefined ? [] : [this.ca])] : this.ca === undefined ? undefined : [...tls.rootCertificates, this.ca];
-      const agent = new https.Agent({ keepAlive: true, ...(ca === undefined ? {} : { secureContext: tls.createSecureContext({ ca }) }) });
-      return { request: https.request, agent };
+      const secureContext = ca === undefined ? undefined : tls.createSecureContext({ ca });
+      const agent = new https.Agent({ keepAlive: true, ...(secureContext === undefined ? {} : { secureContext }) });
+      return { sender: { request: https.request, agent }, links: new http2.OriginLinks(agent, secureContext) };
     });
     return this.https;
   }
 
   private async once(req: HttpRequest): Promise<HttpResponse> {
     const url = new URL(req.url);
-    const sender = url.protocol === "https:" ? await this.httpsSender() : url.protocol === "http:" ? { request: httpRequest, agent: this.httpAgent } : null;
-    if (sender === null) throw new RegistryError("network", `unsupported URL scheme in ${req.url}`);
-    const send = sender.request;
     const limit = req.maxBodyBytes ?? this.maxBodyBytes;
+    const headers: Record<string, string> = { "user-agent": "vigil-registry-client", ...req.headers };
+    if (req.body !== undefined) headers["content-length"] = String(req.body.length);
+    else if (req.bodyStream !== undefined) headers["content-length"] = String(req.bodyStream.length);
+    else if (req.method === "PUT" || req.method === "POST" || req.method === "PATCH") headers["content-length"] = "0";
+    let sender: Sender;
+    if (url.protocol === "https:") {
+      const https = await this.httpsLinks();
+      // Whole-blob streams keep a connection each (HTTP/1.1): on one HTTP/2 connection they would
+      // share its flow-control window (distribution's Go server grants 1 MB per connection for
+      // uploads), capping several large uploads at window ÷ round trip together on a real network.
+      const large = req.bodyStream !== undefined || req.streamResponse === true;
+      const link = await https.links.link(url);
+      if (link.kind === "h2" && !large) return https.links.send(link.session, url, req, headers, this.timeoutMs, limit);
+      sender = https.sender;
+    } else if (url.protocol === "http:") {
+      sender = { request: httpRequest, agent: this.httpAgent };
+    } else {
+      throw new RegistryError("network", `unsupported URL scheme in ${req.url}`);
+    }
+    const send = sender.request;
     return new Promise<HttpResponse>((resolve, reject) => {
-      const headers: Record<string, string> = { "user-agent": "vigil-registry-client", ...req.headers };
-      if (req.body !== undefined) headers["content-length"] = String(req.body.length);
-      else if (req.bodyStream !== undefined) headers["content-length"] = String(req.bodyStream.length);
-      else if (req.method === "PUT" || req.method === "POST" || req.method === "PATCH") headers["content-length"] = "0";
       const r = send(
         url,
         { method: req.method, headers, agent: sender.agent },

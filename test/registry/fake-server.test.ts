@@ -299,3 +299,62 @@ describe("upload sessions opened ahead", () => {
     expect(log.sort()).toEqual([`HEAD /v2/app/blobs/${digest}`, "POST /v2/app/blobs/uploads/", "POST /v2/app/blobs/uploads/", "PUT /v2/app/blobs/uploads/s1", "PUT /v2/app/blobs/uploads/s2"].sort());
   });
 });
+
+describe("streamed uploads (pushBlobStream)", () => {
+  const data = Buffer.from("a streamed layer");
+  const digest = sha256Digest(data);
+
+  /** Answers the session POST only once the source has been opened (or after 2 s); records "METHOD path". */
+  function streamServer(log: string[], sourceOpened: () => boolean, post: { status: number }): Handler {
+    return (req, res) => {
+      const url = new URL(req.url ?? "", "http://x");
+      log.push(`${req.method} ${url.pathname}`);
+      if (req.method === "HEAD") return void res.writeHead(404).end();
+      if (req.method === "POST") {
+        const started = Date.now();
+        const answer = (): void => {
+          if (!sourceOpened() && Date.now() - started < 2_000) return void setTimeout(answer, 5);
+          log.push(`answered POST, source ${sourceOpened() ? "open" : "not open"}`);
+          res.writeHead(post.status, { location: "/v2/app/blobs/uploads/s1" }).end();
+        };
+        return answer();
+      }
+      if (req.method === "PATCH") return void res.writeHead(202, { location: "/v2/app/blobs/uploads/s1" }).end();
+      if (req.method === "PUT") return void res.writeHead(201, { "docker-content-digest": url.searchParams.get("digest") ?? "" }).end();
+      if (req.method === "DELETE") return void res.writeHead(204).end();
+      res.writeHead(405).end();
+    };
+  }
+
+  it("the source is opened while the session's POST is on its way, not after its answer", async () => {
+    const log: string[] = [];
+    let opened = false;
+    const client = new RegistryClient(await serve(streamServer(log, () => opened, { status: 202 })), { insecure: true, env: noCreds, ...fast });
+    const open = async () => {
+      opened = true;
+      const { Readable } = await import("node:stream");
+      return Readable.from([data]);
+    };
+    expect(await client.pushBlobStream("app", digest, data.length, open)).toBe("uploaded");
+    expect(log).toEqual([`HEAD /v2/app/blobs/${digest}`, "POST /v2/app/blobs/uploads/", "answered POST, source open", "PATCH /v2/app/blobs/uploads/s1", "PUT /v2/app/blobs/uploads/s1"]);
+  });
+
+  it("a session that cannot be opened: the source is destroyed unread; a source that cannot be opened: the session is closed", async () => {
+    const { Readable } = await import("node:stream");
+    const log: string[] = [];
+    let source: InstanceType<typeof Readable> | undefined;
+    const refused = new RegistryClient(await serve(streamServer(log, () => source !== undefined, { status: 403 })), { insecure: true, env: noCreds, ...fast });
+    await expect(refused.pushBlobStream("app", digest, data.length, () => (source = Readable.from([data])))).rejects.toThrow(/access denied/);
+    expect(source?.destroyed).toBe(true);
+
+    const log2: string[] = [];
+    let tried = false;
+    const client = new RegistryClient(await serve(streamServer(log2, () => tried, { status: 202 })), { insecure: true, env: noCreds, ...fast });
+    const missing = () => {
+      tried = true;
+      return Promise.reject(new RegistryError("not-found", "source blob: not found", 404));
+    };
+    await expect(client.pushBlobStream("app", digest, data.length, missing)).rejects.toThrow(/source blob: not found/);
+    expect(log2).toEqual([`HEAD /v2/app/blobs/${digest}`, "POST /v2/app/blobs/uploads/", "answered POST, source open", "DELETE /v2/app/blobs/uploads/s1"]);
+  });
+});
