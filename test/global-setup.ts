@@ -1,7 +1,8 @@
 // The whole test run's watchdog for leftovers. Every process a test starts inherits
 // VIGIL_TEST_RUN (the workers are forked after this setup), so at the end any process still
-// carrying this run's id, and any container named vigil-test-* made during the run, was left
-// behind by a test: it is listed, killed or removed, and the run fails. A process spinning on
+// carrying this run's id, and any container named vigil-test-*-r<id>-* (test/helpers/docker.ts)
+// or made by the local runner during the run, was left behind by a test: it is listed, killed or
+// removed, and the run fails. Another test run's containers on the same engine are left alone. A process spinning on
 // after its worker died would otherwise keep a core busy for hours and skew every benchmark.
 
 import { execFileSync } from "node:child_process";
@@ -16,7 +17,7 @@ export function setup(): () => void {
   const since = new Date();
   return () => {
     const processes = killLeftoverProcesses(id);
-    const containers = removeLeftoverContainers(since);
+    const containers = removeLeftoverContainers(since, `-r${id.slice(0, 8)}-`);
     const lines = [
       ...processes.map((p) => `  process ${p.pid}: ${p.cmdline}`),
       ...containers.map((name) => `  container ${name}`),
@@ -68,10 +69,10 @@ function parentOf(pid: number): number {
 }
 
 /**
- * Containers created since the run started that a test made: named vigil-test-* (the tests'
- * naming scheme) or labelled by the local runner (vigil.local.run).
+ * Containers a test of this run made: named vigil-test-* with this run's tag (the tests' naming
+ * scheme), or labelled by the local runner (vigil.local.run) and created since the run started.
  */
-function removeLeftoverContainers(since: Date): string[] {
+function removeLeftoverContainers(since: Date, tag: string): string[] {
   let listing = "";
   for (const filter of ["name=^vigil-test-", "label=vigil.local.run"]) {
     try {
@@ -90,7 +91,12 @@ function removeLeftoverContainers(since: Date): string[] {
     if (name === undefined || created === undefined || name === "") continue;
     // "2026-12-04 20:21:24 +0000 UTC": drop the zone name Date cannot parse.
     const at = new Date(created.replace(/ [A-Z]+$/, ""));
-    if (Number.isNaN(at.getTime()) || at < since || names.includes(name)) continue;
+    if (names.includes(name)) continue;
+    if (name.startsWith("vigil-test-")) {
+      if (!name.includes(tag)) continue; // another run's, or no run's
+    } else if (Number.isNaN(at.getTime()) || at.getTime() < Math.floor(since.getTime() / 1000) * 1000) {
+      continue; // CreatedAt has whole seconds: compare with the second the run started in
+    }
     names.push(name);
   }
   if (names.length > 0) {

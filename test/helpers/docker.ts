@@ -130,15 +130,23 @@ export async function buildTestImages(timeoutMs = 1_200_000): Promise<Record<Tes
   return out as Record<TestImage, string>;
 }
 
+/** "r" and the first 8 characters of the test run's id (VIGIL_TEST_RUN), or "r-" outside a vitest run. */
+export function testRunTag(): string {
+  return `r${(process.env["VIGIL_TEST_RUN"] ?? "-").slice(0, 8)}`;
+}
+
 /** Docker commands with timeouts and the names of every container they may have created. */
 export class Docker {
   private readonly names = new Set<string>();
 
   constructor(readonly client: string) {}
 
-  /** A container name unique to this run; remembered so that `removeAll` can clean up. */
+  /**
+   * A container name unique to this run; remembered so that `removeAll` can clean up. It carries the test run's
+   * tag (test/global-setup.ts), so the run's watchdog removes its own leftovers and no other run's containers.
+   */
   uniqueName(prefix: string): string {
-    const name = `vigil-test-${prefix}-${process.pid}-${randomBytes(4).toString("hex")}`;
+    const name = `vigil-test-${prefix}-${testRunTag()}-${process.pid}-${randomBytes(4).toString("hex")}`;
     this.names.add(name);
     return name;
   }
