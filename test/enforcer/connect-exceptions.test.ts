@@ -16,7 +16,7 @@ import type { TcpListener } from "./helpers/listeners.js";
 import { ensureBuilt } from "./helpers/paths.js";
 import { runEnforcer } from "./helpers/run.js";
 import type { Mechanism, RunResult } from "./helpers/run.js";
-import { makeTempDir } from "./helpers/tmp.js";
+import { makeTempDir, pastCoarseTick } from "./helpers/tmp.js";
 import type { TempDir } from "./helpers/tmp.js";
 
 validateEventsAfterEach();
@@ -90,6 +90,7 @@ beforeAll(async () => {
   writeFileSync(tmp.join("connect.py"), CONNECT_PY);
   writeFileSync(tmp.join("connect.js"), CONNECT_JS);
   writeFileSync(tmp.join("app.py"), APP_PY);
+  await pastCoarseTick(); // an enforcer started in the same clock tick would take them for drift
   endpoint = await tcpListener("127.0.0.2");
 });
 afterAll(async () => {

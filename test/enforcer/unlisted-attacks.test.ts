@@ -13,7 +13,7 @@ import type { TcpListener } from "./helpers/listeners.js";
 import { ARCH, ASAN_ENFORCER, ENFORCER, LOADER, ensureAsanBuilt, ensureBuilt, probe } from "./helpers/paths.js";
 import { runEnforcer, startEnforcer } from "./helpers/run.js";
 import type { Mechanism, RunResult } from "./helpers/run.js";
-import { makeTempDir } from "./helpers/tmp.js";
+import { makeTempDir, pastCoarseTick } from "./helpers/tmp.js";
 import type { TempDir } from "./helpers/tmp.js";
 
 validateEventsAfterEach();
@@ -27,7 +27,7 @@ const POLICY = ["vigil-policy 1", "exec.drift block", "exec.fileless block", "ex
 const attacker = (host: string): Promise<TcpListener> => tcpListener(host, "/bin/echo SHELL-$((6*7)); exit\n");
 
 let tmp: TempDir;
-beforeAll(() => {
+beforeAll(async () => {
   ensureBuilt();
   tmp = makeTempDir("unlisted");
   // made before the enforcer starts: part of the "image", not drift
@@ -60,6 +60,7 @@ beforeAll(() => {
   copyFileSync(LIBM, tmp.join("old.so"));
   mkdirSync(tmp.join("oldlib"));
   copyFileSync(LIBM, tmp.join("oldlib/libm.so.6"));
+  await pastCoarseTick(); // an enforcer started in the same clock tick would take these for drift
 });
 afterAll(() => tmp?.remove());
 
