@@ -7,7 +7,7 @@
 
 import type { Document } from "yaml";
 import { isSeq, parseDocument, YAMLSeq } from "yaml";
-import type { ExecEvent } from "../events/schema.js";
+import type { ConnectEvent, ExecEvent } from "../events/schema.js";
 import type { ExecRules } from "./exec-rules.js";
 import { decideExec } from "./exec-rules.js";
 import { globError, matchGlob } from "./glob.js";
@@ -15,6 +15,12 @@ import type { EventRef } from "./replay.js";
 
 export interface ObservedExec {
   event: ExecEvent;
+  ref: EventRef;
+}
+
+/** A connect event whose `exceptionNotOwn` names an exception that did not apply (the process was not the application's own). */
+export interface ObservedConnect {
+  event: ConnectEvent;
   ref: EventRef;
 }
 
@@ -158,11 +164,39 @@ spec:
 `;
 
 /**
+ * One note per network.connect exception that refused a program only because its process was not the
+ * application's own (exceptionsFor application): the learned policy does not relax that by itself, it
+ * says what would.
+ */
+export function notOwnNotes(connects: readonly ObservedConnect[]): string[] {
+  const byException = new Map<string, ObservedConnect[]>();
+  for (const c of connects) {
+    const key = c.event.exceptionNotOwn ?? "";
+    byException.set(key, [...(byException.get(key) ?? []), c]);
+  }
+  return [...byException.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([exception, list]) => {
+      const first = list[0];
+      const e = first?.event;
+      const argv = (e?.argv ?? []).join(" ").replace(/[\r\n\t]/g, " ");
+      const example = argv.length > 80 ? `${argv.slice(0, 77)}...` : argv;
+      return (
+        `${exception} did not apply to ${list.length} connect${list.length === 1 ? "" : "s"} (first ${first?.ref.file ?? ""}:${first?.ref.line ?? 0}: ` +
+        `${e?.exe ?? "?"} to ${e?.address ?? "?"}:${e?.port ?? 0}${example === "" ? "" : `, ${example}`}): the process was not the application's own ` +
+        `(started through a shell command line, inline code or a program not from the image). If the application itself starts it that way ` +
+        `(npm start runs "sh -c ..."), start the program directly or set spec.network.connect.exceptionsFor: any`
+      );
+    });
+}
+
+/**
  * `base` is the --from policy's document text and its exec rules (null: start from scratch).
  * Observed programs the base already allows are not added again; ones it denies are reported.
+ * `connects`: refused connects an exception would have allowed for the application's own process (notes only).
  */
-export function learnPolicy(observed: readonly ObservedExec[], base: { text: string; rules: ExecRules } | null): LearnResult {
-  const notes: string[] = [];
+export function learnPolicy(observed: readonly ObservedExec[], base: { text: string; rules: ExecRules } | null, connects: readonly ObservedConnect[] = []): LearnResult {
+  const notes: string[] = [...notOwnNotes(connects)];
   const uses = usesOf(observed);
   const wanted: string[] = [];
   for (const [path, list] of [...uses.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {

@@ -79,6 +79,25 @@ exit 0
     expect(blocked.code).toBe(0);
   });
 
+  test("a connect an exception refused because the process was not the application's own is explained, not allowed", async () => {
+    const dir = freshDir("vigil-learn-");
+    writeFileSync(
+      join(dir, "policy.yaml"),
+      'apiVersion: vigil/v1\nkind: Policy\nspec:\n  mode: audit\n  network:\n    connect:\n      deny: ["127.0.0.2/32"]\n      exceptions: [{ exe: "/usr/bin/python3*", to: ["127.0.0.2/32"] }]\n',
+    );
+    // The way `npm start` starts its program: through a shell command line (nothing listens on port 9: refused fast).
+    const py = "import contextlib, socket\nwith contextlib.suppress(OSError): socket.create_connection(('127.0.0.2', 9), 2)";
+    const audit = await run(["exec", "--policy", "policy.yaml", "--events", "audit.jsonl", "--", "/bin/sh", "-c", `/usr/bin/python3 -c "${py}"`], { cwd: dir });
+    expect(audit.code, audit.stderr).toBe(0);
+    expect(readFileSync(join(dir, "audit.jsonl"), "utf8")).toMatch(/"kind":"connect","verdict":"alert".*"exceptionNotOwn":"network.connect.exception\[0\]"/);
+    const learned = await run(["policy", "learn", "audit.jsonl", "--from", "policy.yaml"], { cwd: dir });
+    expect(learned.code, learned.stderr).toBe(0);
+    expect(learned.stderr).toMatch(
+      /^note: network\.connect\.exception\[0\] did not apply to 1 connect \(first audit\.jsonl:\d+: \/usr\/bin\/python3[.\d]* to 127\.0\.0\.2:9, \/usr\/bin\/python3 -c .*\): the process was not the application's own .* set spec\.network\.connect\.exceptionsFor: any$/m,
+    );
+    expect(learned.stdout).not.toContain("exceptionsFor"); // a relaxation is the user's decision
+  });
+
   test("--from keeps the base policy and adds only what is missing; its denies win", async () => {
     const dir = freshDir("vigil-learn-");
     const events = [

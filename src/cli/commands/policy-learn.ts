@@ -8,7 +8,7 @@ import { learnPolicy } from "../../policy/learn.js";
 import { UserError } from "../errors.js";
 import type { CliIo, CliResult } from "../io.js";
 import { loadPolicyDocument, readPolicyText } from "../load-policy.js";
-import { readExecEvents } from "../read-events.js";
+import { readRecordedEvents } from "../read-events.js";
 
 const USAGE = "usage: vigil policy learn EVENTS.jsonl... [--from POLICY] [-o OUT]";
 
@@ -35,9 +35,9 @@ export async function policyLearnCommand(argv: readonly string[], io: CliIo): Pr
     const policy = await loadPolicyDocument(from, io);
     base = { text: await readPolicyText(from, io), rules: buildExecRules(policy.spec?.exec?.allow ?? [], policy.spec?.exec?.deny ?? []) };
   }
-  const observed = await readExecEvents(files, io, "policy learn");
+  const { execs: observed, notOwn } = await readRecordedEvents(files, io, "policy learn");
   if (observed.length === 0) throw new UserError(`policy learn: no exec event in ${files.join(", ")}`, "record events with `vigil exec --audit --events FILE -- COMMAND`");
-  const result = learnPolicy(observed, base);
+  const result = learnPolicy(observed, base, notOwn);
   const stderr = [
     `learned ${result.added.length} allow rule${result.added.length === 1 ? "" : "s"} from ${observed.length} exec event${observed.length === 1 ? "" : "s"}`,
     ...result.notes.map((n) => `note: ${n}`),
