@@ -8,6 +8,7 @@ import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type In
 import type { Agent as HttpsAgent } from "node:https";
 import type { Readable } from "node:stream";
 import { RegistryError } from "./errors.js";
+import { attemptTimeout, settleResponse } from "./response.js";
 import type { OriginLinks } from "./http2.js";
 
 export interface RetryPolicy {
@@ -199,33 +200,11 @@ export class Transport {
         url,
         { method: req.method, headers, agent: sender.agent },
         (res) => {
-          const status = res.statusCode ?? 0;
-          if (req.streamResponse === true && status >= 200 && status < 300) {
-            res.pause();
-            resolve({ status, headers: res.headers, body: Buffer.alloc(0), url: req.url, stream: res });
-            return;
-          }
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on("data", (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > limit) {
-              res.destroy(new RegistryError("bad-response", `${req.method} ${req.url}: response larger than ${limit} bytes`));
-              return;
-            }
-            chunks.push(chunk);
-          });
           res.on("error", reject);
-          res.on("end", () =>
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), url: req.url }),
-          );
+          settleResponse(res, res.statusCode ?? 0, res.headers, req, limit, resolve);
         },
       );
-      r.setTimeout(this.timeoutMs, () => {
-        const error: NodeJS.ErrnoException = new Error(`no answer within ${this.timeoutMs} ms`);
-        error.code = "ERR_ATTEMPT_TIMEOUT";
-        r.destroy(error);
-      });
+      r.setTimeout(this.timeoutMs, () => r.destroy(attemptTimeout(this.timeoutMs)));
       r.on("error", reject);
       if (req.bodyStream !== undefined && req.body === undefined) {
         const source = req.bodyStream.open();

@@ -14,7 +14,7 @@ import { isIP } from "node:net";
 import type { Duplex } from "node:stream";
 import { connect as tlsConnect, type SecureContext, type TLSSocket } from "node:tls";
 import type { HttpRequest, HttpResponse } from "./http.js";
-import { RegistryError } from "./errors.js";
+import { attemptTimeout, settleResponse } from "./response.js";
 
 /** How an origin is spoken to: a live HTTP/2 session, or HTTP/1.1 through the https agent. */
 export type OriginLink = { kind: "h2"; session: ClientHttp2Session } | { kind: "h1" };
@@ -123,32 +123,9 @@ export class OriginLinks {
       }
       this.track(session, +1);
       stream.once("close", () => this.track(session, -1));
-      stream.setTimeout(timeoutMs, () => {
-        const error: NodeJS.ErrnoException = new Error(`no answer within ${timeoutMs} ms`);
-        error.code = "ERR_ATTEMPT_TIMEOUT";
-        stream.destroy(error);
-      });
+      stream.setTimeout(timeoutMs, () => stream.destroy(attemptTimeout(timeoutMs)));
       stream.on("error", reject);
-      stream.once("response", (h: Http2Headers) => {
-        const status = Number(h[":status"] ?? 0);
-        const responseHeaders = plainHeaders(h);
-        if (req.streamResponse === true && status >= 200 && status < 300) {
-          stream.pause();
-          resolve({ status, headers: responseHeaders, body: Buffer.alloc(0), url: req.url, stream });
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        stream.on("data", (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > limit) {
-            stream.destroy(new RegistryError("bad-response", `${req.method} ${req.url}: response larger than ${limit} bytes`));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        stream.on("end", () => resolve({ status, headers: responseHeaders, body: Buffer.concat(chunks), url: req.url }));
-      });
+      stream.once("response", (h: Http2Headers) => settleResponse(stream, Number(h[":status"] ?? 0), plainHeaders(h), req, limit, resolve));
       if (req.body !== undefined) {
         stream.end(Buffer.from(req.body.buffer, req.body.byteOffset, req.body.length));
       } else if (req.bodyStream !== undefined) {
