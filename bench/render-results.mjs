@@ -212,6 +212,17 @@ measurements are in \`bench/results/\`.
   \`/usr/bin/wget\`, \`/usr/bin/nc*\`. Before timing, the script checks that each mechanism really refuses an exec
   outside the policy (exit 126).
 
+## The other benchmarks (each writes its own report next to this one)
+
+| issue | what | report | written by |
+|---|---|---|---|
+| #6 | read-only opens and fork+exec with every protection on, vs native and strace | [RESULTS-protections.md](RESULTS-protections.md) | \`bash bench/protections.sh\` |
+| #6 | nginx in a protected task under wrk (exec policy; every protection on) | [RESULTS-nginx.md](RESULTS-nginx.md), [RESULTS-nginx-full.md](RESULTS-nginx-full.md) | \`bash bench/nginx-task.sh\` |
+| #6 | datagram sends under connect rules | [RESULTS-udp-send.md](RESULTS-udp-send.md) | \`bash bench/udp-send.sh\` |
+| #7 | protect image vs crane, buildah, docker build + push (50 and 500 MB; same and another registry) | [RESULTS-protect-image.md](RESULTS-protect-image.md), paced at 50 MB/s: [RESULTS-protect-image-rate50.md](RESULTS-protect-image-rate50.md) | \`bash bench/protect-image.sh\` (\`RATE=50\` for the paced one) |
+| #8 | console ingest, events/s and batch p99 (SQLite, PostgreSQL) | [RESULTS-console.md](RESULTS-console.md) | \`bash bench/console-ingest.sh\` |
+| #8 | what shipping events to the console costs the application | [RESULTS-shipping.md](RESULTS-shipping.md) | \`node bench/shipping.mjs\` |
+
 ## Interpretation
 
 ${interpretation({ forkExec, dd300k, dd3m, startup, memory, machine })}
