@@ -176,23 +176,37 @@ bool script_interpreter(const char *path, char *out)
     return realpath(p, out) != NULL;
 }
 
-/* Shells and interpreters whose script argument is judged, with their options: after a
- * `command` option no script file is read; a `value` option takes the next argument; a
- * `file` option's value is itself a script. Matched on the program's basename prefix ("sh"
- * exactly). */
-static const struct {
-    const char *prefix, *command, *value, *file;
-} families[] = {
-    {"sh", " -c -s ", " -o -O ", " --rcfile --init-file "}, {"bash", " -c -s ", " -o -O ", " --rcfile --init-file "},
-    {"dash", " -c -s ", " -o ", ""}, {"ash", " -c -s ", " -o ", ""}, {"zsh", " -c -s ", " -o ", ""},
-    {"ksh", " -c -s ", " -o ", ""}, {"mksh", " -c -s ", " -o ", ""}, {"busybox", " -c -s ", " -o ", ""},
-    {"python", " -c -m - ", " -W -X --check-hash-based-pycs ", ""},
-    {"perl", " -e -E - ", " -I -M -m ", ""},
-    {"ruby", " -e - ", " -I -r -C -E ", ""},
-    {"node", " -e --eval -p --print - ", " --stack-size --title ", " -r --require --import --loader "},
-    {"php", " -r -a - ", " -c -d -z ", " -f "},
-    {"lua", " -e - ", " -l ", ""},
+/* What the options of shells and interpreters mean, in one table (struct interp_options,
+ * exec_identity.h), matched on the program's basename prefix ("sh" exactly). */
+#define SHELL_OPTS " -c -s - ", "cs", "oO"
+static const struct interp_options families[] = {
+    {"sh", " -c -s ", " -o -O ", " --rcfile --init-file ", SHELL_OPTS},
+    {"bash", " -c -s ", " -o -O ", " --rcfile --init-file ", SHELL_OPTS},
+    {"dash", " -c -s ", " -o ", "", SHELL_OPTS},
+    {"ash", " -c -s ", " -o ", "", SHELL_OPTS},
+    {"zsh", " -c -s ", " -o ", "", SHELL_OPTS},
+    {"ksh", " -c -s ", " -o ", "", SHELL_OPTS},
+    {"mksh", " -c -s ", " -o ", "", SHELL_OPTS},
+    {"busybox", " -c -s ", " -o ", "", SHELL_OPTS},
+    {"python", " -c -m - ", " -W -X --check-hash-based-pycs ", "", " -c - ", "c", "WX"},
+    {"perl", " -e -E - ", " -I -M -m ", "", " -e -E - ", "eE", "IMmlx0CdDiF"},
+    {"ruby", " -e - ", " -I -r -C -E ", "", " -e - ", "e", "IrCEFKTWx0"},
+    {"node", " -e --eval -p --print - ", " --stack-size --title ", " -r --require --import --loader ",
+     " -e -p --eval --print - ", "ep", "r"},
+    {"php", " -r -a - ", " -c -d -z ", " -f ", " -r -a - ", "ra", "cdfz"},
+    {"lua", " -e - ", " -l ", "", " -e - ", "e", "l"},
 };
+#undef SHELL_OPTS
+
+const struct interp_options *interp_options_of(const char *exe_base)
+{
+    const struct interp_options *found = NULL;
+    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
+        if (!strncmp(exe_base, families[i].prefix, strlen(families[i].prefix)) &&
+            (strcmp(families[i].prefix, "sh") != 0 || !strcmp(exe_base, "sh")))
+            found = &families[i];
+    return found;
+}
 
 static bool is_shell_name(const char *name)
 {
@@ -228,18 +242,14 @@ static int take(const char *arg, size_t len, char *out, size_t cap)
 
 int script_argument(const char *exe_base, const char *args, size_t n, bool cut, char *out, size_t cap)
 {
-    size_t fam = sizeof families / sizeof families[0];
-    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
-        if (!strncmp(exe_base, families[i].prefix, strlen(families[i].prefix)) &&
-            (strcmp(families[i].prefix, "sh") != 0 || !strcmp(exe_base, "sh")))
-            fam = i;
-    if (fam == sizeof families / sizeof families[0])
+    const struct interp_options *fam = interp_options_of(exe_base);
+    if (!fam)
         return 0;
     size_t pos = 0, len;
     const char *a;
     if (!next_arg(args, n, &pos, &a, &len)) /* argv[0] */
         return cut ? -1 : 0;
-    if (!strcmp(families[fam].prefix, "busybox")) {
+    if (!strcmp(fam->prefix, "busybox")) {
         if (!next_arg(args, n, &pos, &a, &len))
             return cut ? -1 : 0;
         if (!is_shell_name(a))
@@ -252,11 +262,11 @@ int script_argument(const char *exe_base, const char *args, size_t n, bool cut, 
             return next_arg(args, n, &pos, &a, &len) ? take(a, len, out, cap) : (cut ? -1 : 0);
         if (a[0] != '-' && a[0] != '+')
             return take(a, len, out, cap);
-        if (len < 60 && strstr(families[fam].command, key))
+        if (len < 60 && strstr(fam->command, key))
             return 0;
-        if (len < 60 && strstr(families[fam].file, key))
+        if (len < 60 && strstr(fam->file, key))
             return next_arg(args, n, &pos, &a, &len) ? take(a, len, out, cap) : (cut ? -1 : 0);
-        if (len < 60 && strstr(families[fam].value, key) && !next_arg(args, n, &pos, &a, &len))
+        if (len < 60 && strstr(fam->value, key) && !next_arg(args, n, &pos, &a, &len))
             break;
     }
     return cut ? -1 : 0; /* a cut line may hide the script: the caller fails closed */

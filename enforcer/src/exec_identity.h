@@ -21,6 +21,21 @@ bool execs_directly(const char *exe);
 /* The canonical path of the interpreter a `#!` file names; false if it is not one. */
 bool script_interpreter(const char *path, char *out);
 
+/* What a shell's or interpreter's options mean, as whole options between spaces (" -c -s ")
+ * and letters. For script_argument: after a `command` option no script file is read; a
+ * `value` option takes the next argument; a `file` option's value is itself a script. For
+ * "runs a file of the image" (protections.c): the `inline_code` options, and the
+ * `code_letters` that do the same in a cluster of short ones (`-ec`, `-Ic`) until a
+ * `value_letters` letter ends it (`-Wignore::...`: the rest is the value). */
+struct interp_options {
+    const char *prefix, *command, *value, *file;
+    const char *inline_code, *code_letters, *value_letters;
+};
+
+/* The options of the shell or interpreter whose basename is exe_base (matched on a prefix,
+ * "sh" exactly); NULL for a program that is no such interpreter. */
+const struct interp_options *interp_options_of(const char *exe_base);
+
 /* The script file a shell or interpreter (named by exe_base, its basename) is asked to run,
  * from its command line args[0..n) (NUL-separated, as /proc/PID/cmdline; cut = more
  * followed): 1 with it in out, 0 when there is none (-c/-e command strings, stdin, a

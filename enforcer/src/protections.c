@@ -400,38 +400,23 @@ static bool reverse_shell(const struct exec_facts *f)
     return parent_interprets && stdio_on_network((pid_t)ppid);
 }
 
-/* Options that make a shell or interpreter run code from its command line or standard input,
- * by family: whole options (a long one also as `--eval=CODE`), and the letters that do so in a
- * cluster of short ones (`-ec`, `-Ic`, `-pe`); a letter that takes a value ends the cluster
- * (`-Wignore::DeprecationWarning`, `-MData::Dumper`: the rest is the value). */
-static const struct {
-    const char *prefix, *whole, *letters, *values;
-} inline_options[] = {
-    {"python", " -c - ", "c", "WX"},
-    {"perl", " -e -E - ", "eE", "IMmlx0CdDiF"},
-    {"ruby", " -e - ", "e", "IrCEFKTWx0"},
-    {"node", " -e -p --eval --print - ", "ep", "r"},
-    {"php", " -r -a - ", "ra", "cdfz"},
-    {"lua", " -e - ", "e", "l"},
-};
-
+/* An option that makes a shell or interpreter run code from its command line or standard input:
+ * a whole option (a long one also as `--eval=CODE`), or a letter that does so in a cluster of
+ * short ones (struct interp_options). A shell, or a program the table does not know, takes the
+ * shell's options. */
 static bool inline_option(const char *base, bool shell, const char *a)
 {
-    const char *whole = " -c -s - ", *letters = "cs", *values = "oO";
-    for (size_t i = 0; !shell && i < sizeof inline_options / sizeof inline_options[0]; i++)
-        if (!strncmp(base, inline_options[i].prefix, strlen(inline_options[i].prefix))) {
-            whole = inline_options[i].whole;
-            letters = inline_options[i].letters;
-            values = inline_options[i].values;
-        }
+    const struct interp_options *o = interp_options_of(base);
+    if (!o || shell)
+        o = interp_options_of("sh");
     char key[64];
     size_t name = strcspn(a, "="); /* --eval=CODE: the option's name */
     snprintf(key, sizeof key, " %.*s ", (int)(name < 60 ? name : 60), a);
-    if (name < 60 && strstr(whole, key))
+    if (name < 60 && strstr(o->inline_code, key))
         return true;
     if (a[0] == '-' && a[1] != '-')
-        for (const char *c = a + 1; *c && !strchr(values, *c); c++)
-            if (strchr(letters, *c))
+        for (const char *c = a + 1; *c && !strchr(o->value_letters, *c); c++)
+            if (strchr(o->code_letters, *c))
                 return true;
     return false;
 }
