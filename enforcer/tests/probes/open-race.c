@@ -39,8 +39,9 @@
  *                            sits in a ptrace stop during the call (put back once
  *                            the call returned): a tracer that runs a call in the
  *                            process by rewinding to the instruction the task has
- *                            just run makes it spin in user code instead; prints
- *                            `code-swap swaps=S`
+ *                            just run makes it spin in user code instead; the
+ *                            opens go on past N rounds (for at most 15 s) until
+ *                            the process is ended; prints `code-swap swaps=S`
  *   OPEN_RACE_SIGNALS=1      a thread queues real-time signals (SIGRTMIN, each one
  *                            delivered on its own) to the opening thread all along;
  *                            prints `signals sent=S got=G` (G < S: some were lost)
@@ -459,7 +460,20 @@ static int run_main(int argc, char **argv)
 		pthread_create(&t, NULL, flip_link, NULL);
 	}
 	int seen[256] = {0};
-	for (long i = 0; i < n; i++) {
+	/* with the code swap the point is to catch a tracer's close: the swapper
+	 * only wins when it reads the opener stopped at the right moment, which
+	 * may take more than N rounds on a busy machine; go on (at most 15 s)
+	 * until the tracer ends the process */
+	struct timespec t_start, t_now;
+	clock_gettime(CLOCK_MONOTONIC, &t_start);
+	for (long i = 0;; i++) {
+		if (i >= n) {
+			if (!swap)
+				break;
+			clock_gettime(CLOCK_MONOTONIC, &t_now);
+			if (t_now.tv_sec - t_start.tv_sec >= 15)
+				break;
+		}
 		int fd = swap ? open_swapped(target, flags) : open(target, flags, 0644);
 		if (fd < 0) {
 			refused++;
