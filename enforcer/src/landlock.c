@@ -55,7 +55,7 @@ struct build {
 /* A rule's descriptor is only needed while the rule is added. They are kept and
  * closed in runs of consecutive numbers, one close_range (Linux 5.9) per run rather
  * than one close each: hundreds of rules are built at every start. */
-#define HELD_MAX 128
+#define HELD_MAX 1024
 static int held[HELD_MAX];
 static size_t n_held;
 
@@ -121,6 +121,110 @@ static void grant_at(struct build *b, int dirfd, const char *name)
 static void grant(struct build *b, const char *path)
 {
     grant_at(b, AT_FDCWD, path);
+}
+
+/* The per-file EXECUTE grants of the walk are listed, not added: the enforcer
+ * and the application's child (forked before it enters the ruleset) add half
+ * each at the same time (landlock_add_deferred). A ruleset is one kernel
+ * object shared through its descriptor, so rules added by either process are
+ * in it. Start-up with a policy whose deny rules split /usr/bin into hundreds
+ * of per-file rules spent most of its extra time on these adds. */
+struct deferred_grant {
+    int dirfd;
+    size_t name; /* offset in deferred.names */
+};
+static struct {
+    struct deferred_grant *grants;
+    size_t n, cap;
+    char *names;
+    size_t names_len, names_cap;
+    int *dirfds; /* the duplicates the grants refer to, closed by landlock_deferred_free */
+    size_t n_dirfds, cap_dirfds;
+} deferred;
+
+static bool grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return true;
+    size_t cap2 = *cap ? *cap * 2 : 64;
+    while (cap2 < need)
+        cap2 *= 2;
+    void *q = realloc(*p, cap2 * size);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = cap2;
+    return true;
+}
+
+void landlock_deferred_free(void)
+{
+    release_held();
+    for (size_t i = 0; i < deferred.n_dirfds; i++)
+        close(deferred.dirfds[i]);
+    free(deferred.grants);
+    free(deferred.names);
+    free(deferred.dirfds);
+    memset(&deferred, 0, sizeof deferred);
+}
+
+/* A directory whose entries get deferred grants: its descriptor duplicated
+ * (the walk's own is closed, or shared with the start-up cache). -1 after
+ * saying why. */
+static int defer_dir(struct build *b, int dirfd)
+{
+    int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0 || !grow((void **)&deferred.dirfds, &deferred.cap_dirfds, deferred.n_dirfds + 1, sizeof(int))) {
+        log_errno("Landlock: cannot keep a directory open for its rules");
+        if (fd >= 0)
+            close(fd);
+        b->failed = true;
+        return -1;
+    }
+    deferred.dirfds[deferred.n_dirfds++] = fd;
+    return fd;
+}
+
+/* grant_at, later: *kept is the directory's duplicate, made on first use. */
+static void defer_at(struct build *b, int dirfd, int *kept, const char *name)
+{
+    if (b->failed)
+        return;
+    if (b->rules >= LANDLOCK_MAX_RULES) {
+        log_msg("Landlock: the exec policy (one rule per allowed file; use ** globs for whole trees) would need "
+                "more than %d rules",
+                LANDLOCK_MAX_RULES);
+        b->failed = true;
+        return;
+    }
+    if (*kept < 0 && (*kept = defer_dir(b, dirfd)) < 0)
+        return;
+    size_t len = strlen(name) + 1;
+    if (!grow((void **)&deferred.grants, &deferred.cap, deferred.n + 1, sizeof *deferred.grants) ||
+        !grow((void **)&deferred.names, &deferred.names_cap, deferred.names_len + len, 1)) {
+        log_msg("Landlock: out of memory listing the exec rules");
+        b->failed = true;
+        return;
+    }
+    memcpy(deferred.names + deferred.names_len, name, len);
+    deferred.grants[deferred.n++] = (struct deferred_grant){*kept, deferred.names_len};
+    deferred.names_len += len;
+    b->rules++;
+}
+
+size_t landlock_deferred_parts(void)
+{
+    return deferred.n >= 64 ? 2 : 1; /* below, the child's share would not pay for moving it */
+}
+
+bool landlock_add_deferred(int ruleset, size_t part, size_t parts)
+{
+    size_t added = 0;
+    bool ok = true;
+    for (size_t i = part; i < deferred.n && ok; i += parts)
+        ok = landlock_add_path(ruleset, deferred.grants[i].dirfd, deferred.names + deferred.grants[i].name,
+                               LANDLOCK_ACCESS_FS_EXECUTE, 0, &added, "the exec policy");
+    return ok; /* the rules' descriptors are closed by landlock_deferred_free, when there is time */
 }
 
 /* The exec globs as they apply to one directory's entries (fswalk.h): the
@@ -265,10 +369,11 @@ static void walk(struct build *b, const char *dir, int depth)
     if (whole && any_file) {
         grant(b, dir);
     } else {
+        int kept = -1;
         for (size_t i = 0; i < d.n && !b->failed; i++) {
             const struct fs_entry *e = &d.ents[i];
             if (may_run[i])
-                grant_at(b, d.fd, e->name);
+                defer_at(b, d.fd, &kept, e->name);
             else if (e->type == DT_DIR && fs_join(dir, e->name, path) && !fs_is_virtual(path))
                 walk(b, path, depth + 1);
         }
@@ -392,6 +497,7 @@ static int build(const struct exec_rules *exec, const struct file_rules *files, 
         return -1;
     }
     *n_rules = 0;
+    landlock_deferred_free();
     bool ok = !exec || add_exec(fd, exec, n_rules);
     /* The exec part grants REFER nowhere (no link or rename across directories:
      * none can give a file the execute right). With it, the files part's
@@ -400,6 +506,7 @@ static int build(const struct exec_rules *exec, const struct file_rules *files, 
     *files_failed = ok && files && !landlock_files_add(fd, files, exec ? 0 : LANDLOCK_ACCESS_FS_REFER, n_rules);
     release_held();
     if (!ok || *files_failed) {
+        landlock_deferred_free();
         close(fd);
         return -1;
     }

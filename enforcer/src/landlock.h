@@ -55,6 +55,16 @@ bool landlock_files_add(int ruleset, const struct file_rules *r, uint64_t refer,
 bool landlock_add_path(int ruleset, int dirfd, const char *name, uint64_t rights, int open_flags, size_t *rules,
                        const char *too_many);
 
+/* landlock_build leaves the per-file exec grants listed, not yet in the
+ * ruleset (they are most of the start-up cost): after the fork, the enforcer
+ * adds part 0 and the child part 1 of landlock_deferred_parts(), at the same time, and the child enters
+ * the ruleset only once both are done. False after saying why. Then each
+ * frees the list and closes the descriptors it kept (the enforcer once the
+ * child is on its way: closing hundreds of descriptors takes a while). */
+size_t landlock_deferred_parts(void); /* 2, or 1 when too few for the child to share */
+bool landlock_add_deferred(int ruleset, size_t part, size_t parts);
+void landlock_deferred_free(void);
+
 /* In the child, after PR_SET_NO_NEW_PRIVS: enter the ruleset. 0 or -errno. */
 int landlock_enter(int ruleset_fd);
 

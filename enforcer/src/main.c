@@ -565,8 +565,17 @@ int main(int argc, char **argv)
         return finish(1);
     }
     lineage_start(app); /* the application's own processes, for network.connect exceptions */
-    if (mech->landlock_fd >= 0)
+    if (mech->landlock_fd >= 0) {
+        bool added = landlock_add_deferred(mech->landlock_fd, 0, landlock_deferred_parts());
         close(mech->landlock_fd);
+        if (!added) {
+            landlock_deferred_free();
+            spawn_release(gate, false);
+            waitpid(app, NULL, 0);
+            ship_stop(2000);
+            return finish(1);
+        }
+    }
     bool traced = true;
     int err = trace_seize(app);
     if (err < 0) {
@@ -593,6 +602,7 @@ int main(int argc, char **argv)
         log_errno("setresgid: the application may change the enforcer's resource limits (prlimit)");
     emit_start(&l->policy, l->digest, mech, traced, app, o.argv);
     spawn_release(gate, true);
+    landlock_deferred_free(); /* the descriptors of the enforcer's half of the rules */
 
     /* 7. follow everything until the application's main process ends */
     struct tracer t = {&l->rules.exec, audit, enforce, mech->follow_forks && traced, traced, app,

@@ -2,6 +2,7 @@
 #include "spawn.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -54,6 +55,14 @@ static int drop_capabilities(uint64_t mask)
     return rc;
 }
 
+/* The application's own CPU mask, taken before the fork when the child is to
+ * add its half of the Landlock rules on another CPU than the enforcer: a new
+ * child is woken on its parent's CPU, where the two halves would run one after
+ * the other. The enforcer moves it (spawn_start); it takes the mask back once
+ * the gate opens, which is after that move. */
+static cpu_set_t app_cpus;
+static bool moved_off;
+
 static void child(const struct spawn_plan *plan, int gate_rd, pid_t parent)
 {
     /* Die with the enforcer: a tracer crash must never leave the app unwatched. */
@@ -71,6 +80,14 @@ static void child(const struct spawn_plan *plan, int gate_rd, pid_t parent)
         if (sig != SIGKILL && sig != SIGSTOP)
             signal(sig, SIG_DFL);
 
+    /* The child's half of the exec grants, while the enforcer adds the other
+     * half and attaches; the gate opens once both halves are in. */
+    if (plan->landlock_fd >= 0) {
+        if (landlock_deferred_parts() == 2 && !landlock_add_deferred(plan->landlock_fd, 1, 2))
+            _exit(1);
+        landlock_deferred_free();
+    }
+
     char go = 0;
     ssize_t n;
     do
@@ -79,6 +96,8 @@ static void child(const struct spawn_plan *plan, int gate_rd, pid_t parent)
     close(gate_rd);
     if (n != 1 || go != 'g')
         _exit(1);
+    if (moved_off && sched_setaffinity(0, sizeof app_cpus, &app_cpus) < 0)
+        child_fail("sched_setaffinity (giving the application back its CPUs)", errno);
 
     /* SYS_PTRACE is added to the task for the enforcer only: the application must
      * not use it to attach to the enforcer or to processes it does not own. */
@@ -122,6 +141,15 @@ pid_t spawn_start(const struct spawn_plan *plan, int *gate)
         return -1;
     }
     pid_t parent = getpid();
+    int cpu = sched_getcpu();
+    cpu_set_t others;
+    moved_off = plan->landlock_fd >= 0 && landlock_deferred_parts() == 2 && cpu >= 0 &&
+                sched_getaffinity(0, sizeof app_cpus, &app_cpus) == 0 && CPU_COUNT(&app_cpus) >= 2 &&
+                CPU_ISSET(cpu, &app_cpus);
+    if (moved_off) {
+        others = app_cpus;
+        CPU_CLR(cpu, &others);
+    }
     pid_t pid = fork();
     if (pid < 0) {
         log_errno("fork");
@@ -134,6 +162,8 @@ pid_t spawn_start(const struct spawn_plan *plan, int *gate)
         child(plan, fds[0], parent);
     }
     close(fds[0]);
+    if (moved_off)
+        sched_setaffinity(pid, sizeof others, &others); /* if refused, the halves only take turns */
     *gate = fds[1];
     return pid;
 }

@@ -9,7 +9,7 @@
 //   the two layers it replaces: the exec part grants REFER nowhere, so a cross-directory rename
 //   fails with EXDEV as it did with two layers; files.readOnly alone still lets it through.
 
-import { chmodSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { expectDidNotRun, expectExit, expectRan, validateEventsAfterEach } from "./helpers/assert.js";
 import { lifecycle } from "./helpers/events.js";
@@ -190,6 +190,40 @@ describe("per-file grants under a low descriptor limit", () => {
     expect(r.stdout, describeRun(r)).toMatch(/^exec errno=EACCES$/m);
     expect(r.stdout, describeRun(r)).toMatch(/^denied=(?!0$)\d+$/m);
     expectDidNotRun(mDenied, r);
+  });
+});
+
+describe("per-file grants shared between the enforcer and the application's child", () => {
+  // Past 64 per-file grants the enforcer adds half of them and the child, moved off the enforcer's
+  // CPU for the while, the other half: both halves must be in the ruleset, and the application must
+  // start with the CPUs it was given, not the ones the child borrowed.
+  test("all 199 allowed programs of a 200-file directory run untraced, the denied one is refused, and the application keeps its CPU mask", async () => {
+    const dir = tmp.join("halves");
+    mkdirSync(`${dir}/bin`, { recursive: true });
+    mkdirSync(`${dir}/out`);
+    const programs = Array.from({ length: 200 }, (_, i) => copyMarker(`${dir}/bin/m${String(i).padStart(3, "0")}`));
+    const denied = programs[101] ?? "";
+    const policy = compiledPolicy({
+      name: "landlock-halves",
+      mode: "enforce",
+      allow: ["/usr/bin/*", "/bin/*", `${PROBES_DIR}/*`, `${dir}/bin/*`],
+      deny: [denied],
+    });
+    const script = [
+      'ok=0; for p in "$1"/bin/m*; do n=${p##*/}',
+      `  if ${UNTRACED} "$p" "$1/out/$n" >/dev/null 2>&1; then ok=$((ok+1)); else echo "refused=$n"; fi`,
+      'done; echo "ok=$ok"; grep "^Cpus_allowed_list:" /proc/$$/status',
+    ].join("\n");
+    const r = await runEnforcer({ mechanism: "landlock", policy, command: ["sh", "-c", script, "sh", dir] });
+    expectExit(r, 0);
+    expectLandlockExec(r);
+    expect(r.stdout, describeRun(r)).toMatch(/^ok=199$/m);
+    expect(r.stdout.match(/^refused=.*$/gm), describeRun(r)).toEqual(["refused=m101"]);
+    expectDidNotRun(`${dir}/out/m101`, r);
+    expectRan(`${dir}/out/m199`, r);
+    const own = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+    expect(own).toBeDefined();
+    expect(r.stdout, describeRun(r)).toMatch(new RegExp(`^Cpus_allowed_list:\\s*${own}$`, "m"));
   });
 });
 
