@@ -421,11 +421,27 @@ static bool inline_option(const char *base, bool shell, const char *a)
     return false;
 }
 
+/* Python's standard modules that run code given on their command line (timeit's statements and
+ * setup) or read from standard input (a debugger, a REPL): `python3 -m timeit 'CODE'` is inline
+ * code however much the module itself is a file of the image. Matched on the top-level name. */
+static bool python_code_module(const char *module)
+{
+    static const char *const modules[] = {"timeit", "code", "pdb", "asyncio", "idlelib", "sqlite3"};
+    char top[32];
+    size_t n = strcspn(module, ".");
+    if (n == 0 || n >= sizeof top)
+        return n == 0; /* no module name: nothing known is run */
+    memcpy(top, module, n);
+    top[n] = '\0';
+    return in_list(top, modules, sizeof modules / sizeof modules[0]);
+}
+
 /* A shell or interpreter runs a file of the image: a script operand (or an option's file, `node
  * -r ./tracing.js app.js`: each one met before the script) that is a regular file, not drifted;
  * or Python's `-m MODULE`. Not: code from the command line (inline_option), from standard input
  * (no script operand, `-`, /dev/stdin), a data: or remote URL, a cut command line. Arguments that
- * name no file are option values or module names (`node -r dotenv/config app.js`). */
+ * name no file are option values or module names (`node -r dotenv/config app.js`). Python's `-m`
+ * modules that run code from their arguments or standard input count as inline code. */
 static bool interpreter_runs_image_file(const struct exec_facts *f, const char *base, bool shell)
 {
     const char *args;
@@ -445,8 +461,10 @@ static bool interpreter_runs_image_file(const struct exec_facts *f, const char *
             }
             if (inline_option(base, shell, a) || strstr(a, "data:"))
                 return false;
-            if (!strncmp(base, "python", 6) && !strncmp(a, "-m", 2))
-                return true; /* a module of the interpreter's path */
+            if (!strncmp(base, "python", 6) && !strncmp(a, "-m", 2)) {
+                const char *module = a[2] ? a + 2 : a + strlen(a) + 1 < end ? a + strlen(a) + 1 : "";
+                return !python_code_module(module); /* else a module of the interpreter's path */
+            }
             continue;
         }
         if (!strcmp(a, "-") || !strncmp(a, "data:", 5) || strstr(a, "://"))

@@ -3,7 +3,8 @@
 // played by a loopback listener on 127.0.0.2, denied by network.connect.deny and excepted for
 // python3 and node, as the default policy does for 169.254.170.2: the application (a Python
 // script started by the enforcer), its forked child and the image scripts it runs reach it; code a
-// shell or a command line brings (`sh -c 'python3 -c ...'`, `node -e`, stdin, a dropped script)
+// shell or a command line brings (`sh -c 'python3 -c ...'`, `node -e`, `python3 -m timeit CODE`,
+// stdin, a dropped script)
 // is refused with a connect event, and no byte of it reaches the listener.
 
 import { existsSync, writeFileSync } from "node:fs";
@@ -66,7 +67,11 @@ os.waitpid(pid, 0)
 run([py, here + "/connect.py", "script", port])
 run([py, "-Wignore::DeprecationWarning", "-u", here + "/connect.py", "script-options", port])
 run([node, here + "/connect.js", "node-script", port])
+run([py, "-m", "connect", "module", port], cwd=here)  # a module of the image, by name
 run([py, "-c", inline("inline")])
+# a module of the interpreter's own that runs the code its arguments give (timeit's statement)
+timeit = subprocess.run([py, "-m", "timeit", "-n", "1", "-r", "1", inline("timeit")], capture_output=True, check=False)
+print(*[l for l in timeit.stdout.decode().splitlines() if l.startswith("timeit ")], sep="\\n", flush=True)
 run([py, "-"], input=inline("stdin").encode())
 run(["/bin/sh", "-c", '%s -c "%s"' % (py, inline("shell-inline"))])
 run(["/bin/sh", "-c", "%s %s/connect.py shell-script %s" % (py, here, port)])
@@ -79,8 +84,8 @@ with open(here + "/dropped.py", "w") as f:
 run([py, here + "/dropped.py", "dropped", port])
 `;
 
-const OWN = ["app ok", "fork ok", "script ok", "script-options ok", "node-script ok"];
-const ATTACKS = ["inline", "stdin", "shell-inline", "shell-script", "node-inline", "node-eval", "dropped"];
+const OWN = ["app ok", "fork ok", "script ok", "script-options ok", "node-script ok", "module ok"];
+const ATTACKS = ["inline", "timeit", "stdin", "shell-inline", "shell-script", "node-inline", "node-eval", "dropped"];
 
 beforeAll(async () => {
   if (!HAVE) return;
@@ -128,18 +133,19 @@ describe.skipIf(!HAVE).each(["seccomp", "landlock"] as const)("mechanism %s", (m
     expect(blocked.map((e) => `${e.rule} ${e.address} ${e.syscall}`)).toEqual(ATTACKS.map(() => "network.connect.deny[0] 127.0.0.2 connect"));
     // Each refusal names the exception that would have applied to the application's own process.
     expect(blocked.map((e) => e.exceptionNotOwn).sort()).toEqual([
-      ...Array<string>(5).fill("network.connect.exception[0]"),
+      ...Array<string>(6).fill("network.connect.exception[0]"),
       ...Array<string>(2).fill("network.connect.exception[1]"),
     ]);
     expect(connects(r).filter((e) => e.verdict === "allowed").every((e) => e.exceptionNotOwn === undefined)).toBe(true);
     const python = blocked.find((e) => e.exe !== NODE)?.exe ?? "";
-    expect(blocked.map((e) => e.exe).sort()).toEqual([NODE, NODE, ...Array<string>(5).fill(python)].sort());
+    expect(blocked.map((e) => e.exe).sort()).toEqual([NODE, NODE, ...Array<string>(6).fill(python)].sort());
     expect(connects(r).filter((e) => e.verdict === "allowed").map((e) => e.rule)).toEqual([
       "network.connect.exception[0]",
       "network.connect.exception[0]",
       "network.connect.exception[0]",
       "network.connect.exception[0]",
       "network.connect.exception[1]",
+      "network.connect.exception[0]",
     ]);
   });
 
