@@ -157,11 +157,17 @@ static bool grow(void **p, size_t *cap, size_t need, size_t size)
     return true;
 }
 
-void landlock_deferred_free(void)
+void landlock_deferred_close(void)
 {
     release_held();
     for (size_t i = 0; i < deferred.n_dirfds; i++)
         close(deferred.dirfds[i]);
+    deferred.n_dirfds = 0;
+}
+
+void landlock_deferred_free(void)
+{
+    landlock_deferred_close();
     free(deferred.grants);
     free(deferred.names);
     free(deferred.dirfds);

@@ -64,6 +64,7 @@ bool landlock_add_path(int ruleset, int dirfd, const char *name, uint64_t rights
 size_t landlock_deferred_parts(void); /* 2, or 1 when too few for the child to share */
 bool landlock_add_deferred(int ruleset, size_t part, size_t parts);
 void landlock_deferred_free(void);
+void landlock_deferred_close(void); /* the descriptors only (the child, before exec) */
 
 /* In the child, after PR_SET_NO_NEW_PRIVS: enter the ruleset. 0 or -errno. */
 int landlock_enter(int ruleset_fd);

@@ -542,7 +542,6 @@ int main(int argc, char **argv)
     /* 6. kernel-side mechanisms, then the child, attached before it can exec */
     struct mechanisms *mech = &state.mech;
     int chosen = choose_mechanisms(&o, &l->rules, enforce, audit, console, mech);
-    fs_dir_cache(false);
     if (chosen < 0) {
         ship_stop(2000);
         return finish(1);
@@ -602,7 +601,10 @@ int main(int argc, char **argv)
         log_errno("setresgid: the application may change the enforcer's resource limits (prlimit)");
     emit_start(&l->policy, l->digest, mech, traced, app, o.argv);
     spawn_release(gate, true);
-    landlock_deferred_free(); /* the descriptors of the enforcer's half of the rules */
+    /* What start-up kept, freed once the child is on its way (each free of a
+     * large block is an munmap): the directories read, the rules' descriptors. */
+    fs_dir_cache(false);
+    landlock_deferred_free();
 
     /* 7. follow everything until the application's main process ends */
     struct tracer t = {&l->rules.exec, audit, enforce, mech->follow_forks && traced, traced, app,

@@ -70,6 +70,14 @@ static void child(const struct spawn_plan *plan, int gate_rd, pid_t parent)
     if (getppid() != parent)
         _exit(1);
 
+    /* The child's half of the exec grants first (the enforcer started on its
+     * half at the fork, and attaches after it); the gate opens once both are in. */
+    if (plan->landlock_fd >= 0) {
+        if (landlock_deferred_parts() == 2 && !landlock_add_deferred(plan->landlock_fd, 1, 2))
+            _exit(1);
+        landlock_deferred_close(); /* now, while the enforcer may still be at work; the memory goes with exec */
+    }
+
     /* Own process group, and the terminal's foreground if there is one (as tini). */
     setpgid(0, 0);
     if (isatty(STDIN_FILENO)) {
@@ -79,14 +87,6 @@ static void child(const struct spawn_plan *plan, int gate_rd, pid_t parent)
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP)
             signal(sig, SIG_DFL);
-
-    /* The child's half of the exec grants, while the enforcer adds the other
-     * half and attaches; the gate opens once both halves are in. */
-    if (plan->landlock_fd >= 0) {
-        if (landlock_deferred_parts() == 2 && !landlock_add_deferred(plan->landlock_fd, 1, 2))
-            _exit(1);
-        landlock_deferred_free();
-    }
 
     char go = 0;
     ssize_t n;
