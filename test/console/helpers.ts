@@ -74,6 +74,13 @@ export async function createToken(c: TestConsole, s: AdminSession, group: string
 
 let instances = 0;
 
+/** The secret part of a `vgt_`/`vat_` token: everything after its id (base64url, so it may hold "_"). */
+export function tokenSecret(token: string): string {
+  const secret = /^v[ga]t_[0-9a-f]{12}_(.+)$/.exec(token)?.[1] ?? "";
+  if (secret.length !== 43) throw new Error(`not a token: ${token}`);
+  return secret;
+}
+
 export async function register(c: TestConsole, token: string, extra: Record<string, unknown> = {}): Promise<{ enforcerId: string; enforcerKey: string; nextSeq: number }> {
   const res = await c.app.inject({
     method: "POST",
