@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "adopt_filter.h"
+#include "outsiders.h"
 #include "arch.h"
 #include "events.h"
 #include "exec_identity.h"
@@ -261,7 +262,10 @@ static bool at_first_stop(pid_t child)
 static void on_vfork(pid_t parent)
 {
     unsigned long child = 0;
-    if (ptrace(PTRACE_GETEVENTMSG, parent, 0, &child) == 0 && child > 0 && at_first_stop((pid_t)child)) {
+    bool got = ptrace(PTRACE_GETEVENTMSG, parent, 0, &child) == 0 && child > 0;
+    if (got)
+        outsider_created(parent, (pid_t)child);
+    if (got && at_first_stop((pid_t)child)) {
         for (size_t i = 0; i < PARKED_SLOTS; i++) {
             if (parked[i].parent == 0) {
                 parked[i].parent = parent;
@@ -336,6 +340,8 @@ void trace_adopt(struct tracer *t, pid_t pid)
     bool attached = false;
     if (!proc_each_number(task_dir, seize_task, &attached))
         return;
+    if (attached)
+        outsider_add(pid); /* before the install lets it (and what it forks meanwhile) run */
     if (!attached || !adopt_filter_install(pid))
         return; /* gone, or killed: no filter could be installed */
     struct judgement *j = &judged;
@@ -519,6 +525,7 @@ static void on_syscall_stop(struct tracer *t, pid_t pid)
  * new processes (not threads) until their first exec when asked to. */
 static void on_new_task(struct tracer *t, pid_t pid)
 {
+    outsider_new_task(pid);
     if (t->follow_forks) {
         /* a thread group's leader (a process, not a thread): tgkill with signal 0 checks
          * that pid leads its group, one system call instead of reading /proc/PID/status */
@@ -557,10 +564,14 @@ static void on_stop(struct tracer *t, pid_t pid, int status)
     case PTRACE_EVENT_VFORK:
         on_vfork(pid);
         return;
-    default: /* fork/clone events: nothing to decide */
+    default: { /* fork/clone events: nothing to decide */
+        unsigned long child = 0;
+        if (outsiders_any() && ptrace(PTRACE_GETEVENTMSG, pid, 0, &child) == 0 && child > 0)
+            outsider_created(pid, (pid_t)child);
         unpark_child(pid); /* a vfork child making threads or processes: no longer simple */
         resume(pid, 0);
         return;
+    }
     }
 }
 
@@ -675,6 +686,7 @@ int trace_run(struct tracer *t, const sigset_t *forward)
         } else if (WIFEXITED(status) || WIFSIGNALED(status)) {
             follow_drop(pid);
             pending_drop(pid);
+            outsider_forget(pid);
             park_forget(pid);
             unpark_child(pid);
             if (pid == t->main_pid) {

@@ -449,6 +449,35 @@ describe.each([
     }
   }, 60_000);
 
+  // The application runs inside the Landlock layer that settles files.readOnly in the kernel, so its
+  // write-opens are judged at the call only. A session never entered that layer: its write-opens are
+  // judged again at their exit, on the file the kernel opened, or a symlink swapped between the check
+  // and the call would let it truncate and write the read-only file (security-review 5b).
+  test("a session's write-opens through a symlink swapped under the check never reach the read-only file; the writable side is written", async () => {
+    const dir = tmp.join(`swap-${_label}`);
+    mkdirSync(`${dir}/ro`, { recursive: true });
+    mkdirSync(`${dir}/app`, { recursive: true });
+    writeFileSync(`${dir}/ro/conf`, "original\n");
+    writeFileSync(`${dir}/app/good`, "good\n");
+    const policy = ["vigil-policy 1", `files.readOnly ${dir}/ro/**`, "end", ""].join("\n");
+    const run = startEnforcer({ enforcer, pidNamespace: true, mechanism: "seccomp", policy, command: ["sleep", "60"], timeoutMs: 60_000 });
+    const pid1 = await run.enforcerPid();
+    await new Promise((r) => setTimeout(r, 300));
+    // the shell sleeps first: adopted meanwhile, it then becomes the probe (still an outsider)
+    const session = await inNamespace(pid1, ["sh", "-c", `sleep 0.3; exec ${probe("open-race")} link ${dir}/app/link ${dir}/app/good ${dir}/ro/conf 3000`]);
+    process.kill(pid1, "SIGTERM");
+    const r = await run.result;
+    const start = r.events.find((e) => e.kind === "lifecycle" && e.event === "start");
+    expect(start?.kind === "lifecycle" && start.event === "start" ? start.mechanisms.files : undefined).toBe("landlock+ptrace");
+    expect(r.events.some((e) => e.kind === "exec" && e.mechanism === "attach"), describeExecs(r.events)).toBe(true);
+    const m = /^open-race n=3000 ok=(\d+) refused=(\d+) last=(-?\d+)$/m.exec(session.stdout);
+    expect(m, `${session.stdout}\n${session.stderr}`).not.toBeNull();
+    expect(readFileSync(`${dir}/ro/conf`, "utf8")).toBe("original\n");
+    expect(Number(m?.[1])).toBeGreaterThan(0);
+    expect(Number(m?.[2])).toBeGreaterThan(0);
+    expect(readFileSync(`${dir}/app/good`, "utf8")).toBe(`${m?.[3]}\n`);
+  }, 60_000);
+
   // The scan finds a session wherever it is, often in an execve (runc's exec helper is caught in
   // its last one): the filter used to go in at the execve's exit, the new program's entry point
   // (SIGSEGV, killed after 2 s), and a leader whose execve waits for its other threads to be
