@@ -615,8 +615,13 @@ int main(int argc, char **argv)
     }
     if (traced && o.pin_tracer)
         trace_pin_cpu();
-    if (mech->seccomp)
-        adopt_filter_configure(&mech->needs, !audit); /* a Landlock domain's mount refusal does not reach them */
+    /* Sessions entered from outside get the application's filter. Under a Landlock exec
+     * layer the application needs none (the layer refuses denied programs in processes
+     * ptrace does not follow), but a session never entered that layer: it gets the filter
+     * that closes the ways around ptrace (CLONE_UNTRACED, clone3) all the same. Nor does
+     * a Landlock domain's refusal of mounts reach it: the namespace filter too. */
+    if (mech->seccomp || mech->landlock_exec)
+        adopt_filter_configure(&mech->needs, !audit);
     int code = trace_run(&t, &forward);
 
     /* 8. exit with the application's status */

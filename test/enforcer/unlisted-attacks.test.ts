@@ -478,6 +478,35 @@ describe.each([
     expect(readFileSync(`${dir}/app/good`, "utf8")).toBe(`${m?.[3]}\n`);
   }, 60_000);
 
+  // With --mechanism landlock and exec rules only, the application has no seccomp filter: Landlock
+  // refuses its denied programs even in processes ptrace does not follow. A session never entered
+  // that layer, so it must still get the filter that closes the ways around ptrace
+  // (CLONE_UNTRACED, clone3), or its untraced child could run anything.
+  test("under --mechanism landlock, a session's untraced child cannot run a denied program; its traced ones can run allowed ones", async () => {
+    const dir = tmp.join(`untraced-${_label}`);
+    mkdirSync(dir, { recursive: true });
+    const denied = `${dir}/denied-marker`;
+    copyFileSync(probe("marker"), denied);
+    chmodSync(denied, 0o755);
+    const policy = ["vigil-policy 1", `exec.deny ${denied}`, "end", ""].join("\n");
+    const run = startEnforcer({ enforcer, pidNamespace: true, mechanism: "landlock", policy, command: ["sleep", "60"], timeoutMs: 60_000 });
+    const pid1 = await run.enforcerPid();
+    await new Promise((r) => setTimeout(r, 300));
+    const session = await inNamespace(pid1, [
+      "sh",
+      "-c",
+      `sleep 0.3; ${probe("untraced-exec")} ${denied} ${dir}/ran >/dev/null 2>&1; echo "untraced=$?"; /usr/bin/true; echo "true=$?"`,
+    ]);
+    process.kill(pid1, "SIGTERM");
+    const r = await run.result;
+    const start = r.events.find((e) => e.kind === "lifecycle" && e.event === "start");
+    expect(start?.kind === "lifecycle" && start.event === "start" ? start.mechanisms.seccomp : undefined).toBe(false);
+    expect(existsSync(`${dir}/ran`), `${session.stdout}\n${describeExecs(r.events)}`).toBe(false);
+    expect(session.stdout).toMatch(/^untraced=(?!0$)\d+$/m);
+    expect(session.stdout).toMatch(/^true=0$/m);
+    expect(r.events.filter((e) => e.kind === "exec" && e.mechanism === "attach").every((e) => e.kind === "exec" && e.filter === true), describeExecs(r.events)).toBe(true);
+  }, 60_000);
+
   // The scan finds a session wherever it is, often in an execve (runc's exec helper is caught in
   // its last one): the filter used to go in at the execve's exit, the new program's entry point
   // (SIGSEGV, killed after 2 s), and a leader whose execve waits for its other threads to be
