@@ -37,21 +37,65 @@
  * KiB, with other live memory right below it). The layout of struct
  * sock_fprog is the same in the tracee: one architecture, 64-bit only. */
 static struct image {
-    struct sock_fprog prog[2];
-    struct sock_filter insns[SECCOMP_MAX_INSNS + SECCOMP_NS_MAX_INSNS];
+    struct sock_fprog prog[3];
+    struct sock_filter insns[SECCOMP_MAX_INSNS + SECCOMP_NS_MAX_INSNS + SECCOMP_GUARD_MAX_INSNS];
 } img;
 
 static struct {
-    bool on, ns, built;
+    bool on, ns, guard, built;
+    int n_progs;
     struct filter_needs needs;
     bool installed; /* for the attach event of the process being adopted */
 } cfg;
 
-void adopt_filter_configure(const struct filter_needs *needs, bool namespaces)
+void adopt_filter_configure(const struct filter_needs *needs, bool namespaces, bool guard)
 {
     cfg.on = true;
     cfg.needs = *needs;
     cfg.ns = namespaces;
+    cfg.guard = guard;
+}
+
+/* The enforcer's own tasks (its threads: the tracer, the event shipper), for the guard. */
+struct own_tasks {
+    int pids[SECCOMP_GUARD_MAX_PIDS];
+    size_t n;
+};
+
+static bool own_task(long n, void *ctx)
+{
+    struct own_tasks *t = ctx;
+    if (t->n == SECCOMP_GUARD_MAX_PIDS)
+        return false;
+    t->pids[t->n++] = (int)n;
+    return true;
+}
+
+/* The programs, once: the application's filter, then those asked for. False when
+ * one cannot be built. */
+static bool build_image(void)
+{
+    unsigned short n[3] = {0, 0, 0};
+    if (seccomp_build_filter(&cfg.needs, img.insns, &n[0]) < 0)
+        return false;
+    int k = 1;
+    unsigned used = n[0];
+    if (cfg.ns) {
+        if (seccomp_build_ns_filter(img.insns + used, &n[k]) < 0)
+            return false;
+        used += n[k++];
+    }
+    if (cfg.guard) {
+        struct own_tasks t = {.n = 0};
+        if (!proc_each_number("/proc/self/task", own_task, &t) || t.n == SECCOMP_GUARD_MAX_PIDS ||
+            seccomp_build_guard_filter(t.pids, t.n, img.insns + used, &n[k]) < 0)
+            return false;
+        used += n[k++];
+    }
+    for (int i = 0; i < k; i++)
+        img.prog[i].len = n[i];
+    cfg.n_progs = k;
+    return true;
 }
 
 /* Run nr(a) in tid, at a syscall-exit stop. 0 with *res, or <0 (task gone, or
@@ -79,8 +123,8 @@ static int install_at_exit(pid_t tid, const char **why)
         return -EPERM;
     }
     uint64_t base = (uint64_t)at, insns = base + offsetof(struct image, insns);
-    img.prog[0].filter = (struct sock_filter *)(uintptr_t)insns;
-    img.prog[1].filter = (struct sock_filter *)(uintptr_t)(insns + img.prog[0].len * sizeof img.insns[0]);
+    for (int i = 0, before = 0; i < cfg.n_progs; before += img.prog[i++].len)
+        img.prog[i].filter = (struct sock_filter *)(uintptr_t)(insns + (uint64_t)before * sizeof img.insns[0]);
     char mem[64];
     snprintf(mem, sizeof mem, "/proc/%d/mem", (int)tid);
     int fd = open(mem, O_WRONLY | O_CLOEXEC);
@@ -90,7 +134,7 @@ static int install_at_exit(pid_t tid, const char **why)
     const char *failed = written ? NULL : "cannot write the filter into it";
     if (!failed && (rc = run(tid, why, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, &res)) == 0 && res != 0)
         failed = "prctl(PR_SET_NO_NEW_PRIVS) failed in it";
-    for (int i = 0; i < 1 + cfg.ns && !failed && rc == 0; i++)
+    for (int i = 0; i < cfg.n_progs && !failed && rc == 0; i++)
         if ((rc = run(tid, why, SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC,
                       base + (uint64_t)i * sizeof img.prog[0], 0, &res)) == 0 && res != 0)
             failed = "seccomp(SECCOMP_SET_MODE_FILTER, TSYNC) failed in it";
@@ -265,14 +309,10 @@ bool adopt_filter_install(pid_t pid)
     if (!cfg.on)
         return true;
     if (!cfg.built) {
-        unsigned short n0, n1 = 0;
-        if (seccomp_build_filter(&cfg.needs, img.insns, &n0) < 0 ||
-            (cfg.ns && seccomp_build_ns_filter(img.insns + n0, &n1) < 0)) {
+        if (!build_image()) {
             report_failure(pid, "the filter could not be built");
             return false;
         }
-        img.prog[0].len = n0;
-        img.prog[1].len = n1;
         cfg.built = true;
     }
     if (!install_process(pid, 0))

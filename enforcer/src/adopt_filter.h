@@ -14,9 +14,11 @@
 #include "seccomp.h"
 
 /* The running mechanism has a seccomp filter for these needs; namespaces: the
- * second filter (no private mount/user namespaces, no mounts) too. Not called:
- * adoption installs nothing. */
-void adopt_filter_configure(const struct filter_needs *needs, bool namespaces);
+ * second filter (no private mount/user namespaces, no mounts) too; guard: the
+ * third, that keeps the session away from the enforcer's tasks (selfProtection:
+ * the session kept the CAP_SYS_PTRACE the application starts without;
+ * seccomp_build_guard_filter). Not called: adoption installs nothing. */
+void adopt_filter_configure(const struct filter_needs *needs, bool namespaces, bool guard);
 
 /* Process pid (every thread seized, none stopped by us) gets the filter(s).
  * true: installed, or nothing to install, and the process runs on; false: it is

@@ -619,9 +619,11 @@ int main(int argc, char **argv)
      * layer the application needs none (the layer refuses denied programs in processes
      * ptrace does not follow), but a session never entered that layer: it gets the filter
      * that closes the ways around ptrace (CLONE_UNTRACED, clone3) all the same. Nor does
-     * a Landlock domain's refusal of mounts reach it: the namespace filter too. */
-    if (mech->seccomp || mech->landlock_exec)
-        adopt_filter_configure(&mech->needs, !audit);
+     * a Landlock domain's refusal of mounts reach it: the namespace filter too. And it
+     * kept the container's capabilities: the guard (selfProtection). */
+    bool guard = !l->policy.self_protection_off; /* sessions keep CAP_SYS_PTRACE: keep them off the enforcer */
+    if (mech->seccomp || mech->landlock_exec || guard)
+        adopt_filter_configure(&mech->needs, !audit, guard);
     int code = trace_run(&t, &forward);
 
     /* 8. exit with the application's status */

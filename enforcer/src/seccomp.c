@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sys/ptrace.h>
 #include <sched.h>
 #include <stddef.h>
 #include <string.h>
@@ -336,6 +337,59 @@ int seccomp_build_ns_filter(struct sock_filter *f, unsigned short *len)
             f[i].jt = (unsigned char)((f[i].jt == ALLOW ? allow : deny) - i - 1);
         if (f[i].jf == ALLOW || f[i].jf == DENY)
             f[i].jf = (unsigned char)((f[i].jf == ALLOW ? allow : deny) - i - 1);
+    }
+    *len = (unsigned short)n;
+    return 0;
+}
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+/* Jump targets written as labels while the guard is emitted, resolved after. */
+enum { G_ALLOW = 250, G_DENY, G_NOSYS, G_PID_ARG0, G_PID_ARG1 };
+
+int seccomp_build_guard_filter(const int *pids, size_t n_pids, struct sock_filter *f, unsigned short *len)
+{
+    if (n_pids == 0 || n_pids > SECCOMP_GUARD_MAX_PIDS)
+        return -EINVAL;
+    const struct arch_abi *abi = &arch_abis[0];
+    unsigned n = 0, at[G_PID_ARG1 - G_ALLOW + 1];
+#define G(insn) (f[n++] = (struct sock_filter)insn)
+    G(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
+    G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, abi->audit_arch, 0, G_NOSYS));
+    G(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
+    for (size_t k = 1; k < arch_abi_count; k++) /* x32: the native arch, numbers with a bias */
+        if (arch_abis[k].audit_arch == abi->audit_arch && arch_abis[k].nr_bias)
+            G(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, arch_abis[k].nr_bias, G_NOSYS, 0));
+    G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)SYS_process_vm_readv, G_PID_ARG0, 0));
+    G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)SYS_process_vm_writev, G_PID_ARG0, 0));
+    G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)SYS_pidfd_open, G_PID_ARG0, 0));
+    G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)SYS_ptrace, 0, G_ALLOW));
+    G(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]))); /* the request */
+    G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PTRACE_ATTACH, G_PID_ARG1, 0));
+    G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x4206 /* PTRACE_SEIZE */, G_PID_ARG1, G_ALLOW));
+    at[G_PID_ARG1 - G_ALLOW] = n; /* a pid is an int: its low word */
+    G(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])));
+    G(BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0));
+    at[G_PID_ARG0 - G_ALLOW] = n;
+    G(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])));
+    for (size_t i = 0; i < n_pids; i++)
+        G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)pids[i], G_DENY, 0));
+    at[G_ALLOW - G_ALLOW] = n;
+    G(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+    at[G_DENY - G_ALLOW] = n;
+    G(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
+    at[G_NOSYS - G_ALLOW] = n;
+    G(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS));
+#undef G
+    for (unsigned i = 0; i < n; i++) { /* labels into relative jumps */
+        if (BPF_CLASS(f[i].code) != BPF_JMP || BPF_OP(f[i].code) == BPF_JA)
+            continue;
+        if (f[i].jt >= G_ALLOW)
+            f[i].jt = (unsigned char)(at[f[i].jt - G_ALLOW] - i - 1);
+        if (f[i].jf >= G_ALLOW)
+            f[i].jf = (unsigned char)(at[f[i].jf - G_ALLOW] - i - 1);
     }
     *len = (unsigned short)n;
     return 0;

@@ -6,6 +6,7 @@
 #define VIGIL_SECCOMP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* RET_TRACE data: SECCOMP_TAG | SC_* (arch.h). */
 #define SECCOMP_TAG 0x5600u
@@ -37,5 +38,15 @@ int seccomp_install_filter(const struct filter_needs *n);
 #define SECCOMP_NS_MAX_INSNS 64
 int seccomp_build_ns_filter(struct sock_filter *out, unsigned short *len);
 int seccomp_install_ns_filter(void);
+
+/* The guard a session entered from outside gets (docker exec, ECS Exec; adopt_filter.c):
+ * it keeps the container's capabilities, CAP_SYS_PTRACE among them, which the application
+ * starts without (selfProtection). ptrace(PTRACE_ATTACH/PTRACE_SEIZE), process_vm_readv,
+ * process_vm_writev and pidfd_open (the way to pidfd_getfd) naming one of `pids` (the
+ * enforcer's tasks) fail with EPERM; calls of another ABI, whose numbers it does not
+ * check, with ENOSYS. Register arguments only: no stop. SECCOMP_GUARD_MAX_INSNS entries. */
+#define SECCOMP_GUARD_MAX_PIDS 16
+#define SECCOMP_GUARD_MAX_INSNS (24 + 2 * SECCOMP_GUARD_MAX_PIDS)
+int seccomp_build_guard_filter(const int *pids, size_t n_pids, struct sock_filter *out, unsigned short *len);
 
 #endif

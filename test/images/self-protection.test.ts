@@ -53,6 +53,45 @@ describe("the enforcer as PID 1 against a root application", () => {
   });
 });
 
+// A `docker exec` (ECS Exec) session keeps the container's capabilities, CAP_SYS_PTRACE among them
+// (added for the enforcer), which the application starts without. The filter it gets at adoption
+// refuses the calls that would reach the enforcer's tasks with it; the same calls on itself work.
+describe("a docker exec session against the enforcer", () => {
+  test("ptrace(SEIZE/ATTACH, 1), process_vm_readv(1) and pidfd_open(1) fail with EPERM; pidfd_open and process_vm_readv of itself work", async () => {
+    const { docker, images, dir } = containers;
+    const name = docker.uniqueName("self-exec");
+    const started = await docker.run(
+      ["run", "-d", "--rm", "--network", "none", "--cap-add", "SYS_PTRACE", "--name", name, "-v", `${ENFORCER}:/vigil/enforcer:ro`,
+        "-v", `${path.join(dir, "policy")}:/vigil/policy:ro`, "--entrypoint", "/vigil/enforcer", images.debian, "--policy", "/vigil/policy", "--", "sleep", "30"],
+      60_000,
+    );
+    expect(started.code, started.stderr).toBe(0);
+    // syscall numbers of x86_64: ptrace 101, process_vm_readv 310, pidfd_open 434
+    const perl = [
+      "select(undef, undef, undef, 0.3);", // adopted meanwhile (the scan looks every 50 ms)
+      'sub try { my ($name, $r) = @_; print "$name=" . ($r < 0 ? "errno" . ($!+0) : "ok") . "\\n" }',
+      'my $buf = "\\0" x 8; my $src = "abcdefgh";',
+      'my $local = pack("QQ", unpack("J", pack("p", $buf)), 8);',
+      "sub readv { my ($pid, $addr) = @_; syscall(310, $pid, $local, 1, pack(\"QQ\", $addr, 8), 1, 0) }",
+      'try("seize", syscall(101, 0x4206, 1, 0, 0)); try("attach", syscall(101, 16, 1, 0, 0));',
+      'try("pidfd", syscall(434, 1, 0)); try("readv", readv(1, 0x400000));',
+      'try("pidfd-self", syscall(434, $$+0, 0)); try("readv-self", readv($$+0, unpack("J", pack("p", $src)))); print "buf=$buf\\n";',
+    ].join(" ");
+    const session = await docker.run(["exec", name, "perl", "-e", perl], 30_000);
+    await docker.run(["rm", "-f", name], 30_000);
+    expect(session.code, session.stderr).toBe(0);
+    expect(session.stdout.trim().split("\n")).toEqual([
+      "seize=errno1",
+      "attach=errno1",
+      "pidfd=errno1",
+      "readv=errno1",
+      "pidfd-self=ok",
+      "readv-self=ok",
+      "buf=abcdefgh",
+    ]);
+  });
+});
+
 describe("when the enforcer dies, nothing it traced survives", () => {
   test("SIGKILL to the enforcer (not PID 1, e.g. vigil exec) kills the whole traced tree", async () => {
     const marker = path.join(containers.dir, "pids");
