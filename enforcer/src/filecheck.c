@@ -31,12 +31,12 @@
 #include "outsiders.h"
 #include "pathres.h"
 #include "procinfo.h"
+#include "seccomp.h"
 
 #ifndef AT_EMPTY_PATH
 #define AT_EMPTY_PATH 0x1000
 #endif
 /* The kernel's __O_TMPFILE bit alone (glibc's __O_TMPFILE includes O_DIRECTORY) */
-#define O_TMPFILE_BIT 020000000
 
 /* One name a call changes: a path (relative to dirfd), or an open descriptor. */
 struct target {
@@ -301,6 +301,38 @@ static void verify_open(pid_t tid, int sc, const uint64_t a[6], const char *reso
     o->rewritten = o->truncate = true;
 }
 
+
+/* open/openat without a write flag: the application's filter lets them through; only a
+ * session's guard (seccomp_build_guard_filter) stops them. */
+static bool read_only_open(int sc, const uint64_t a[6])
+{
+    return (sc == SC_OPEN && !(a[1] & OPEN_WRITE_FLAGS)) || (sc == SC_OPENAT && !(a[2] & OPEN_WRITE_FLAGS));
+}
+
+/* A session's read-only open: of the enforcer's /proc entries (its memory, its environment)
+ * refused at once, and judged again at the exit on the file the kernel opened. */
+static void check_read_open(const struct checks *c, pid_t tgid, pid_t tid, int sc, const uint64_t a[6],
+                            const struct call *call, struct check_outcome *out)
+{
+    char path[PATH_MAX];
+    int err = 0;
+    if (target_path(tgid, tid, &call->t[0], path, &err) && file_rules_enforcer_entry(c->files, path)) {
+        struct file_verdict v = {false, "selfProtection", -1, NULL};
+        report(c, tid, "open-read", path, &v);
+        if (!c->audit)
+            out->deny = EPERM;
+        return;
+    }
+    if (c->audit)
+        return;
+    memset(&out->open, 0, sizeof out->open);
+    out->open.nr = arch_native_nr[sc];
+    memcpy(out->open.args, a, sizeof out->open.args);
+    out->verify = true;
+    out->kind = PENDING_OPEN;
+    out->fd = -1;
+}
+
 void file_check_entry(const struct checks *c, pid_t tid, int sc, const uint64_t args[6], struct check_outcome *out)
 {
     struct call call;
@@ -310,6 +342,11 @@ void file_check_entry(const struct checks *c, pid_t tid, int sc, const uint64_t 
     proc_ids(tid, &ppid, &uid, &tgid);
     if (tgid <= 0)
         tgid = tid;
+    if (read_only_open(sc, args)) {
+        if (outsider((pid_t)tgid))
+            check_read_open(c, (pid_t)tgid, tid, sc, args, &call, out);
+        return;
+    }
     char path[PATH_MAX], watched[PATH_MAX], first[PATH_MAX];
     bool have_first = false;
     struct file_verdict watch = {true, NULL, -1, NULL};
@@ -518,6 +555,16 @@ bool file_check_exit(const struct checks *c, pid_t tid, const struct pending *p,
     if (stat(link, &st) < 0)
         return false; /* the process is gone (or closed it already: it cannot have) */
     struct file_verdict v = {true, NULL, -1, NULL};
+    if (read_only_open(p->sc, o->args)) { /* a session's (check_read_open) */
+        if (path_of_fd(tid, fd, path) && file_rules_enforcer_entry(c->files, path)) {
+            close_in_process(tid, fd);
+            v = (struct file_verdict){false, "selfProtection", -1, NULL};
+            report(c, tid, "open-read", path, &v);
+            *rval = -EPERM;
+            return true;
+        }
+        return false;
+    }
     if (path_of_fd(tid, fd, path)) {
         file_rules_decide(c->files, path, false, &v);
     } else if (st.st_nlink > 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {

@@ -80,6 +80,11 @@ static bool enforcer_proc_entry(const char *path)
     return tgid == (long)getpid();
 }
 
+bool file_rules_enforcer_entry(const struct file_rules *r, const char *path)
+{
+    return r->policy && !r->policy->self_protection_off && enforcer_proc_entry(path);
+}
+
 static const struct rule_glob *find(const struct rule_glob *list, size_t n, const char *path, bool subtree)
 {
     for (size_t i = 0; i < n; i++)

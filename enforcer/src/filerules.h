@@ -32,6 +32,10 @@ bool file_rules_empty(const struct file_rules *r);
  * below it. Returns false when no rule is about the path. */
 bool file_rules_decide(const struct file_rules *r, const char *path, bool names_subtree, struct file_verdict *v);
 
+/* selfProtection on and the canonical path one of the enforcer's /proc entries
+ * (what a session entered from outside may not even read: it kept CAP_SYS_PTRACE). */
+bool file_rules_enforcer_entry(const struct file_rules *r, const char *path);
+
 /* For the Landlock layer: is every path below dir read-only? may any be? */
 bool file_rules_all_below(const struct file_rules *r, const char *dir);
 bool file_rules_any_below(const struct file_rules *r, const char *dir);

@@ -18,7 +18,6 @@
 #define CLONE_UNTRACED 0x00800000
 #endif
 /* The kernel's __O_TMPFILE bit alone (glibc's __O_TMPFILE includes O_DIRECTORY) */
-#define O_TMPFILE_BIT 020000000
 #ifndef MSG_FASTOPEN
 #define MSG_FASTOPEN 0x20000000
 #endif
@@ -60,7 +59,6 @@
  * for the calls that are always allowed (read, write, ...).
  */
 #define MAX_INSNS SECCOMP_MAX_INSNS
-#define OPEN_WRITE_FLAGS (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_TMPFILE_BIT)
 
 struct prog {
     struct sock_filter insn[MAX_INSNS];
@@ -347,14 +345,14 @@ int seccomp_build_ns_filter(struct sock_filter *f, unsigned short *len)
 #endif
 
 /* Jump targets written as labels while the guard is emitted, resolved after. */
-enum { G_ALLOW = 250, G_DENY, G_NOSYS, G_PID_ARG0, G_PID_ARG1 };
+enum { G_ALLOW = 246, G_DENY, G_NOSYS, G_PID_ARG0, G_PID_ARG1, G_OPEN, G_OPENAT, G_CREAT };
 
 int seccomp_build_guard_filter(const int *pids, size_t n_pids, struct sock_filter *f, unsigned short *len)
 {
     if (n_pids == 0 || n_pids > SECCOMP_GUARD_MAX_PIDS)
         return -EINVAL;
     const struct arch_abi *abi = &arch_abis[0];
-    unsigned n = 0, at[G_PID_ARG1 - G_ALLOW + 1];
+    unsigned n = 0, at[G_CREAT - G_ALLOW + 1];
 #define G(insn) (f[n++] = (struct sock_filter)insn)
     G(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
     G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, abi->audit_arch, 0, G_NOSYS));
@@ -365,6 +363,17 @@ int seccomp_build_guard_filter(const int *pids, size_t n_pids, struct sock_filte
     G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)SYS_process_vm_readv, G_PID_ARG0, 0));
     G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)SYS_process_vm_writev, G_PID_ARG0, 0));
     G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)SYS_pidfd_open, G_PID_ARG0, 0));
+    /* every open stops (the enforcer's /proc/N/mem and environ are refused, a write-open is
+     * judged on the file opened); openat2 and open_by_handle_at would get around that */
+    if (has(SC_OPEN))
+        G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr(SC_OPEN), G_OPEN, 0));
+    G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr(SC_OPENAT), G_OPENAT, 0));
+    if (has(SC_CREAT))
+        G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr(SC_CREAT), G_CREAT, 0));
+    if (has(SC_OPENAT2))
+        G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr(SC_OPENAT2), G_NOSYS, 0));
+    if (has(SC_OPEN_BY_HANDLE_AT))
+        G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr(SC_OPEN_BY_HANDLE_AT), G_NOSYS, 0));
     G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)SYS_ptrace, 0, G_ALLOW));
     G(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]))); /* the request */
     G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PTRACE_ATTACH, G_PID_ARG1, 0));
@@ -382,6 +391,12 @@ int seccomp_build_guard_filter(const int *pids, size_t n_pids, struct sock_filte
     G(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
     at[G_NOSYS - G_ALLOW] = n;
     G(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS));
+    at[G_OPEN - G_ALLOW] = n;
+    G(BPF_STMT(BPF_RET | BPF_K, trace(SC_OPEN)));
+    at[G_OPENAT - G_ALLOW] = n;
+    G(BPF_STMT(BPF_RET | BPF_K, trace(SC_OPENAT)));
+    at[G_CREAT - G_ALLOW] = n;
+    G(BPF_STMT(BPF_RET | BPF_K, trace(SC_CREAT)));
 #undef G
     for (unsigned i = 0; i < n; i++) { /* labels into relative jumps */
         if (BPF_CLASS(f[i].code) != BPF_JMP || BPF_OP(f[i].code) == BPF_JA)

@@ -8,6 +8,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The open flags that make an open a write-open, for the filter and for the checks
+ * (O_TMPFILE by its own bit: the constant includes O_DIRECTORY). */
+#define O_TMPFILE_BIT 020000000
+#define OPEN_WRITE_FLAGS (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_TMPFILE_BIT)
+
 /* RET_TRACE data: SECCOMP_TAG | SC_* (arch.h). */
 #define SECCOMP_TAG 0x5600u
 #define SECCOMP_TAG_MASK 0xff00u
@@ -44,9 +49,12 @@ int seccomp_install_ns_filter(void);
  * starts without (selfProtection). ptrace(PTRACE_ATTACH/PTRACE_SEIZE), process_vm_readv,
  * process_vm_writev and pidfd_open (the way to pidfd_getfd) naming one of `pids` (the
  * enforcer's tasks) fail with EPERM; calls of another ABI, whose numbers it does not
- * check, with ENOSYS. Register arguments only: no stop. SECCOMP_GUARD_MAX_INSNS entries. */
+ * check, with ENOSYS; every open stops (SECCOMP_RET_TRACE: the enforcer's /proc/N/mem
+ * and environ, readable with CAP_SYS_PTRACE, are refused by path and judged again on the
+ * file opened), and openat2 and open_by_handle_at, which would get around that, return
+ * ENOSYS. SECCOMP_GUARD_MAX_INSNS entries. */
 #define SECCOMP_GUARD_MAX_PIDS 16
-#define SECCOMP_GUARD_MAX_INSNS (24 + 2 * SECCOMP_GUARD_MAX_PIDS)
+#define SECCOMP_GUARD_MAX_INSNS (32 + 2 * SECCOMP_GUARD_MAX_PIDS)
 int seccomp_build_guard_filter(const int *pids, size_t n_pids, struct sock_filter *out, unsigned short *len);
 
 #endif

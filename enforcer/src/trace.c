@@ -437,8 +437,8 @@ static void on_seccomp(struct tracer *t, pid_t pid)
     }
     int sc = arch_sc_of(info.arch, info.seccomp.nr);
     struct check_outcome out = {0};
-    if (sc >= 0 && t->checks.files && !file_rules_empty(t->checks.files))
-        file_check_entry(&t->checks, pid, sc, info.seccomp.args, &out);
+    if (sc >= 0 && t->checks.files && (!file_rules_empty(t->checks.files) || outsiders_any()))
+        file_check_entry(&t->checks, pid, sc, info.seccomp.args, &out); /* outsiders: their guard stops opens */
     if (sc >= 0 && !out.deny && t->checks.net)
         net_check_entry(&t->checks, pid, sc, info.seccomp.args, &out);
     if (out.done) {

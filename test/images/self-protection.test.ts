@@ -57,7 +57,7 @@ describe("the enforcer as PID 1 against a root application", () => {
 // (added for the enforcer), which the application starts without. The filter it gets at adoption
 // refuses the calls that would reach the enforcer's tasks with it; the same calls on itself work.
 describe("a docker exec session against the enforcer", () => {
-  test("ptrace(SEIZE/ATTACH, 1), process_vm_readv(1) and pidfd_open(1) fail with EPERM; pidfd_open and process_vm_readv of itself work", async () => {
+  test("ptrace(SEIZE/ATTACH, 1), process_vm_readv(1), pidfd_open(1) and opening /proc/1/mem or environ fail with EPERM; the same on itself, and its other files, work", async () => {
     const { docker, images, dir } = containers;
     const name = docker.uniqueName("self-exec");
     const started = await docker.run(
@@ -76,6 +76,10 @@ describe("a docker exec session against the enforcer", () => {
       'try("seize", syscall(101, 0x4206, 1, 0, 0)); try("attach", syscall(101, 16, 1, 0, 0));',
       'try("pidfd", syscall(434, 1, 0)); try("readv", readv(1, 0x400000));',
       'try("pidfd-self", syscall(434, $$+0, 0)); try("readv-self", readv($$+0, unpack("J", pack("p", $src)))); print "buf=$buf\\n";',
+      // the enforcer's memory and environment through /proc (CAP_SYS_PTRACE would let them through)
+      'sub op { my ($name, $mode, $path) = @_; print "$name=" . (open(my $f, $mode, $path) ? "ok" : "errno" . ($!+0)) . "\\n" }',
+      'op("mem", "<", "/proc/1/mem"); op("mem-rw", "+<", "/proc/1/mem"); op("environ", "<", "/proc/1/environ");',
+      'op("environ-self", "<", "/proc/self/environ"); op("hostname", "<", "/etc/hostname"); op("tmp-write", ">", "/tmp/session-file");',
     ].join(" ");
     const session = await docker.run(["exec", name, "perl", "-e", perl], 30_000);
     await docker.run(["rm", "-f", name], 30_000);
@@ -88,6 +92,12 @@ describe("a docker exec session against the enforcer", () => {
       "pidfd-self=ok",
       "readv-self=ok",
       "buf=abcdefgh",
+      "mem=errno1",
+      "mem-rw=errno1",
+      "environ=errno1",
+      "environ-self=ok",
+      "hostname=ok",
+      "tmp-write=ok",
     ]);
   });
 });
