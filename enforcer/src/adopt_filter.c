@@ -42,18 +42,19 @@ static struct image {
 } img;
 
 static struct {
-    bool on, ns, guard, built;
+    bool on, ns, guard, no_raw, built;
     int n_progs;
     struct filter_needs needs;
     bool installed; /* for the attach event of the process being adopted */
 } cfg;
 
-void adopt_filter_configure(const struct filter_needs *needs, bool namespaces, bool guard)
+void adopt_filter_configure(const struct filter_needs *needs, bool namespaces, bool guard, bool no_raw_sockets)
 {
     cfg.on = true;
     cfg.needs = *needs;
     cfg.ns = namespaces;
-    cfg.guard = guard;
+    cfg.guard = guard || no_raw_sockets;
+    cfg.no_raw = no_raw_sockets;
 }
 
 /* The enforcer's own tasks (its threads: the tracer, the event shipper), for the guard. */
@@ -88,7 +89,7 @@ static bool build_image(void)
     if (cfg.guard) {
         struct own_tasks t = {.n = 0};
         if (!proc_each_number("/proc/self/task", own_task, &t) || t.n == SECCOMP_GUARD_MAX_PIDS ||
-            seccomp_build_guard_filter(t.pids, t.n, img.insns + used, &n[k]) < 0)
+            seccomp_build_guard_filter(t.pids, t.n, cfg.no_raw, img.insns + used, &n[k]) < 0)
             return false;
         used += n[k++];
     }

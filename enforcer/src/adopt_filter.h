@@ -18,7 +18,7 @@
  * third, that keeps the session away from the enforcer's tasks (selfProtection:
  * the session kept the CAP_SYS_PTRACE the application starts without;
  * seccomp_build_guard_filter). Not called: adoption installs nothing. */
-void adopt_filter_configure(const struct filter_needs *needs, bool namespaces, bool guard);
+void adopt_filter_configure(const struct filter_needs *needs, bool namespaces, bool guard, bool no_raw_sockets);
 
 /* Process pid (every thread seized, none stopped by us) gets the filter(s).
  * true: installed, or nothing to install, and the process runs on; false: it is

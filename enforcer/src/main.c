@@ -622,8 +622,9 @@ int main(int argc, char **argv)
      * a Landlock domain's refusal of mounts reach it: the namespace filter too. And it
      * kept the container's capabilities: the guard (selfProtection). */
     bool guard = !l->policy.self_protection_off; /* sessions keep CAP_SYS_PTRACE: keep them off the enforcer */
-    if (mech->seccomp || mech->landlock_exec || guard)
-        adopt_filter_configure(&mech->needs, !audit, guard);
+    bool no_raw = (l->policy.drop_caps & ((uint64_t)1 << CAP_NET_RAW)) != 0; /* nor raw sockets (as the application) */
+    if (mech->seccomp || mech->landlock_exec || guard || no_raw)
+        adopt_filter_configure(&mech->needs, !audit, guard, no_raw);
     int code = trace_run(&t, &forward);
 
     /* 8. exit with the application's status */

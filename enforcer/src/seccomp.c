@@ -345,14 +345,15 @@ int seccomp_build_ns_filter(struct sock_filter *f, unsigned short *len)
 #endif
 
 /* Jump targets written as labels while the guard is emitted, resolved after. */
-enum { G_ALLOW = 246, G_DENY, G_NOSYS, G_PID_ARG0, G_PID_ARG1, G_OPEN, G_OPENAT, G_CREAT };
+enum { G_ALLOW = 244, G_DENY, G_NOSYS, G_PID_ARG0, G_PID_ARG1, G_OPEN, G_OPENAT, G_CREAT, G_SOCKET, G_SOCKTYPE };
 
-int seccomp_build_guard_filter(const int *pids, size_t n_pids, struct sock_filter *f, unsigned short *len)
+int seccomp_build_guard_filter(const int *pids, size_t n_pids, bool no_raw_sockets, struct sock_filter *f,
+                               unsigned short *len)
 {
     if (n_pids == 0 || n_pids > SECCOMP_GUARD_MAX_PIDS)
         return -EINVAL;
     const struct arch_abi *abi = &arch_abis[0];
-    unsigned n = 0, at[G_CREAT - G_ALLOW + 1];
+    unsigned n = 0, at[G_SOCKTYPE - G_ALLOW + 1] = {0};
 #define G(insn) (f[n++] = (struct sock_filter)insn)
     G(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
     G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, abi->audit_arch, 0, G_NOSYS));
@@ -374,6 +375,8 @@ int seccomp_build_guard_filter(const int *pids, size_t n_pids, struct sock_filte
         G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr(SC_OPENAT2), G_NOSYS, 0));
     if (has(SC_OPEN_BY_HANDLE_AT))
         G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr(SC_OPEN_BY_HANDLE_AT), G_NOSYS, 0));
+    if (no_raw_sockets) /* capabilities.drop NET_RAW, which a session kept */
+        G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)SYS_socket, G_SOCKET, 0));
     G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)SYS_ptrace, 0, G_ALLOW));
     G(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]))); /* the request */
     G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PTRACE_ATTACH, G_PID_ARG1, 0));
@@ -385,6 +388,19 @@ int seccomp_build_guard_filter(const int *pids, size_t n_pids, struct sock_filte
     G(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])));
     for (size_t i = 0; i < n_pids; i++)
         G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)pids[i], G_DENY, 0));
+    G(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+    /* BPF jumps only forward: every block that jumps to the returns below comes first */
+    if (no_raw_sockets) {
+        at[G_SOCKET - G_ALLOW] = n; /* socket(domain, type, protocol): as without CAP_NET_RAW */
+        G(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])));
+        G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_PACKET, G_DENY, 0));
+        G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, G_SOCKTYPE, 0));
+        G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, G_SOCKTYPE, G_ALLOW));
+        at[G_SOCKTYPE - G_ALLOW] = n;
+        G(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])));
+        G(BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xf)); /* the type without SOCK_NONBLOCK, SOCK_CLOEXEC */
+        G(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOCK_RAW, G_DENY, G_ALLOW));
+    }
     at[G_ALLOW - G_ALLOW] = n;
     G(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
     at[G_DENY - G_ALLOW] = n;
@@ -401,10 +417,15 @@ int seccomp_build_guard_filter(const int *pids, size_t n_pids, struct sock_filte
     for (unsigned i = 0; i < n; i++) { /* labels into relative jumps */
         if (BPF_CLASS(f[i].code) != BPF_JMP || BPF_OP(f[i].code) == BPF_JA)
             continue;
-        if (f[i].jt >= G_ALLOW)
-            f[i].jt = (unsigned char)(at[f[i].jt - G_ALLOW] - i - 1);
-        if (f[i].jf >= G_ALLOW)
-            f[i].jf = (unsigned char)(at[f[i].jf - G_ALLOW] - i - 1);
+        unsigned char *t[2] = {&f[i].jt, &f[i].jf};
+        for (int k = 0; k < 2; k++) {
+            if (*t[k] < G_ALLOW)
+                continue;
+            unsigned to = at[*t[k] - G_ALLOW];
+            if (to <= i)
+                return -EINVAL; /* a jump backwards: BPF refuses the program */
+            *t[k] = (unsigned char)(to - i - 1);
+        }
     }
     *len = (unsigned short)n;
     return 0;

@@ -54,7 +54,10 @@ int seccomp_install_ns_filter(void);
  * file opened), and openat2 and open_by_handle_at, which would get around that, return
  * ENOSYS. SECCOMP_GUARD_MAX_INSNS entries. */
 #define SECCOMP_GUARD_MAX_PIDS 16
-#define SECCOMP_GUARD_MAX_INSNS (32 + 2 * SECCOMP_GUARD_MAX_PIDS)
-int seccomp_build_guard_filter(const int *pids, size_t n_pids, struct sock_filter *out, unsigned short *len);
+#define SECCOMP_GUARD_MAX_INSNS (48 + 2 * SECCOMP_GUARD_MAX_PIDS)
+/* no_raw_sockets (capabilities.drop NET_RAW): raw IPv4/IPv6 and packet sockets fail with
+ * EPERM too, as the application's do without the capability. */
+int seccomp_build_guard_filter(const int *pids, size_t n_pids, bool no_raw_sockets, struct sock_filter *out,
+                               unsigned short *len);
 
 #endif
