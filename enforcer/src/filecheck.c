@@ -249,13 +249,24 @@ static void report(const struct checks *c, pid_t tid, const char *op, const char
     event_emit(&e);
 }
 
-/* Write-opens judged again at their exit stop (see the top of this file). */
-static void verify_open(pid_t tid, int sc, const uint64_t a[6], const char *resolved, struct check_outcome *out)
+/* Stop the open at its exit too, to judge the file the kernel opened
+ * (file_check_exit); returns the record to fill in further. */
+static struct pending_open *judge_at_exit(int sc, const uint64_t a[6], struct check_outcome *out)
 {
     struct pending_open *o = &out->open;
     memset(o, 0, sizeof *o);
     o->nr = arch_native_nr[sc];
     memcpy(o->args, a, sizeof o->args);
+    out->verify = true;
+    out->kind = PENDING_OPEN;
+    out->fd = -1;
+    return o;
+}
+
+/* Write-opens judged again at their exit stop (see the top of this file). */
+static void verify_open(pid_t tid, int sc, const uint64_t a[6], const char *resolved, struct check_outcome *out)
+{
+    struct pending_open *o = judge_at_exit(sc, a, out);
     int flags_arg = sc == SC_OPEN ? 1 : 2;
     uint64_t flags = sc == SC_CREAT ? (uint64_t)(O_CREAT | O_WRONLY | O_TRUNC) : a[flags_arg];
     o->create = (flags & O_CREAT) != 0;
@@ -272,9 +283,6 @@ static void verify_open(pid_t tid, int sc, const uint64_t a[6], const char *reso
     o->since_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
     clock_gettime(CLOCK_REALTIME, &now);
     o->since_fine_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-    out->verify = true;
-    out->kind = PENDING_OPEN;
-    out->fd = -1;
     if (!(flags & O_TRUNC) || (flags & O_PATH))
         return; /* O_PATH: the kernel ignores O_TRUNC */
     /* Truncate only once the file is judged. O_RDONLY|O_TRUNC asks the kernel
@@ -323,14 +331,8 @@ static void check_read_open(const struct checks *c, pid_t tgid, pid_t tid, int s
             out->deny = EPERM;
         return;
     }
-    if (c->audit)
-        return;
-    memset(&out->open, 0, sizeof out->open);
-    out->open.nr = arch_native_nr[sc];
-    memcpy(out->open.args, a, sizeof out->open.args);
-    out->verify = true;
-    out->kind = PENDING_OPEN;
-    out->fd = -1;
+    if (!c->audit)
+        judge_at_exit(sc, a, out);
 }
 
 void file_check_entry(const struct checks *c, pid_t tid, int sc, const uint64_t args[6], struct check_outcome *out)
@@ -338,13 +340,10 @@ void file_check_entry(const struct checks *c, pid_t tid, int sc, const uint64_t 
     struct call call;
     if (!describe(sc, args, &call))
         return;
-    long ppid, uid, tgid;
-    proc_ids(tid, &ppid, &uid, &tgid);
-    if (tgid <= 0)
-        tgid = tid;
+    pid_t tgid = proc_tgid(tid);
     if (read_only_open(sc, args)) {
-        if (outsider((pid_t)tgid))
-            check_read_open(c, (pid_t)tgid, tid, sc, args, &call, out);
+        if (outsider(tgid))
+            check_read_open(c, tgid, tid, sc, args, &call, out);
         return;
     }
     char path[PATH_MAX], watched[PATH_MAX], first[PATH_MAX];
@@ -352,7 +351,7 @@ void file_check_entry(const struct checks *c, pid_t tid, int sc, const uint64_t 
     struct file_verdict watch = {true, NULL, -1, NULL};
     for (int i = 0; i < 2 && call.t[i].used; i++) {
         int err = 0;
-        if (!target_path((pid_t)tgid, tid, &call.t[i], path, &err)) {
+        if (!target_path(tgid, tid, &call.t[i], path, &err)) {
             if (err && !c->audit) {
                 out->deny = err;
                 return;
@@ -381,7 +380,7 @@ void file_check_entry(const struct checks *c, pid_t tid, int sc, const uint64_t 
         report(c, tid, call.op, watched, &watch);
     if (c->audit || (sc != SC_OPEN && sc != SC_OPENAT && sc != SC_CREAT))
         return;
-    if (c->verify_opens || outsider((pid_t)tgid)) {
+    if (c->verify_opens || outsider(tgid)) {
         /* an outsider (outsiders.h) never entered the Landlock layer that lets
          * the others go unverified */
         verify_open(tid, sc, args, have_first ? first : NULL, out);
@@ -389,12 +388,7 @@ void file_check_entry(const struct checks *c, pid_t tid, int sc, const uint64_t 
         /* A Landlock layer settles files.readOnly, but cannot name the enforcer's /proc
          * entries: a path or symlink swapped after this check could reach one. The file the
          * kernel opened is judged at the exit (closed before the program can write to it). */
-        memset(&out->open, 0, sizeof out->open);
-        out->open.nr = arch_native_nr[sc];
-        memcpy(out->open.args, args, sizeof out->open.args);
-        out->verify = true;
-        out->kind = PENDING_OPEN;
-        out->fd = -1;
+        judge_at_exit(sc, args, out);
     }
 }
 
@@ -482,20 +476,13 @@ static void remove_created(const char *path, const struct stat *st)
     close(dfd);
 }
 
-static pid_t tgid_of(pid_t tid)
-{
-    long ppid, uid, tgid;
-    proc_ids(tid, &ppid, &uid, &tgid);
-    return tgid > 0 ? (pid_t)tgid : tid;
-}
-
 /* Close the process's descriptor fd. A close the process refuses (its own
  * seccomp filter) leaves the file open in it: kill it (fail closed). */
 static void close_in_process(pid_t tid, int fd)
 {
     long res = 0;
     uint64_t args[6] = {(uint64_t)fd};
-    pid_t tgid = tgid_of(tid);
+    pid_t tgid = proc_tgid(tid);
     int rc = inject_syscall(tid, arch_nr_close, args, &res);
     if (rc == 0 && res != 0) {
         log_msg("process %d: cannot close a refused file (close: %s); killed", (int)tgid, strerror((int)-res));
@@ -519,7 +506,7 @@ static void close_in_process(pid_t tid, int fd)
  * opened (`st`) and open for writing. */
 static int truncate_in_process(pid_t tid, int fd, const struct stat *st)
 {
-    int pidfd = (int)syscall(SYS_pidfd_open, tgid_of(tid), 0);
+    int pidfd = (int)syscall(SYS_pidfd_open, proc_tgid(tid), 0);
     int ours = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
     if (pidfd >= 0)
         close(pidfd);
@@ -542,8 +529,8 @@ bool file_check_exit(const struct checks *c, pid_t tid, const struct pending *p,
 {
     const struct pending_open *o = &p->open;
     if (o->rewritten && arch_restore_call(tid, o->nr, o->args) < 0 && errno != ESRCH) {
-        log_errno("cannot restore the registers of process %d", (int)tgid_of(tid));
-        kill(tgid_of(tid), SIGKILL);
+        log_errno("cannot restore the registers of process %d", (int)proc_tgid(tid));
+        kill(proc_tgid(tid), SIGKILL);
         return false;
     }
     if (rval_in < 0)

@@ -29,13 +29,6 @@ static bool call_info(pid_t tid, struct syscall_info *ci)
     return ptrace(PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof *ci, ci) > 0;
 }
 
-static pid_t tgid_of(pid_t tid)
-{
-    long ppid, uid, tgid;
-    proc_ids(tid, &ppid, &uid, &tgid);
-    return tgid > 0 ? (pid_t)tgid : tid;
-}
-
 long inject_now_ms(void)
 {
     struct timespec ts;
@@ -100,8 +93,8 @@ const char *inject_failure(void)
 static int give_up(pid_t tid, const char *why)
 {
     last_failure = why;
-    log_msg("process %d: %s; killed", (int)tgid_of(tid), why);
-    kill(tgid_of(tid), SIGKILL);
+    log_msg("process %d: %s; killed", (int)proc_tgid(tid), why);
+    kill(proc_tgid(tid), SIGKILL);
     return -EPERM;
 }
 
@@ -168,6 +161,6 @@ int inject_syscall(pid_t tid, long nr, const uint64_t args[6], long *result)
     if (arch_set_regs(tid, &saved) < 0 || ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof mask, &mask) < 0)
         return errno == ESRCH ? -ESRCH : give_up(tid, "cannot restore registers");
     if (again)
-        syscall(SYS_tgkill, tgid_of(tid), tid, again);
+        syscall(SYS_tgkill, proc_tgid(tid), tid, again);
     return 0;
 }

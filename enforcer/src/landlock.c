@@ -80,13 +80,20 @@ static void hold(int fd)
     held[n_held++] = fd;
 }
 
+/* False, after saying why, when `rules` rules are already all there may be. */
+static bool room_for_rule(size_t rules, const char *too_many)
+{
+    if (rules < LANDLOCK_MAX_RULES)
+        return true;
+    log_msg("Landlock: %s would need more than %d rules", too_many, LANDLOCK_MAX_RULES);
+    return false;
+}
+
 bool landlock_add_path(int ruleset, int dirfd, const char *name, uint64_t rights, int open_flags, size_t *rules,
                        const char *too_many)
 {
-    if (*rules >= LANDLOCK_MAX_RULES) {
-        log_msg("Landlock: %s would need more than %d rules", too_many, LANDLOCK_MAX_RULES);
+    if (!room_for_rule(*rules, too_many))
         return false;
-    }
     int fd = openat(dirfd, name, O_PATH | O_CLOEXEC | open_flags);
     if (fd < 0 && errno == EMFILE && n_held > 0) {
         release_held(); /* a low descriptor limit: never skip a rule for it */
@@ -110,11 +117,12 @@ bool landlock_add_path(int ruleset, int dirfd, const char *name, uint64_t rights
 }
 
 /* Grant EXECUTE beneath `name` (relative to dirfd, or absolute with AT_FDCWD). */
+#define EXEC_TOO_MANY "the exec policy (one rule per allowed file; use ** globs for whole trees)"
+
 static void grant_at(struct build *b, int dirfd, const char *name)
 {
     if (!b->failed &&
-        !landlock_add_path(b->ruleset, dirfd, name, LANDLOCK_ACCESS_FS_EXECUTE, 0, &b->rules,
-                           "the exec policy (one rule per allowed file; use ** globs for whole trees)"))
+        !landlock_add_path(b->ruleset, dirfd, name, LANDLOCK_ACCESS_FS_EXECUTE, 0, &b->rules, EXEC_TOO_MANY))
         b->failed = true;
 }
 
@@ -196,10 +204,7 @@ static void defer_at(struct build *b, int dirfd, int *kept, const char *name)
 {
     if (b->failed)
         return;
-    if (b->rules >= LANDLOCK_MAX_RULES) {
-        log_msg("Landlock: the exec policy (one rule per allowed file; use ** globs for whole trees) would need "
-                "more than %d rules",
-                LANDLOCK_MAX_RULES);
+    if (!room_for_rule(b->rules, EXEC_TOO_MANY)) {
         b->failed = true;
         return;
     }

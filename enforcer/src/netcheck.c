@@ -31,13 +31,6 @@
 #define SOCKADDR_MAX 128
 #define MMSG_MAX 1024 /* UIO_MAXIOV: the kernel sends at most this many */
 
-static pid_t tgid_of(pid_t tid)
-{
-    long ppid, uid, tgid;
-    proc_ids(tid, &ppid, &uid, &tgid);
-    return tgid > 0 ? (pid_t)tgid : tid;
-}
-
 /* A pidfd for the task without reading /proc: of the thread itself where the
  * kernel has PIDFD_THREAD (6.9), else of its thread group. Thread pidfds are
  * kept, one per slot: a pidfd names one task, so when that task has gone (its
@@ -63,7 +56,7 @@ static int open_pidfd(pid_t tid, bool *keep)
     }
     int pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
     if (pidfd < 0 && (errno == EINVAL || errno == ENOENT)) /* not a thread-group leader (ENOENT: 6.15+) */
-        pidfd = (int)syscall(SYS_pidfd_open, tgid_of(tid), 0);
+        pidfd = (int)syscall(SYS_pidfd_open, proc_tgid(tid), 0);
     return pidfd;
 }
 
@@ -93,7 +86,7 @@ int net_grab_fd(pid_t tid, int fd)
     int pidfd = open_pidfd(tid, &keep);
     int ours = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
     int err = errno;
-    if (!keep && tgid_of(tid) != tid && !thread_has(tid, fd, ours)) {
+    if (!keep && proc_tgid(tid) != tid && !thread_has(tid, fd, ours)) {
         if (ours >= 0)
             close(ours);
         ours = -1;
@@ -191,7 +184,7 @@ bool net_judge_destination(const struct checks *c, pid_t tid, int sc, int sock, 
                            uint16_t port)
 {
     char exe[PATH_MAX];
-    pid_t tgid = tgid_of(tid);
+    pid_t tgid = proc_tgid(tid);
     /* the program matters only to exceptions */
     bool have_exe = c->net->n_exception && proc_link(tgid, "exe", exe, sizeof exe);
     struct net_subject who = {have_exe ? exe : NULL, lineage_own, tgid};
@@ -428,11 +421,11 @@ static bool exit_connect(const struct checks *c, pid_t tid, const struct pending
     if (have)
         proto = protocol_name(sock);
     else
-        have = peer_from_proc(tgid_of(tid), inode, &a, &port, &proto);
+        have = peer_from_proc(proc_tgid(tid), inode, &a, &port, &proto);
     bool refused = false;
     if (have) {
         char exe[PATH_MAX];
-        pid_t tgid = tgid_of(tid);
+        pid_t tgid = proc_tgid(tid);
         bool have_exe = c->net->n_exception && proc_link(tgid, "exe", exe, sizeof exe);
         struct net_subject who = {have_exe ? exe : NULL, lineage_own, tgid};
         struct net_verdict v;
@@ -442,7 +435,7 @@ static bool exit_connect(const struct checks *c, pid_t tid, const struct pending
              * check): cut the connection before the process can use it */
             report_connect(c, tid, SC_CONNECT, &a, port, proto, &v, exception_not_own(c, have_exe, exe, &a, &v));
             if (sock < 0 || shutdown(sock, SHUT_RDWR) < 0)
-                kill(tgid_of(tid), SIGKILL);
+                kill(proc_tgid(tid), SIGKILL);
             *rval = -EPERM;
             refused = true;
         }

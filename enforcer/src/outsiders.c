@@ -47,16 +47,9 @@ bool outsider(pid_t tgid)
     return everyone || (n > 0 && known(tgid));
 }
 
-static pid_t tgid_of(pid_t pid)
-{
-    long ppid, uid, tgid;
-    proc_ids(pid, &ppid, &uid, &tgid);
-    return tgid > 0 ? (pid_t)tgid : pid;
-}
-
 void outsider_created(pid_t creator, pid_t child)
 {
-    if (n > 0 && !everyone && outsider(tgid_of(creator)))
+    if (n > 0 && !everyone && outsider(proc_tgid(creator)))
         outsider_add(child);
 }
 

@@ -114,6 +114,13 @@ void proc_ids(pid_t pid, long *ppid, long *uid, long *tgid)
         *tgid = field(text, "\nTgid:");
 }
 
+pid_t proc_tgid(pid_t tid)
+{
+    long ppid, uid, tgid;
+    proc_ids(tid, &ppid, &uid, &tgid);
+    return tgid > 0 ? (pid_t)tgid : tid;
+}
+
 void proc_snapshot_begin(struct proc_snapshot *s, pid_t pid)
 {
     s->pid = pid;

@@ -25,6 +25,8 @@ bool proc_each_number(const char *dir, bool (*fn)(long n, void *ctx), void *ctx)
 bool proc_link(pid_t pid, const char *name, char *buf, size_t cap);
 /* PPid, first Uid and Tgid from /proc/PID/status; -1 for what cannot be read. */
 void proc_ids(pid_t pid, long *ppid, long *uid, long *tgid);
+/* The thread group (process) of task tid, or tid itself when it cannot be read. */
+pid_t proc_tgid(pid_t tid);
 /* Copy a NUL-terminated string of at most cap-1 bytes from the tracee. */
 bool proc_read_string(pid_t pid, uint64_t addr, char *buf, size_t cap);
 /* Copy len bytes from the tracee; false unless all were read. */

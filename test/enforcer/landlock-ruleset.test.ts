@@ -37,6 +37,25 @@ function copyMarker(to: string): string {
   return to;
 }
 
+/**
+ * DIR/bin holding `count` copies of the marker (m000, m001...), DIR/out for what they write, and the
+ * policy that allows them and the system's programs but denies the one at index `denied`: a deny glob
+ * reaching into an allowed directory, so that every other file there needs a Landlock rule of its own.
+ */
+function markerDirectory(name: string, count: number, denied: number): { dir: string; programs: string[]; policy: string } {
+  const dir = tmp.join(name);
+  mkdirSync(`${dir}/bin`, { recursive: true });
+  mkdirSync(`${dir}/out`);
+  const programs = Array.from({ length: count }, (_, i) => copyMarker(`${dir}/bin/m${String(i).padStart(3, "0")}`));
+  const policy = compiledPolicy({
+    name: `landlock-${name}`,
+    mode: "enforce",
+    allow: ["/usr/bin/*", "/bin/*", `${PROBES_DIR}/*`, `${dir}/bin/*`],
+    deny: [programs[denied] ?? ""],
+  });
+  return { dir, programs, policy };
+}
+
 function expectLandlockExec(r: RunResult): void {
   const start = lifecycle(r.events, "start")[0];
   if (start?.event !== "start") throw new Error(`no start event\n${describeRun(r)}`);
@@ -159,22 +178,11 @@ describe("per-file grants judged by each glob's last segment", () => {
 
 describe("per-file grants under a low descriptor limit", () => {
   test("with RLIMIT_NOFILE 24 every one of 80 per-file grants is made (descriptors are closed in batches)", async () => {
-    const dir = tmp.join("nofile");
-    mkdirSync(`${dir}/bin`, { recursive: true });
-    mkdirSync(`${dir}/out`);
-    const programs = Array.from({ length: 80 }, (_, i) => copyMarker(`${dir}/bin/m${String(i).padStart(2, "0")}`));
+    const { dir, programs, policy } = markerDirectory("nofile", 80, 40);
     const denied = programs[40] ?? "";
     const last = programs.at(-1) ?? "";
     const policyFile = `${dir}/policy`;
-    writeFileSync(
-      policyFile,
-      compiledPolicy({
-        name: "landlock-nofile",
-        mode: "enforce",
-        allow: ["/usr/bin/*", "/bin/*", `${PROBES_DIR}/*`, `${dir}/bin/*`],
-        deny: [denied],
-      }),
-    );
+    writeFileSync(policyFile, policy);
     const script = [`${UNTRACED} "$1" "$2"; echo "last=$?"`, `${UNTRACED} "$3" "$4"; echo "denied=$?"`].join("\n");
     const [mLast, mDenied] = [`${dir}/out/last`, `${dir}/out/denied`];
     const r = await runEnforcer({
@@ -198,17 +206,7 @@ describe("per-file grants shared between the enforcer and the application's chil
   // CPU for the while, the other half: both halves must be in the ruleset, and the application must
   // start with the CPUs it was given, not the ones the child borrowed.
   test("all 199 allowed programs of a 200-file directory run untraced, the denied one is refused, and the application keeps its CPU mask", async () => {
-    const dir = tmp.join("halves");
-    mkdirSync(`${dir}/bin`, { recursive: true });
-    mkdirSync(`${dir}/out`);
-    const programs = Array.from({ length: 200 }, (_, i) => copyMarker(`${dir}/bin/m${String(i).padStart(3, "0")}`));
-    const denied = programs[101] ?? "";
-    const policy = compiledPolicy({
-      name: "landlock-halves",
-      mode: "enforce",
-      allow: ["/usr/bin/*", "/bin/*", `${PROBES_DIR}/*`, `${dir}/bin/*`],
-      deny: [denied],
-    });
+    const { dir, policy } = markerDirectory("halves", 200, 101);
     const script = [
       'ok=0; for p in "$1"/bin/m*; do n=${p##*/}',
       `  if ${UNTRACED} "$p" "$1/out/$n" >/dev/null 2>&1; then ok=$((ok+1)); else echo "refused=$n"; fi`,

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { expectExit, validateEventsAfterEach } from "./helpers/assert.js";
-import { blockedExecs, describeExecs } from "./helpers/events.js";
+import { blockedExecs, describeExecs, lifecycle } from "./helpers/events.js";
 import { tcpListener } from "./helpers/listeners.js";
 import type { TcpListener } from "./helpers/listeners.js";
 import { ARCH, ASAN_ENFORCER, ENFORCER, LOADER, ensureAsanBuilt, ensureBuilt, probe } from "./helpers/paths.js";
@@ -393,6 +393,16 @@ describe.each([
     if (enforcer === ASAN_ENFORCER) ensureAsanBuilt();
   }, 300_000);
 
+  /** The enforcer as PID 1 of a PID namespace (its command: sleep), one session entered into it, then the enforcer stopped. */
+  async function oneSession(mechanism: Mechanism, policy: string, argv: readonly string[]) {
+    const run = startEnforcer({ enforcer, pidNamespace: true, mechanism, policy, command: ["sleep", "60"], timeoutMs: 60_000 });
+    const pid1 = await run.enforcerPid();
+    await new Promise((r) => setTimeout(r, 300));
+    const session = await inNamespace(pid1, argv);
+    process.kill(pid1, "SIGTERM");
+    return { session, r: await run.result };
+  }
+
   test("its write to a read-only file and its denied connect are refused, on every thread; its neighbours work", async () => {
     const dir = tmp.join(`entered-${_label}`);
     mkdirSync(`${dir}/ro`, { recursive: true });
@@ -460,15 +470,10 @@ describe.each([
     writeFileSync(`${dir}/ro/conf`, "original\n");
     writeFileSync(`${dir}/app/good`, "good\n");
     const policy = ["vigil-policy 1", `files.readOnly ${dir}/ro/**`, "end", ""].join("\n");
-    const run = startEnforcer({ enforcer, pidNamespace: true, mechanism: "seccomp", policy, command: ["sleep", "60"], timeoutMs: 60_000 });
-    const pid1 = await run.enforcerPid();
-    await new Promise((r) => setTimeout(r, 300));
     // the shell sleeps first: adopted meanwhile, it then becomes the probe (still an outsider)
-    const session = await inNamespace(pid1, ["sh", "-c", `sleep 0.3; exec ${probe("open-race")} link ${dir}/app/link ${dir}/app/good ${dir}/ro/conf 3000`]);
-    process.kill(pid1, "SIGTERM");
-    const r = await run.result;
-    const start = r.events.find((e) => e.kind === "lifecycle" && e.event === "start");
-    expect(start?.kind === "lifecycle" && start.event === "start" ? start.mechanisms.files : undefined).toBe("landlock+ptrace");
+    const { session, r } = await oneSession("seccomp", policy, ["sh", "-c", `sleep 0.3; exec ${probe("open-race")} link ${dir}/app/link ${dir}/app/good ${dir}/ro/conf 3000`]);
+    const start = lifecycle(r.events, "start")[0];
+    expect(start?.event === "start" ? start.mechanisms.files : undefined).toBe("landlock+ptrace");
     expect(r.events.some((e) => e.kind === "exec" && e.mechanism === "attach"), describeExecs(r.events)).toBe(true);
     const m = /^open-race n=3000 ok=(\d+) refused=(\d+) last=(-?\d+)$/m.exec(session.stdout);
     expect(m, `${session.stdout}\n${session.stderr}`).not.toBeNull();
@@ -489,18 +494,13 @@ describe.each([
     copyFileSync(probe("marker"), denied);
     chmodSync(denied, 0o755);
     const policy = ["vigil-policy 1", `exec.deny ${denied}`, "end", ""].join("\n");
-    const run = startEnforcer({ enforcer, pidNamespace: true, mechanism: "landlock", policy, command: ["sleep", "60"], timeoutMs: 60_000 });
-    const pid1 = await run.enforcerPid();
-    await new Promise((r) => setTimeout(r, 300));
-    const session = await inNamespace(pid1, [
+    const { session, r } = await oneSession("landlock", policy, [
       "sh",
       "-c",
       `sleep 0.3; ${probe("untraced-exec")} ${denied} ${dir}/ran >/dev/null 2>&1; echo "untraced=$?"; /usr/bin/true; echo "true=$?"`,
     ]);
-    process.kill(pid1, "SIGTERM");
-    const r = await run.result;
-    const start = r.events.find((e) => e.kind === "lifecycle" && e.event === "start");
-    expect(start?.kind === "lifecycle" && start.event === "start" ? start.mechanisms.seccomp : undefined).toBe(false);
+    const start = lifecycle(r.events, "start")[0];
+    expect(start?.event === "start" ? start.mechanisms.seccomp : undefined).toBe(false);
     expect(existsSync(`${dir}/ran`), `${session.stdout}\n${describeExecs(r.events)}`).toBe(false);
     expect(session.stdout).toMatch(/^untraced=(?!0$)\d+$/m);
     expect(session.stdout).toMatch(/^true=0$/m);

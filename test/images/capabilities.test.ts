@@ -4,7 +4,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import { ENFORCER, enforcerContainers } from "./enforcer-container.js";
+import { enforcerContainers } from "./enforcer-container.js";
 
 const CAP_NET_RAW = 13n;
 const containers = enforcerContainers("caps");
@@ -40,23 +40,14 @@ describe("capabilities.drop", () => {
   // A docker exec / ECS Exec session keeps the container's capabilities: the filter it gets at
   // adoption refuses what the dropped NET_RAW would (raw IPv4/IPv6 and packet sockets).
   test("NET_RAW dropped: a docker exec session cannot open a raw or packet socket either; its TCP socket works", async () => {
-    const { docker, images, dir } = containers;
-    const file = path.join(dir, "policy-session-raw");
+    const file = path.join(containers.dir, "policy-session-raw");
     writeFileSync(file, "vigil-policy 1\ncapabilities.drop NET_RAW\nnetwork.connect.deny 169.254.170.2/32\nend\n");
-    const name = docker.uniqueName("caps-exec");
-    const started = await docker.run(
-      ["run", "-d", "--rm", "--network", "none", "--cap-add", "SYS_PTRACE", "--name", name, "-v", `${ENFORCER}:/vigil/enforcer:ro`,
-        "-v", `${file}:/vigil/policy:ro`, "--entrypoint", "/vigil/enforcer", images.debian, "--policy", "/vigil/policy", "--", "sleep", "30"],
-      60_000,
-    );
-    expect(started.code, started.stderr).toBe(0);
-    const session = await docker.run(
-      ["exec", name, "perl", "-e",
+    const session = await containers.session(file, [
+      "perl",
+      "-e",
         'use Socket; select(undef, undef, undef, 0.3); sub sk { my ($n, @a) = @_; print "$n=" . (socket(my $f, $a[0], $a[1], $a[2]) ? "ok" : $!+0) . "\\n" } ' +
-        'sk("raw", PF_INET, SOCK_RAW, 1); sk("raw6", PF_INET6, SOCK_RAW, 58); sk("packet", 17, SOCK_RAW, 0); sk("tcp", PF_INET, SOCK_STREAM, 0); sk("udp", PF_INET6, SOCK_DGRAM, 0);'],
-      30_000,
-    );
-    await docker.run(["rm", "-f", name], 30_000);
+        'sk("raw", PF_INET, SOCK_RAW, 1); sk("raw6", PF_INET6, SOCK_RAW, 58); sk("packet", 17, SOCK_RAW, 0); sk("tcp", PF_INET, SOCK_STREAM, 0); sk("udp", PF_INET6, SOCK_DGRAM, 0);',
+    ]);
     expect(session.code, session.stderr).toBe(0);
     expect(session.stdout.trim().split("\n")).toEqual(["raw=1", "raw6=1", "packet=1", "tcp=ok", "udp=ok"]);
   });

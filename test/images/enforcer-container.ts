@@ -19,17 +19,38 @@ export interface EnforcerContainers {
   dir: string;
   /** bash -c script under the enforcer with the compiled policy in policyFile; bounded to 60 s. */
   run(policyFile: string, script: string): Promise<CommandResult>;
+  /**
+   * The enforcer as PID 1 (its command: sleep 30) under the policy in policyFile, and argv run in that
+   * container with `docker exec`, as a session from outside (ECS Exec): argv's result; the container is
+   * removed after. argv should wait a moment first: the enforcer adopts a session within 50 ms.
+   */
+  session(policyFile: string, argv: readonly string[]): Promise<CommandResult>;
 }
 
 export function enforcerContainers(name: string): EnforcerContainers {
+  /** docker run arguments for the enforcer as PID 1 of a Debian container, up to its command. */
+  const enforcerRun = (container: string, policyFile: string, detached: boolean): string[] => [
+    "run", ...(detached ? ["-d"] : []), "--rm", "--network", "none", "--cap-add", "SYS_PTRACE", "--name", container,
+    "-v", `${ENFORCER}:/vigil/enforcer:ro`, "-v", `${policyFile}:/vigil/policy:ro`,
+    "--entrypoint", "/vigil/enforcer", suite.images.debian, "--policy", "/vigil/policy", "--",
+  ];
   const suite = {
     run: async (policyFile: string, script: string): Promise<CommandResult> => {
-      const args = ["run", "--rm", "--network", "none", "--cap-add", "SYS_PTRACE", "--name", suite.docker.uniqueName(name)];
-      args.push("-v", `${ENFORCER}:/vigil/enforcer:ro`, "-v", `${policyFile}:/vigil/policy:ro`);
-      args.push("--entrypoint", "/vigil/enforcer", suite.images.debian, "--policy", "/vigil/policy", "--", "bash", "-c", script);
-      const r = await suite.docker.run(args, 60_000);
+      const r = await suite.docker.run([...enforcerRun(suite.docker.uniqueName(name), policyFile, false), "bash", "-c", script], 60_000);
       expect(r.timedOut).toBe(false);
       return r;
+    },
+    session: async (policyFile: string, argv: readonly string[]): Promise<CommandResult> => {
+      const container = suite.docker.uniqueName(`${name}-exec`);
+      const started = await suite.docker.run([...enforcerRun(container, policyFile, true), "sleep", "30"], 60_000);
+      expect(started.code, started.stderr).toBe(0);
+      try {
+        const r = await suite.docker.run(["exec", container, ...argv], 30_000);
+        expect(r.timedOut).toBe(false);
+        return r;
+      } finally {
+        await suite.docker.run(["rm", "-f", container], 30_000);
+      }
     },
   } as EnforcerContainers;
   beforeAll(async () => {

@@ -58,14 +58,6 @@ describe("the enforcer as PID 1 against a root application", () => {
 // refuses the calls that would reach the enforcer's tasks with it; the same calls on itself work.
 describe("a docker exec session against the enforcer", () => {
   test("ptrace(SEIZE/ATTACH, 1), process_vm_readv(1), pidfd_open(1) and opening /proc/1/mem or environ fail with EPERM; the same on itself, and its other files, work", async () => {
-    const { docker, images, dir } = containers;
-    const name = docker.uniqueName("self-exec");
-    const started = await docker.run(
-      ["run", "-d", "--rm", "--network", "none", "--cap-add", "SYS_PTRACE", "--name", name, "-v", `${ENFORCER}:/vigil/enforcer:ro`,
-        "-v", `${path.join(dir, "policy")}:/vigil/policy:ro`, "--entrypoint", "/vigil/enforcer", images.debian, "--policy", "/vigil/policy", "--", "sleep", "30"],
-      60_000,
-    );
-    expect(started.code, started.stderr).toBe(0);
     // syscall numbers of x86_64: ptrace 101, process_vm_readv 310, pidfd_open 434
     const perl = [
       "select(undef, undef, undef, 0.3);", // adopted meanwhile (the scan looks every 50 ms)
@@ -81,8 +73,7 @@ describe("a docker exec session against the enforcer", () => {
       'op("mem", "<", "/proc/1/mem"); op("mem-rw", "+<", "/proc/1/mem"); op("environ", "<", "/proc/1/environ");',
       'op("environ-self", "<", "/proc/self/environ"); op("hostname", "<", "/etc/hostname"); op("tmp-write", ">", "/tmp/session-file");',
     ].join(" ");
-    const session = await docker.run(["exec", name, "perl", "-e", perl], 30_000);
-    await docker.run(["rm", "-f", name], 30_000);
+    const session = await containers.session(path.join(containers.dir, "policy"), ["perl", "-e", perl]);
     expect(session.code, session.stderr).toBe(0);
     expect(session.stdout.trim().split("\n")).toEqual([
       "seize=errno1",
