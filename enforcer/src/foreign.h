@@ -7,7 +7,7 @@
 
 #include "trace.h"
 
-#define FOREIGN_SCAN_MS 50
+#define FOREIGN_SCAN_MS 5
 
 void foreign_scan(struct tracer *t);
 

@@ -669,7 +669,7 @@ int trace_run(struct tracer *t, const sigset_t *forward)
             last_tick = now_ms();
             t->tick(t);
         }
-        int every = events_pending_fd() >= 0 ? 50 : scan ? FOREIGN_SCAN_MS : 0;
+        int every = scan ? FOREIGN_SCAN_MS : events_pending_fd() >= 0 ? 50 : 0;
         if (t->tick && (every == 0 || every > t->tick_ms))
             every = t->tick_ms;
         arm_timer(every);

@@ -373,7 +373,7 @@ test("the application does not see VIGIL_POLICY (perhaps an ECS secret) or the o
 });
 
 // security-review 5b: a session entered from outside (docker exec, ECS Exec; here nsenter into the
-// PID namespace of the enforcer as PID 1) is adopted within 50 ms and gets the application's
+// PID namespace of the enforcer as PID 1) is adopted within 5 ms and gets the application's
 // seccomp filter: file and network rules apply to it as to the application, on every thread.
 const inNamespace = (pid: number, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> =>
   new Promise((resolve) => {
@@ -415,7 +415,7 @@ describe.each([
       const run = startEnforcer({ enforcer, pidNamespace: true, mechanism: "seccomp", policy, command: ["sleep", "60"], timeoutMs: 60_000 });
       const pid1 = await run.enforcerPid();
       await new Promise((r) => setTimeout(r, 300));
-      // the shell sleeps first: the enforcer looks every 50 ms and adopts it (and its sleep) meanwhile
+      // the shell sleeps first: the enforcer looks every 5 ms and adopts it (and its sleep) meanwhile
       const session = await inNamespace(pid1, [
         "bash",
         "-c",

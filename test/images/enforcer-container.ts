@@ -22,9 +22,11 @@ export interface EnforcerContainers {
   /**
    * The enforcer as PID 1 (its command: sleep 30) under the policy in policyFile, and argv run in that
    * container with `docker exec`, as a session from outside (ECS Exec): argv's result; the container is
-   * removed after. argv should wait a moment first: the enforcer adopts a session within 50 ms.
+   * removed after. The enforcer finds a session within 5 ms (usually while runc's exec helper still runs).
    */
   session(policyFile: string, argv: readonly string[]): Promise<CommandResult>;
+  /** As session, with one `docker exec` per argv, one after the other, in the same container. */
+  sessions(policyFile: string, argvs: readonly (readonly string[])[]): Promise<CommandResult[]>;
 }
 
 export function enforcerContainers(name: string): EnforcerContainers {
@@ -41,13 +43,21 @@ export function enforcerContainers(name: string): EnforcerContainers {
       return r;
     },
     session: async (policyFile: string, argv: readonly string[]): Promise<CommandResult> => {
+      const [r] = await suite.sessions(policyFile, [argv]);
+      return r as CommandResult;
+    },
+    sessions: async (policyFile: string, argvs: readonly (readonly string[])[]): Promise<CommandResult[]> => {
       const container = suite.docker.uniqueName(`${name}-exec`);
-      const started = await suite.docker.run([...enforcerRun(container, policyFile, true), "sleep", "30"], 60_000);
+      const started = await suite.docker.run([...enforcerRun(container, policyFile, true), "sleep", "60"], 60_000);
       expect(started.code, started.stderr).toBe(0);
       try {
-        const r = await suite.docker.run(["exec", container, ...argv], 30_000);
-        expect(r.timedOut).toBe(false);
-        return r;
+        const results: CommandResult[] = [];
+        for (const argv of argvs) {
+          const r = await suite.docker.run(["exec", container, ...argv], 30_000);
+          expect(r.timedOut).toBe(false);
+          results.push(r);
+        }
+        return results;
       } finally {
         await suite.docker.run(["rm", "-f", container], 30_000);
       }

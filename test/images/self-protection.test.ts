@@ -60,7 +60,7 @@ describe("a docker exec session against the enforcer", () => {
   test("ptrace(SEIZE/ATTACH, 1), process_vm_readv(1), pidfd_open(1) and opening /proc/1/mem or environ fail with EPERM; the same on itself, and its other files, work", async () => {
     // syscall numbers of x86_64: ptrace 101, process_vm_readv 310, pidfd_open 434
     const perl = [
-      "select(undef, undef, undef, 0.3);", // adopted meanwhile (the scan looks every 50 ms)
+      "select(undef, undef, undef, 0.3);", // adopted meanwhile (the scan looks every 5 ms)
       'sub try { my ($name, $r) = @_; print "$name=" . ($r < 0 ? "errno" . ($!+0) : "ok") . "\\n" }',
       'my $buf = "\\0" x 8; my $src = "abcdefgh";',
       'my $local = pack("QQ", unpack("J", pack("p", $buf)), 8);',

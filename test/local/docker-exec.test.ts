@@ -1,5 +1,5 @@
 // `docker exec` (what ECS Exec does) into a task container run by vigil local run: the exec'd
-// process is not a descendant of the enforcer, which adopts it within 50 ms (docs/enforcer-cli.md,
+// process is not a descendant of the enforcer, which adopts it within 5 ms (docs/enforcer-cli.md,
 // "Processes entered from outside"). A shell entered this way that then runs a denied program is
 // blocked with an event; a denied program exec'd directly is killed once adopted; allowed commands
 // work as before; the task itself is unaffected.
@@ -69,7 +69,7 @@ it("docker exec sh -c '…': the entered shell is adopted, the denied program it
   expect(ok.code, ok.stderr).toBe(0);
   expect(ok.stdout).toContain("hello from nginx");
 
-  // The shell sleeps first: the enforcer looks every 50 ms, and adopts it before it runs wget.
+  // The shell sleeps first: the enforcer looks every 5 ms, and adopts it before it runs wget.
   const denied = await runProgram(client, ["exec", id, "sh", "-c", "sleep 1; /usr/bin/wget -q -O /dev/null http://127.0.0.1:1/; echo wget-status=$?"]);
   expect(denied.code, denied.stderr).toBe(0);
   expect(denied.stdout).toBe("wget-status=126\n");
