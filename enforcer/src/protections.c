@@ -140,6 +140,33 @@ static bool loader_env_drifted(pid_t pid)
     return found;
 }
 
+/* /etc/ld.so.preload in the process's root: glibc's loader maps every library it lists into
+ * every dynamic program before the program's first instruction. A listed library that appeared
+ * or changed after the start is drift, as LD_PRELOAD's; so is the file itself written after the
+ * start, whatever it says now (its content could change between this read and the loader's).
+ * Larger than the enforcer reads, or unreadable: drift (fail closed). */
+static bool preload_file_drifted(pid_t pid)
+{
+    char path[PATH_MAX + 64];
+    if (!exec_path_in_view(pid, "/etc/ld.so.preload", path, sizeof path))
+        return false;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return errno != ENOENT && errno != ENOTDIR;
+    static char text[8192];
+    struct stat st;
+    ssize_t n = 0;
+    bool found = fstat(fd, &st) < 0;
+    if (!found && S_ISREG(st.st_mode)) { /* the loader maps regular files only */
+        found = drifted(&st);
+        while (!found && (n = read(fd, text, sizeof text)) < 0 && errno == EINTR)
+            ;
+        found = found || n < 0 || (size_t)n == sizeof text || drifted_list(pid, text, (size_t)n, " \t\n:", false);
+    }
+    close(fd);
+    return found;
+}
+
 static const char *base_name(const char *path)
 {
     const char *base = strrchr(path, '/');
@@ -541,7 +568,8 @@ void protections_judge(const struct policy *p, const struct exec_facts *f, struc
     if ((f->via_loader || is_loader(f->exe)) && apply(p->loader, "exec.loader", v))
         return;
     if ((drifted(f->exe_st) || drifted(f->script_st) ||
-         (p->drift != ACTION_OFF && (loader_env_drifted(f->pid) || script_argument_drifted(f)))) &&
+         (p->drift != ACTION_OFF &&
+          (loader_env_drifted(f->pid) || preload_file_drifted(f->pid) || script_argument_drifted(f)))) &&
         apply(p->drift, "exec.drift", v))
         return;
     if (p->reverse_shell != ACTION_OFF && reverse_shell(f))

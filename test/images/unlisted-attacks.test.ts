@@ -4,7 +4,7 @@
 import path from "node:path";
 import { writeFileSync } from "node:fs";
 import { beforeAll, describe, expect, test } from "vitest";
-import { enforcerContainers } from "./enforcer-container.js";
+import { ENFORCER, enforcerContainers } from "./enforcer-container.js";
 
 const containers = enforcerContainers("unlisted");
 
@@ -38,5 +38,43 @@ describe("the enforcer's resource limits, as PID 1 of a root application", () =>
     expect(r.stdout).toMatch(/^shell=126$/m);
     expect(r.stdout).not.toMatch(/SHELL-42/);
     expect(r.stderr).toMatch(/"verdict":"blocked","rule":"exec.reverseShell"/);
+  });
+});
+
+// glibc's loader maps every library /etc/ld.so.preload lists into every dynamic program: a root
+// application that writes that file (a policy with drift but without files.readOnly /etc/**, which
+// the default policy has) ran a dropped library in every later program, LD_PRELOAD's check never
+// seeing it. Now a listed library that appeared after the start is drift, and so is the file itself
+// written after the start.
+describe("drift through /etc/ld.so.preload, as PID 1 of a Debian container", () => {
+  const LIBM = "/lib/x86_64-linux-gnu/libm.so.6";
+  async function withPreload(content: string | null, script: string) {
+    const name = containers.docker.uniqueName("preload");
+    const mounts: string[] = [];
+    if (content !== null) {
+      const file = path.join(containers.dir, `${name}.preload`);
+      writeFileSync(file, content); // before the container starts: part of what it started with
+      mounts.push("-v", `${file}:/etc/ld.so.preload:ro`);
+    }
+    const r = await containers.docker.run(
+      ["run", "--rm", "--network", "none", "--cap-add", "SYS_PTRACE", "--name", name, ...mounts,
+       "-v", `${ENFORCER}:/vigil/enforcer:ro`, "-v", `${path.join(containers.dir, "policy")}:/vigil/policy:ro`,
+       "--entrypoint", "/vigil/enforcer", containers.images.debian, "--policy", "/vigil/policy", "--", "bash", "-c", script],
+      60_000,
+    );
+    expect(r.timedOut).toBe(false);
+    return r;
+  }
+
+  test("a listed library dropped after the start is refused; one of the image runs; the file written after the start is refused", async () => {
+    const dropped = await withPreload("/tmp/new.so\n", `/bin/true 2>/dev/null; echo "missing=$?"; cp ${LIBM} /tmp/new.so; /bin/true; echo "dropped=$?"`);
+    expect(dropped.stdout.trim().split("\n"), dropped.stderr).toEqual(["missing=0", "dropped=126"]);
+    expect(dropped.stderr).toMatch(/"verdict":"blocked","rule":"exec.drift".*"exe":"\/usr\/bin\/true"/);
+
+    const image = await withPreload(`${LIBM}\n`, `/bin/true; echo "image=$?"`);
+    expect(image.stdout.trim(), image.stderr).toBe("image=0");
+
+    const written = await withPreload(null, `/bin/true; echo "none=$?"; echo ${LIBM} > /etc/ld.so.preload; /bin/true; echo "written=$?"`);
+    expect(written.stdout.trim().split("\n"), written.stderr).toEqual(["none=0", "written=126"]);
   });
 });
