@@ -339,6 +339,28 @@ static bool shell_holds_connection(pid_t pid, bool stdio_any)
     return c.found;
 }
 
+static bool inline_option(const char *base, bool shell, const char *a);
+
+/* A shell or interpreter that reads its program from standard input (no script operand, no code
+ * on its command line, no Python module): `sh < x.sh`, `bash -s < x.sh`, `python3 - < x.py`, a
+ * deleted file left open as fd 0. Its standard input a regular file that appeared or changed
+ * after the start is drift, as a script operand is. A pipe (`curl ... | sh`) names no file. */
+static bool stdin_program_drifted(const struct exec_facts *f, const char *args, size_t n)
+{
+    const char *base = base_name(f->exe);
+    bool shell = in_list(base, shells, N_SHELLS) || !strcmp(base, "busybox");
+    for (const char *a = args + strlen(args) + 1; a < args + n; a += strlen(a) + 1) {
+        if (!strcmp(a, "-") || (shell && a[0] == '-' && a[1] != '-' && strchr(a, 's') && !strchr(a, 'c')))
+            continue; /* "read the program from standard input": what is judged here */
+        if (inline_option(base, shell, a) || (!strncmp(base, "python", 6) && !strncmp(a, "-m", 2)))
+            return false;
+    }
+    char fd0[64];
+    struct stat st;
+    snprintf(fd0, sizeof fd0, "/proc/%d/fd/0", (int)f->pid);
+    return stat(fd0, &st) == 0 && S_ISREG(st.st_mode) && (drifted(&st) || st.st_nlink == 0);
+}
+
 /* The script an interpreter was given appeared or changed after the start. */
 static bool script_argument_drifted(const struct exec_facts *f)
 {
@@ -349,6 +371,8 @@ static bool script_argument_drifted(const struct exec_facts *f)
     bool cut = false;
     ssize_t n = proc_snapshot_args(f->proc, &args, &cut);
     int found = n > 0 ? script_argument(base_name(f->exe), args, (size_t)n, cut, script, sizeof script) : 0;
+    if (found == 0 && n > 0 && !cut)
+        return stdin_program_drifted(f, args, (size_t)n);
     if (found <= 0)
         return found < 0; /* options past what the enforcer reads: fail closed */
     char path[PATH_MAX + 64];

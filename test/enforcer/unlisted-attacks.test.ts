@@ -570,3 +570,31 @@ describe.each([
 test("the test's own inputs exist", () => {
   expect(existsSync(PYTHON) && existsSync(LIBM) && existsSync(LOADER)).toBe(true);
 });
+
+// new (session 7): a dropped script fed on standard input (`sh < x.sh`) ran: drift judged script
+// operands only.
+describe.each(["seccomp", "landlock"] as const)("drift on standard input, mechanism %s", (mechanism) => {
+  test("a new script fed to sh, bash -s, python3 and python3 - on stdin (or left open deleted) is refused; old scripts, data for -c and -m, and piped commands run", async () => {
+    const r = await bash(
+      mechanism,
+      `printf 'echo NEW\\n' > in.sh; printf 'print("NEW")\\n' > in.py; printf '{"a": 1}\\n' > in.json; ` +
+        `sh < in.sh; echo "sh=$?"; bash -s x < in.sh; echo "bash-s=$?"; ${PYTHON} < in.py; echo "python=$?"; ${PYTHON} - < in.py; echo "python-dash=$?"; ` +
+        `cp in.sh gone.sh; (exec 0< gone.sh; rm gone.sh; exec sh); echo "deleted=$?"; ` +
+        `sh < old-script; sh -c 'read l; echo "c-read-$l"' < in.sh; ${PYTHON} -c 'import sys; print("py-c", sys.stdin.read().strip())' < in.py; ` +
+        `${PYTHON} -m json.tool --compact < in.json; printf 'echo piped-ok\\n' | sh`,
+    );
+    expect(r.stdout.trim().split("\n")).toEqual([
+      "sh=126",
+      "bash-s=126",
+      "python=126",
+      "python-dash=126",
+      "deleted=126",
+      "old-script-ran",
+      "c-read-echo NEW",
+      'py-c print("NEW")',
+      '{"a":1}',
+      "piped-ok",
+    ]);
+    expectBlockedBy(r, "exec.drift", 5);
+  });
+});
