@@ -448,7 +448,9 @@ static bool reverse_shell(const struct exec_facts *f)
     bool parent_interprets = shell_or_interpreter(parent_exe);
     if (relay_capable((pid_t)ppid, parent_exe)) /* one pass over its descriptors covers both */
         return shell_holds_connection((pid_t)ppid, parent_interprets);
-    return parent_interprets && stdio_on_network((pid_t)ppid);
+    /* a shell or interpreter started by any program whose stdio is the connection: `nc -e
+     * /usr/bin/script`, whose shell gets the terminal script opens, not the socket */
+    return (parent_interprets || shell_or_interpreter(f->exe)) && stdio_on_network((pid_t)ppid);
 }
 
 /* An option that makes a shell or interpreter run code from its command line or standard input:

