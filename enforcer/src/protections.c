@@ -415,21 +415,45 @@ static int fd_key(struct pipe_walk *w, int k, pid_t pid, int fd, char *path, cha
     return i;
 }
 
-/* The pipes and FIFOs process pid passes the data on through: the next hop's keys. */
-static void walk_from(struct pipe_walk *w, pid_t pid)
+/* The pipes and FIFOs process pid passes the data on through, the next hop's keys: the pipe
+ * or FIFO on its stdout/stderr (down) or stdin (up), and for a process met on the way (all)
+ * a FIFO it opened by name on any descriptor (`cat g | nc ...`: which way it goes is not
+ * told, both count). More descriptors than such a process has count as a hit. */
+struct walk_from {
+    struct pipe_walk *w;
+    pid_t pid;
+    bool all;
+    int seen;
+};
+
+static bool from_fd(long fd, void *ctx)
 {
+    struct walk_from *c = ctx;
+    struct pipe_walk *w = c->w;
     int k = !w->cur;
-    for (int fd = w->down; fd <= 2 * w->down; fd++) {
-        char path[64], link[KEY_MAX];
-        struct stat st;
-        int i = fd_key(w, k, pid, fd, path, link);
-        if (i > PIPE_KEYS || (strncmp(link, "pipe:[", 6) && (link[0] != '/' || stat(path, &st) || !S_ISFIFO(st.st_mode))))
-            continue;
-        if (i == PIPE_KEYS)
-            w->found = true;
-        else if (i == w->n[k])
-            memcpy(w->keys[k][w->n[k]++], link, KEY_MAX);
-    }
+    bool stdio = fd >= w->down && fd <= 2 * w->down;
+    char path[64], link[KEY_MAX];
+    struct stat st;
+    if (++c->seen > 4096)
+        w->found = true;
+    else if (!(stdio || c->all))
+        return true;
+    int i = fd_key(w, k, c->pid, (int)fd, path, link);
+    if (i > PIPE_KEYS || (link[0] == '/' ? stat(path, &st) || !S_ISFIFO(st.st_mode) : !stdio || strncmp(link, "pipe:[", 6)))
+        return !w->found;
+    if (i == PIPE_KEYS)
+        w->found = true;
+    else if (i == w->n[k])
+        memcpy(w->keys[k][w->n[k]++], link, KEY_MAX);
+    return !w->found;
+}
+
+static void walk_from(struct pipe_walk *w, pid_t pid, bool all)
+{
+    char dir[64];
+    struct walk_from c = {w, pid, all, 0};
+    snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
+    proc_each_number(dir, from_fd, &c);
 }
 
 /* Down: a process holding a connection (the relay); up: a shell reading commands. */
@@ -442,7 +466,7 @@ static bool walk_one(long pid, void *ctx)
         char path[64], link[KEY_MAX];
         if (fd_key(w, w->cur, (pid_t)pid, fd, path, link) < w->n[w->cur]) {
             w->found = w->down ? shell_holds_connection((pid_t)pid, false) : command_reading_shell((pid_t)pid);
-            walk_from(w, (pid_t)pid);
+            walk_from(w, (pid_t)pid, true);
             break;
         }
     }
@@ -457,7 +481,7 @@ static bool pipe_walk(pid_t origin, bool down)
     w.found = false;
     w.n[0] = 0;
     w.cur = 1;
-    walk_from(&w, origin);
+    walk_from(&w, origin, false);
     for (int hop = 0; hop < PIPE_HOPS && w.n[!w.cur] && !w.found; hop++) {
         w.cur = !w.cur;
         w.n[!w.cur] = w.seen = 0;

@@ -208,6 +208,7 @@ os.system("bash -c \\"bash -i >& /dev/tcp/127.0.0.1/${p} 0>&1\\"")'`,
     ["cat f | sh 2>&1 | RELAY > f", (p: number) => `cat f | sh 2>&1 | (sleep 1; exec ${RELAY} ${p}) > f`],
     ["cat f | busybox sh 2>&1 | cat | RELAY > f (through another process)", (p: number) => `cat f | busybox sh 2>&1 | cat | (sleep 1; exec ${RELAY} ${p}) > f`],
     ["cat f | sh > g 2>&1 & RELAY < g > f (the output through a named FIFO)", (p: number) => `cat f | sh > g 2>&1 & (sleep 1; exec ${RELAY} ${p}) < g > f; wait`],
+    ["cat f | sh > g 2>&1 & cat g | RELAY > f (a FIFO opened by name on the way)", (p: number) => `cat f | sh > g 2>&1 & cat g | (sleep 1; exec ${RELAY} ${p}) > f; wait`],
   ])("%s, the shell started first (network.connect rules): the relay's connect is refused; its neighbours run", async (_name, attack) => {
     const { r, a } = await relayedShell(NET_POLICY, attack);
     const refused = r.events.filter((e) => e.kind === "connect");
