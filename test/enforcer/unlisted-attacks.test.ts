@@ -219,9 +219,9 @@ os.system("bash -c \\"bash -i >& /dev/tcp/127.0.0.1/${p} 0>&1\\"")'`,
 
   test("cat f | sh 2>&1 | RELAY > f as typed (network.connect rules): refused at the exec or the connect", async () => {
     const { r } = await relayedShell(NET_POLICY, (p) => `cat f | sh 2>&1 | ${RELAY} ${p} > f`);
-    const refused = r.events.filter((e) => (e.kind === "exec" || e.kind === "connect") && e.verdict !== "allowed");
+    const refused = r.events.flatMap((e) => ((e.kind === "exec" || e.kind === "connect") && e.verdict !== "allowed" ? [`${e.verdict} ${String(e.rule)}`] : []));
     expect(refused.length, r.eventsText).toBeGreaterThanOrEqual(1);
-    expect(refused.every((e) => e.verdict === "blocked" && e.rule === "exec.reverseShell"), r.eventsText).toBe(true);
+    expect(refused.every((e) => e === "blocked exec.reverseShell"), r.eventsText).toBe(true);
   });
 
   test("exec.reverseShell alert: the relay's connect is reported (verdict alert) and goes on", async () => {
