@@ -10,6 +10,7 @@
 #include "filerules.h"
 #include "netrules.h"
 #include "pending.h"
+#include "policy.h"
 
 struct checks {
     const struct file_rules *files;
@@ -18,6 +19,8 @@ struct checks {
     /* files.readOnly has no kernel layer (Landlock) under it: write-opens are
      * judged again at their exit stop, on the file the kernel opened */
     bool verify_opens;
+    /* exec.reverseShell: a connect by the relay of a shell reading commands from a pipe */
+    enum policy_action reverse_shell;
 };
 
 struct check_outcome {

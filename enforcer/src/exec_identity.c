@@ -272,6 +272,33 @@ int script_argument(const char *exe_base, const char *args, size_t n, bool cut, 
     return cut ? -1 : 0; /* a cut line may hide the script: the caller fails closed */
 }
 
+int shell_input(const char *args, size_t n)
+{
+    int mode = 1, skip = 1; /* argv[0] */
+    bool from_stdin = false, operand = false;
+    for (size_t pos = 0, len; pos < n && (len = strnlen(args + pos, n - pos)) < n - pos; pos += len + 1) {
+        const char *a = args + pos;
+        if (skip) {
+            skip--; /* argv[0], an option's value */
+        } else if (operand || (a[0] != '-' && a[0] != '+')) {
+            return from_stdin ? mode : 0; /* a script operand (with -s: the arguments) */
+        } else if (a[0] == '-' && (!a[1] || (a[1] == '-' && !a[2]))) {
+            operand = true; /* "-" and "--" end the options */
+        } else if (a[1] == '-') { /* a long option; two take a file */
+            skip = !strcmp(a, "--rcfile") || !strcmp(a, "--init-file");
+        } else {
+            for (const char *c = a + 1; *c; c++) {
+                if (*c == 'c')
+                    return 0;
+                from_stdin |= *c == 's';
+                mode = *c == 'i' ? 2 : mode;
+                skip += *c == 'o' || *c == 'O';
+            }
+        }
+    }
+    return mode; /* no operand, or a line cut before one: standard input (fail closed) */
+}
+
 const char *const env_loader_vars[ENV_LOADER_VARS] = {"LD_PRELOAD=", "LD_AUDIT=", "LD_LIBRARY_PATH="};
 
 bool env_scan_feed(struct env_scan *s, const char *data, size_t n, env_var_fn *on_var, void *ctx)

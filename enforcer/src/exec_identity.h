@@ -43,6 +43,12 @@ const struct interp_options *interp_options_of(const char *exe_base);
  * or the argument does not fit in cap. */
 int script_argument(const char *exe_base, const char *args, size_t n, bool cut, char *out, size_t cap);
 
+/* How a shell takes its commands, from its command line args[0..n) (as script_argument; for
+ * busybox, from its applet's name on): 0 from a -c string or a script operand; 1 from standard
+ * input (no operand, -s, or a line cut before an operand: fail closed); 2 from standard input,
+ * told -i. */
+int shell_input(const char *args, size_t n);
+
 /* /proc/PID/environ read in chunks of any size: each complete LD_PRELOAD, LD_AUDIT or
  * LD_LIBRARY_PATH entry (index into env_loader_vars) is passed to on_var with its value,
  * overflow set when the entry was longer than kept; scanning stops when on_var returns

@@ -438,7 +438,7 @@ static void console_tick(struct tracer *t)
     t->audit = audit;
     t->enforce_exec = !audit && !rules_empty(&l->rules.exec);
     /* the Landlock layer installed at start (if any) knows only the first policy's rules */
-    t->checks = (struct checks){&l->rules.files, &l->rules.net, audit, !audit};
+    t->checks = (struct checks){&l->rules.files, &l->rules.net, audit, !audit, l->policy.reverse_shell};
     emit_policy_event(l, true, digest, NULL);
     live_free(state.now);
     state.now = l;
@@ -608,7 +608,8 @@ int main(int argc, char **argv)
 
     /* 7. follow everything until the application's main process ends */
     struct tracer t = {&l->rules.exec, audit, enforce, mech->follow_forks && traced, traced, app,
-                       {&l->rules.files, &l->rules.net, audit, !audit && !mech->landlock_files}, NULL, 0};
+                       {&l->rules.files, &l->rules.net, audit, !audit && !mech->landlock_files, l->policy.reverse_shell},
+                       NULL, 0};
     if (console && traced) {
         t.tick = console_tick;
         t.tick_ms = 500;

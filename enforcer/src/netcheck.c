@@ -23,6 +23,7 @@
 #include "events.h"
 #include "lineage.h"
 #include "procinfo.h"
+#include "protections.h"
 
 #include "pidfd.h"
 #ifndef PIDFD_THREAD
@@ -143,7 +144,7 @@ static void report_connect(const struct checks *c, pid_t tid, int sc, const stru
     char rule[64], addr[64];
     struct event e;
     net_addr_text(a, addr, sizeof addr);
-    bool alert = !v->allowed ? c->audit : !strcmp(v->key, "network.miningPort");
+    bool alert = !v->allowed ? c->audit : strcmp(v->key, "network.connect.exception") != 0;
     event_begin(&e, "connect", alert ? "alert" : v->allowed ? "allowed" : "blocked");
     event_str(&e, "rule", event_rule_name(v->key, v->index, rule, sizeof rule));
     event_process_fields(&e, tid);
@@ -162,7 +163,7 @@ static void report_connect(const struct checks *c, pid_t tid, int sc, const stru
 static int exception_not_own(const struct checks *c, bool have_exe, const char *exe, const struct net_addr *a,
                              const struct net_verdict *v)
 {
-    return v->allowed || !have_exe ? -1 : net_exception_naming(c->net, exe, a);
+    return v->allowed || !have_exe || strncmp(v->key, "network.", 8) ? -1 : net_exception_naming(c->net, exe, a);
 }
 
 static void report_listen(const struct checks *c, pid_t tid, const struct net_addr *a, uint16_t port,
@@ -198,6 +199,11 @@ bool net_judge_destination(const struct checks *c, pid_t tid, int sc, int sock, 
     }
     if (!report && net_mining_destination(a, port)) { /* allowed, but reported as an alert */
         v = (struct net_verdict){true, "network.miningPort", -1, NULL};
+        report = true;
+    }
+    if (v.allowed && sc == SC_CONNECT && c->reverse_shell != ACTION_OFF && protections_fed_by_shell(tgid)) {
+        /* the relay of a reverse shell: a shell that reads its commands from a pipe writes into its stdin */
+        v = (struct net_verdict){c->reverse_shell == ACTION_ALERT, "exec.reverseShell", -1, NULL};
         report = true;
     }
     if (report) {

