@@ -201,8 +201,10 @@ bool net_judge_destination(const struct checks *c, pid_t tid, int sc, int sock, 
         v = (struct net_verdict){true, "network.miningPort", -1, NULL};
         report = true;
     }
-    if (v.allowed && sc == SC_CONNECT && c->reverse_shell != ACTION_OFF && protections_fed_by_shell(tgid)) {
-        /* the relay of a reverse shell: a shell that reads its commands from a pipe writes into its stdin */
+    if (v.allowed && sc == SC_CONNECT && c->reverse_shell != ACTION_OFF &&
+        (protections_relays_for_shell(tgid) || protections_fed_by_shell(tgid))) {
+        /* the relay of a reverse shell: a shell that reads its commands from a pipe writes into its
+         * stdin, or it started such a shell and feeds it itself */
         v = (struct net_verdict){c->reverse_shell == ACTION_ALERT, "exec.reverseShell", -1, NULL};
         report = true;
     }

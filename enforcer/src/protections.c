@@ -561,6 +561,86 @@ static bool shell_fed_from_outside(struct proc_snapshot *proc, const char *exe)
     return in == 2 || (in >= 0 && mode == 2) || (in > 0 && pipe_walk(proc->pid, true));
 }
 
+/* Shells that read their commands from a pipe, FIFO or socket (no terminal, no file), by the
+ * process that started them: `cp.spawn("/bin/sh")`, `subprocess.Popen(["sh"], stdin=PIPE)`. A
+ * parent that relays such a shell to a connection runs a reverse shell itself (Node's
+ * `client.pipe(sh.stdin); sh.stdout.pipe(client)`): refused at the shell's exec when the parent
+ * already holds a connection, else at the parent's connect (protections_relays_for_shell). An
+ * entry lives until the shell ends (protections_forget); when more are alive than the table
+ * holds, the connecting process's children are read instead. */
+#define PIPED_SHELLS 128
+static struct {
+    pid_t shell, parent;
+} piped[PIPED_SHELLS];
+static bool piped_overflow;
+
+static bool stdin_relayed(pid_t pid)
+{
+    char fd0[64];
+    struct stat st;
+    snprintf(fd0, sizeof fd0, "/proc/%d/fd/0", (int)pid);
+    return stat(fd0, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
+static void piped_remember(pid_t shell, pid_t parent)
+{
+    for (size_t i = 0; i < PIPED_SHELLS; i++) {
+        if (piped[i].shell == 0) {
+            piped[i].shell = shell;
+            piped[i].parent = parent;
+            return;
+        }
+    }
+    piped_overflow = true;
+}
+
+void protections_forget(pid_t pid)
+{
+    for (size_t i = 0; i < PIPED_SHELLS; i++)
+        if (piped[i].shell == pid)
+            piped[i].shell = piped[i].parent = 0;
+}
+
+/* Is one of the process's children (any thread's, /proc/PID/task/TID/children) a shell that
+ * reads its commands from a pipe or socket? Only when the table overflowed. */
+static bool child_piped_shell(long tid, void *ctx)
+{
+    pid_t *tgid = ctx;
+    char name[64], text[4096];
+    snprintf(name, sizeof name, "task/%ld/children", tid);
+    ssize_t n = proc_read(*tgid, name, text, sizeof text - 1, NULL);
+    text[n > 0 ? n : 0] = '\0';
+    for (char *p = text, *end; *p; p = end) {
+        long child = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        char exe[PATH_MAX];
+        struct proc_snapshot proc;
+        proc_snapshot_begin(&proc, (pid_t)child);
+        if (proc_link((pid_t)child, "exe", exe, sizeof exe) && shell_mode(&proc, exe) && stdin_relayed((pid_t)child)) {
+            *tgid = 0;
+            return false;
+        }
+    }
+    return true;
+}
+
+bool protections_relays_for_shell(pid_t tgid)
+{
+    for (size_t i = 0; i < PIPED_SHELLS; i++) {
+        long ppid = -1, uid;
+        if (piped[i].parent == tgid && (proc_ids(piped[i].shell, &ppid, &uid, NULL), ppid == tgid))
+            return true;
+    }
+    if (!piped_overflow)
+        return false;
+    char dir[64];
+    pid_t found = tgid;
+    snprintf(dir, sizeof dir, "/proc/%d/task", (int)tgid);
+    proc_each_number(dir, child_piped_shell, &found);
+    return found == 0;
+}
+
 /* A reverse shell: a shell or interpreter started with its stdio on a network socket; or
  * any program started by one that got there without an exec of its own (a shell that
  * redirected itself, `exec 0<&3`, or Python's pty.spawn after dup2: its stdio is the
@@ -579,6 +659,11 @@ static bool reverse_shell(const struct exec_facts *f)
     bool parent_interprets = shell_or_interpreter(parent_exe);
     if (relay_capable((pid_t)ppid, parent_exe)) /* one pass over its descriptors covers both */
         return shell_holds_connection((pid_t)ppid, parent_interprets);
+    if (shell_mode(f->proc, f->exe) && stdin_relayed(f->pid)) { /* a shell its parent feeds */
+        if (shell_holds_connection((pid_t)ppid, false))
+            return true;
+        piped_remember(f->pid, (pid_t)ppid);
+    }
     /* a shell or interpreter started by any program whose stdio is the connection: `nc -e
      * /usr/bin/script`, whose shell gets the terminal script opens, not the socket */
     return (parent_interprets || shell_or_interpreter(f->exe)) && stdio_on_network((pid_t)ppid);

