@@ -659,7 +659,8 @@ static bool reverse_shell(const struct exec_facts *f)
     bool parent_interprets = shell_or_interpreter(parent_exe);
     if (relay_capable((pid_t)ppid, parent_exe)) /* one pass over its descriptors covers both */
         return shell_holds_connection((pid_t)ppid, parent_interprets);
-    if (shell_mode(f->proc, f->exe) && stdin_relayed(f->pid)) { /* a shell its parent feeds */
+    /* a shell its parent feeds (not the enforcer, whose console connection is its own) */
+    if (ppid != getpid() && shell_mode(f->proc, f->exe) && stdin_relayed(f->pid)) {
         if (shell_holds_connection((pid_t)ppid, false))
             return true;
         piped_remember(f->pid, (pid_t)ppid);
