@@ -48,6 +48,11 @@ CRANE=${CRANE:-$(command -v crane || echo "${GOPATH:-$HOME/go}/bin/crane")}
 die() { printf 'protect-image: error: %s\n' "$*" >&2; exit 1; }
 say() { printf 'protect-image: %s\n' "$*" >&2; }
 [[ -x $ENFORCER && -f $ROOT/dist/cli/vigil.cjs ]] || die "run 'npm run build' first"
+# The layer made at build time must be the binary's, else every vigil run gzips the enforcer
+# itself (20-40 ms here): an enforcer rebuilt with make alone, after npm run build, does that.
+[[ $(jq -r .diffId "$ENFORCER.layer.json" 2>/dev/null) == "sha256:$(gzip -dc "$ENFORCER.layer.tar.gz" 2>/dev/null | sha256sum | cut -d' ' -f1)" &&
+   $(gzip -dc "$ENFORCER.layer.tar.gz" | tar -xOf - vigil/enforcer | cmp - "$ENFORCER" && echo same) == same ]] ||
+  die "dist/enforcer/linux-amd64/vigil-enforcer.layer.tar.gz is not the layer of the binary next to it: run 'npm run build'"
 [[ -x $CRANE ]] || die "crane missing: GOFLAGS=-mod=mod go install github.com/google/go-containerregistry/cmd/crane@latest"
 command -v buildah >/dev/null || die "buildah missing (apt-get install -y buildah)"
 command -v jq >/dev/null || die "jq missing (apt-get install -y jq)"

@@ -53,8 +53,10 @@ spec:
     # ld-linux*.so run as a program: a way to run a file without the exec permission bit, or
     # past a deny rule. Applications run their programs, never the loader itself.
     loader: block
-    # A shell or interpreter started with its standard input or output on a network socket: the
-    # shape of every reverse shell. Applications start them with pipes or a terminal.
+    # A shell or interpreter started with its standard input or output on a network socket, or a
+    # shell reading its commands from a pipe that a process holding a connection feeds or reads
+    # (nc, or the interpreter that started it): the shape of every reverse shell. Applications
+    # give their shells a command (-c) or a script, with pipes or a terminal.
     reverseShell: block
   files:
     # Programs and libraries of the image: an application writes its data elsewhere. (Python

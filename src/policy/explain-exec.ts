@@ -191,7 +191,7 @@ function protect(partial: Omit<ExecExplanation, "verdict" | "outcome">, options:
     }
   }
   if (p.reverseShell !== undefined && p.reverseShell !== "off" && isShellOrInterpreter(exe)) {
-    partial.notes.push(`exec.reverseShell is judged at run time: ${exe} is ${p.reverseShell === "block" ? "blocked" : "reported"} if its standard input or output is a network socket`);
+    partial.notes.push(`exec.reverseShell is judged at run time: ${exe} is ${p.reverseShell === "block" ? "blocked" : "reported"} if its standard input or output is a network socket, or if it reads its commands from a pipe that a process holding a connection feeds or reads`);
   }
   return null;
 }

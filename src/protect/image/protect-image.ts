@@ -46,6 +46,9 @@ interface FetchedImage {
   config: Buffer;
 }
 
+/** More than any enforcer layer weighs (the binary, a policy and a CA bundle, gzip'ed: under 1 MiB). */
+const ENFORCER_LAYER_MAX = 8 * 1024 * 1024;
+
 export async function transformImage(source: ImageSource, dest: ImageDestination, options: TransformOptions): Promise<TransformReport> {
   const pool = new TaskPool(16);
   try {
@@ -125,6 +128,10 @@ async function walk(source: ImageSource, dest: ImageDestination, options: Transf
     if (parsed.kind !== "image") throw new Error("fetchImage(): not an image");
     const config = source.blob(parsed.manifest.config); // first in line: the rewrite waits for it
     for (const l of parsed.manifest.layers.slice(0, -1)) copy(l);
+    // A last layer too large to be an enforcer layer is kept too: it starts now instead of one
+    // registry round trip later, after the config (most of a same-registry run's critical path).
+    const last = parsed.manifest.layers.at(-1);
+    if (last !== undefined && last.size > ENFORCER_LAYER_MAX) copy(last);
     const bytes = await config;
     const arch = declaredArch(bytes);
     if (arch !== null) await ready(arch);
