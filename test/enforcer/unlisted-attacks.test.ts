@@ -743,7 +743,7 @@ describe.each(["seccomp", "landlock"] as const)("an interpreter relaying a shell
     try {
       const r = await runEnforcer({ mechanism, policy, command: [...argv(a.port)], cwd: tmp.path, timeoutMs: 20_000 });
       expect(a.bytes()).not.toContain("SHELL-42");
-      const refused = r.events.filter((e) => e.verdict === "blocked" && "rule" in e && e.rule === "exec.reverseShell");
+      const refused = r.events.filter((e) => "rule" in e && e.verdict === "blocked" && e.rule === "exec.reverseShell");
       expect(refused.length, describeExecs(r.events)).toBeGreaterThanOrEqual(1);
     } finally {
       await a.close();
