@@ -347,6 +347,14 @@ static bool shell_holds_connection(pid_t pid, bool stdio_any)
 
 static bool inline_option(const char *base, bool shell, const char *a);
 
+/* What descriptor 0 of process pid is (stat follows the /proc link, opening nothing). */
+static bool fd0_stat(pid_t pid, struct stat *st)
+{
+    char fd0[64];
+    snprintf(fd0, sizeof fd0, "/proc/%d/fd/0", (int)pid);
+    return stat(fd0, st) == 0;
+}
+
 /* A shell or interpreter that reads its program from standard input (no script operand, no code
  * on its command line, no Python module): `sh < x.sh`, `bash -s < x.sh`, `python3 - < x.py`, a
  * deleted file left open as fd 0. Its standard input a regular file that appeared or changed
@@ -361,10 +369,8 @@ static bool stdin_program_drifted(const struct exec_facts *f, const char *args, 
         if (inline_option(base, shell, a) || (!strncmp(base, "python", 6) && !strncmp(a, "-m", 2)))
             return false;
     }
-    char fd0[64];
     struct stat st;
-    snprintf(fd0, sizeof fd0, "/proc/%d/fd/0", (int)f->pid);
-    return stat(fd0, &st) == 0 && S_ISREG(st.st_mode) && (drifted(&st) || st.st_nlink == 0);
+    return fd0_stat(f->pid, &st) && S_ISREG(st.st_mode) && (drifted(&st) || st.st_nlink == 0);
 }
 
 /* The script an interpreter was given appeared or changed after the start. */
@@ -403,17 +409,28 @@ static int shell_mode(struct proc_snapshot *proc, const char *exe)
     return !busybox || in_list(a, shells, N_SHELLS) ? shell_input(a, (size_t)(args + n - a)) : 0;
 }
 
-/* What a shell's standard input is: -1 nothing to read commands from (a terminal or another
- * character device such as /dev/null, no descriptor), 0 a file or a socket, 1 an anonymous
- * pipe, 2 a named FIFO. stat opens nothing. */
-static int stdin_kind(pid_t pid)
+/* What a shell's standard input is: nothing to read commands from (a terminal or another
+ * character device such as /dev/null, no descriptor), a file, an anonymous pipe, a named
+ * FIFO, or a socket. */
+enum stdin_kind { STDIN_NONE = -1, STDIN_FILE, STDIN_PIPE, STDIN_FIFO, STDIN_SOCKET };
+
+static enum stdin_kind stdin_kind(pid_t pid)
 {
-    char target[8], fd0[64];
+    char target[8];
     struct stat st;
-    snprintf(fd0, sizeof fd0, "/proc/%d/fd/0", (int)pid);
-    if (stat(fd0, &st) < 0 || S_ISCHR(st.st_mode))
-        return -1;
-    return S_ISFIFO(st.st_mode) ? 1 + (proc_link(pid, "fd/0", target, sizeof target) && target[0] == '/') : 0;
+    if (!fd0_stat(pid, &st) || S_ISCHR(st.st_mode))
+        return STDIN_NONE;
+    if (S_ISSOCK(st.st_mode))
+        return STDIN_SOCKET;
+    if (!S_ISFIFO(st.st_mode))
+        return STDIN_FILE;
+    return proc_link(pid, "fd/0", target, sizeof target) && target[0] == '/' ? STDIN_FIFO : STDIN_PIPE;
+}
+
+/* Commands arrive through a pipe or FIFO. */
+static bool through_pipe(enum stdin_kind in)
+{
+    return in == STDIN_PIPE || in == STDIN_FIFO;
 }
 
 /* A shell that reads its commands (shell_mode) from a pipe or FIFO, and that exec'd that shell
@@ -431,7 +448,7 @@ static bool command_reading_shell(pid_t pid)
     if (p)
         sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %u", &flags);
     proc_snapshot_begin(&proc, pid);
-    return !(flags & 0x40) && proc_link(pid, "exe", exe, sizeof exe) && shell_mode(&proc, exe) && stdin_kind(pid) > 0;
+    return !(flags & 0x40) && proc_link(pid, "exe", exe, sizeof exe) && shell_mode(&proc, exe) && through_pipe(stdin_kind(pid));
 }
 
 /* Where the data of a pipeline flows: from a process's stdout/stderr down to the processes
@@ -555,10 +572,9 @@ bool protections_fed_by_shell(pid_t pid)
  * openssl s_client, a script) holds the connection and never runs a command itself. Commands
  * piped into a plain `sh` whose output goes elsewhere (`curl ... | sh`), a script given as an
  * operand and `-c` are left alone. */
-static bool shell_fed_from_outside(struct proc_snapshot *proc, const char *exe)
+static bool shell_fed_from_outside(pid_t pid, int mode, enum stdin_kind in)
 {
-    int mode = shell_mode(proc, exe), in = mode ? stdin_kind(proc->pid) : -1;
-    return in == 2 || (in >= 0 && mode == 2) || (in > 0 && pipe_walk(proc->pid, true));
+    return in == STDIN_FIFO || (in != STDIN_NONE && mode == 2) || (through_pipe(in) && pipe_walk(pid, true));
 }
 
 /* Shells that read their commands from a pipe, FIFO or socket (no terminal, no file), by the
@@ -574,12 +590,10 @@ static struct {
 } piped[PIPED_SHELLS];
 static bool piped_overflow;
 
-static bool stdin_relayed(pid_t pid)
+/* Commands arrive through a pipe, FIFO or socket: what a parent feeds. */
+static bool relayed(enum stdin_kind in)
 {
-    char fd0[64];
-    struct stat st;
-    snprintf(fd0, sizeof fd0, "/proc/%d/fd/0", (int)pid);
-    return stat(fd0, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+    return through_pipe(in) || in == STDIN_SOCKET;
 }
 
 static void piped_remember(pid_t shell, pid_t parent)
@@ -617,7 +631,7 @@ static bool child_piped_shell(long tid, void *ctx)
         char exe[PATH_MAX];
         struct proc_snapshot proc;
         proc_snapshot_begin(&proc, (pid_t)child);
-        if (proc_link((pid_t)child, "exe", exe, sizeof exe) && shell_mode(&proc, exe) && stdin_relayed((pid_t)child)) {
+        if (proc_link((pid_t)child, "exe", exe, sizeof exe) && shell_mode(&proc, exe) && relayed(stdin_kind((pid_t)child))) {
             *tgid = 0;
             return false;
         }
@@ -649,7 +663,10 @@ static bool reverse_shell(const struct exec_facts *f)
 {
     if (shell_or_interpreter(f->exe) && stdio_on_network(f->pid))
         return true;
-    if (shell_fed_from_outside(f->proc, f->exe))
+    /* how it takes its commands, and from what: once for the checks below */
+    int mode = shell_mode(f->proc, f->exe);
+    enum stdin_kind in = mode ? stdin_kind(f->pid) : STDIN_NONE;
+    if (shell_fed_from_outside(f->pid, mode, in))
         return true;
     long ppid = -1, uid;
     proc_snapshot_ids(f->proc, &ppid, &uid, NULL);
@@ -660,7 +677,7 @@ static bool reverse_shell(const struct exec_facts *f)
     if (relay_capable((pid_t)ppid, parent_exe)) /* one pass over its descriptors covers both */
         return shell_holds_connection((pid_t)ppid, parent_interprets);
     /* a shell its parent feeds (not the enforcer, whose console connection is its own) */
-    if (ppid != getpid() && shell_mode(f->proc, f->exe) && stdin_relayed(f->pid)) {
+    if (ppid != getpid() && relayed(in)) {
         if (shell_holds_connection((pid_t)ppid, false))
             return true;
         piped_remember(f->pid, (pid_t)ppid);
