@@ -36,7 +36,6 @@
 #ifndef AT_EMPTY_PATH
 #define AT_EMPTY_PATH 0x1000
 #endif
-/* The kernel's __O_TMPFILE bit alone (glibc's __O_TMPFILE includes O_DIRECTORY) */
 
 /* One name a call changes: a path (relative to dirfd), or an open descriptor. */
 struct target {
@@ -308,7 +307,6 @@ static void verify_open(pid_t tid, int sc, const uint64_t a[6], const char *reso
     }
     o->rewritten = o->truncate = true;
 }
-
 
 /* open/openat without a write flag: the application's filter lets them through; only a
  * session's guard (seccomp_build_guard_filter) stops them. */
