@@ -17,8 +17,11 @@ export interface EnforcerContainers {
   images: Record<TestImage, string>;
   /** A temp dir of the test file, removed after it. */
   dir: string;
-  /** bash -c script under the enforcer with the compiled policy in policyFile; bounded to 60 s. */
-  run(policyFile: string, script: string): Promise<CommandResult>;
+  /**
+   * bash -c script under the enforcer with the compiled policy in policyFile; bounded to 60 s.
+   * dockerArgs: more `docker run` options (a volume the container starts with).
+   */
+  run(policyFile: string, script: string, dockerArgs?: readonly string[]): Promise<CommandResult>;
   /**
    * The enforcer as PID 1 (its command: sleep 30) under the policy in policyFile, and argv run in that
    * container with `docker exec`, as a session from outside (ECS Exec): argv's result; the container is
@@ -31,14 +34,14 @@ export interface EnforcerContainers {
 
 export function enforcerContainers(name: string): EnforcerContainers {
   /** docker run arguments for the enforcer as PID 1 of a Debian container, up to its command. */
-  const enforcerRun = (container: string, policyFile: string, detached: boolean): string[] => [
-    "run", ...(detached ? ["-d"] : []), "--rm", "--network", "none", "--cap-add", "SYS_PTRACE", "--name", container,
+  const enforcerRun = (container: string, policyFile: string, detached: boolean, dockerArgs: readonly string[] = []): string[] => [
+    "run", ...(detached ? ["-d"] : []), "--rm", "--network", "none", "--cap-add", "SYS_PTRACE", "--name", container, ...dockerArgs,
     "-v", `${ENFORCER}:/vigil/enforcer:ro`, "-v", `${policyFile}:/vigil/policy:ro`,
     "--entrypoint", "/vigil/enforcer", suite.images.debian, "--policy", "/vigil/policy", "--",
   ];
   const suite = {
-    run: async (policyFile: string, script: string): Promise<CommandResult> => {
-      const r = await suite.docker.run([...enforcerRun(suite.docker.uniqueName(name), policyFile, false), "bash", "-c", script], 60_000);
+    run: async (policyFile: string, script: string, dockerArgs: readonly string[] = []): Promise<CommandResult> => {
+      const r = await suite.docker.run([...enforcerRun(suite.docker.uniqueName(name), policyFile, false, dockerArgs), "bash", "-c", script], 60_000);
       expect(r.timedOut).toBe(false);
       return r;
     },

@@ -4,7 +4,7 @@
 import path from "node:path";
 import { writeFileSync } from "node:fs";
 import { beforeAll, describe, expect, test } from "vitest";
-import { ENFORCER, enforcerContainers } from "./enforcer-container.js";
+import { enforcerContainers } from "./enforcer-container.js";
 
 const containers = enforcerContainers("unlisted");
 
@@ -48,22 +48,14 @@ describe("the enforcer's resource limits, as PID 1 of a root application", () =>
 // written after the start.
 describe("drift through /etc/ld.so.preload, as PID 1 of a Debian container", () => {
   const LIBM = "/lib/x86_64-linux-gnu/libm.so.6";
-  async function withPreload(content: string | null, script: string) {
-    const name = containers.docker.uniqueName("preload");
+  function withPreload(content: string | null, script: string) {
     const mounts: string[] = [];
     if (content !== null) {
-      const file = path.join(containers.dir, `${name}.preload`);
+      const file = path.join(containers.dir, `${containers.docker.uniqueName("preload")}.preload`);
       writeFileSync(file, content); // before the container starts: part of what it started with
       mounts.push("-v", `${file}:/etc/ld.so.preload:ro`);
     }
-    const r = await containers.docker.run(
-      ["run", "--rm", "--network", "none", "--cap-add", "SYS_PTRACE", "--name", name, ...mounts,
-       "-v", `${ENFORCER}:/vigil/enforcer:ro`, "-v", `${path.join(containers.dir, "policy")}:/vigil/policy:ro`,
-       "--entrypoint", "/vigil/enforcer", containers.images.debian, "--policy", "/vigil/policy", "--", "bash", "-c", script],
-      60_000,
-    );
-    expect(r.timedOut).toBe(false);
-    return r;
+    return containers.run(path.join(containers.dir, "policy"), script, mounts);
   }
 
   test("a listed library dropped after the start is refused; one of the image runs; the file written after the start is refused", async () => {
