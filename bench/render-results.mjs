@@ -1,7 +1,7 @@
 // Renders bench/results/*.json (written by bench/run.sh) as the Markdown report.
 //   node bench/render-results.mjs bench/results > bench/RESULTS.md
 // Reading happens in main(); everything else is a pure function of the measurements.
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 // The last one runs in the fork+exec benchmark only.
@@ -136,6 +136,28 @@ function syscallTable(counts) {
 
 const kib = (bytes) => (bytes === null ? 'not built' : `${(bytes / 1024).toFixed(1)} KiB (${bytes} bytes)`);
 
+/**
+ * Issue 7's headline, from bench/protect-image.sh's runs (protect-image.jsonl): per image size,
+ * same registry, each tool's median wall time and vigil ÷ crane per round. null: no such runs.
+ */
+export function protectImageHeadline(runs) {
+  const same = runs.filter((r) => r.dest === 'same' && r.status === 'ok');
+  if (same.length === 0) return null;
+  const lines = [];
+  for (const mb of [...new Set(same.map((r) => r.mb))].sort((a, b) => b - a)) {
+    const at = same.filter((r) => r.mb === mb);
+    const med = (tool) => median(at.filter((r) => r.tool === tool).map((r) => r.seconds));
+    const byRound = new Map();
+    for (const r of at) byRound.set(r.round, { ...byRound.get(r.round), [r.tool]: r.seconds });
+    const ratios = [...byRound.values()].filter((o) => o.vigil && o.crane).map((o) => o.vigil / o.crane);
+    const tools = ['vigil', 'crane', 'buildah', 'docker'].filter((t) => at.some((r) => r.tool === t));
+    const times = tools.map((t) => `${t} ${med(t).toFixed(2)} s`).join(', ');
+    const vs = ratios.length === 0 ? '' : `; vigil ÷ crane per round ${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}), vigil faster in ${ratios.filter((x) => x < 1).length} of ${ratios.length}`;
+    lines.push(`- ${mb} MB, same registry: ${times}${vs}.`);
+  }
+  return lines.join('\n');
+}
+
 function interpretation({ forkExec, dd300k, dd3m, startup, memory, machine }) {
   const get = (rows, name) => rows.find((r) => r.name === name);
   const nativeStart = get(startup, 'native').median;
@@ -187,7 +209,7 @@ function interpretation({ forkExec, dd300k, dd3m, startup, memory, machine }) {
   ].join('\n');
 }
 
-export function render({ machine, forkExec, dd300k, dd3m, startup, memory, syscalls }) {
+export function render({ machine, forkExec, dd300k, dd3m, startup, memory, syscalls, protectImage }) {
   const tools = Object.values(machine.tools).join(', ');
   return `# Vigil enforcer benchmarks
 
@@ -222,7 +244,13 @@ measurements are in \`bench/results/\`.
 | #7 | protect image vs crane, buildah, docker build + push (50 and 500 MB; same and another registry) | [RESULTS-protect-image.md](RESULTS-protect-image.md), paced at 50 MB/s: [RESULTS-protect-image-rate50.md](RESULTS-protect-image-rate50.md) | \`bash bench/protect-image.sh\` (\`RATE=50\` for the paced one) |
 | #8 | console ingest, events/s and batch p99 (SQLite, PostgreSQL) | [RESULTS-console.md](RESULTS-console.md) | \`bash bench/console-ingest.sh\` |
 | #8 | what shipping events to the console costs the application | [RESULTS-shipping.md](RESULTS-shipping.md) | \`node bench/shipping.mjs\` |
+${protectImage === null ? '' : `
+#7, protecting an image already in the registry (medians of the last \`bash bench/protect-image.sh\` run; details
+and the other registry in RESULTS-protect-image.md; target: faster than crane and buildah, ≥ 10× faster than docker
+build + push, flat from 50 to 500 MB):
 
+${protectImage}
+`}
 ## Interpretation
 
 ${interpretation({ forkExec, dd300k, dd3m, startup, memory, machine })}
@@ -291,6 +319,9 @@ function main(dir) {
     startup: summarize(rounds('startup')),
     memory: json('memory.json'),
     syscalls: json('enforcer-syscalls.json'),
+    protectImage: existsSync(join(dir, 'protect-image.jsonl'))
+      ? protectImageHeadline(readFileSync(join(dir, 'protect-image.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)))
+      : null,
   };
   process.stdout.write(render(data));
 }
