@@ -24,6 +24,7 @@
 #include "landlock.h"
 #include "lineage.h"
 #include "log.h"
+#include "notify.h"
 #include "netrules.h"
 #include "options.h"
 #include "policy.h"
@@ -45,6 +46,7 @@ struct mechanisms {
     bool landlock_exec;   /* the ruleset has the exec rules */
     bool landlock_files;  /* ... and files.readOnly's */
     bool seccomp;
+    bool notify;          /* the notify mechanism: Landlock decides, the filter reports (notify.h) */
     bool follow_forks;
     struct filter_needs needs;  /* file and network checks the filter traces */
     const char *files;          /* who covers files.*: "landlock+ptrace", "ptrace", NULL (no rules) */
@@ -173,10 +175,43 @@ static void block_signals(sigset_t *forward, sigset_t *original)
  * mode too: they report), and files.readOnly its write rules to the Landlock
  * ruleset where the kernel has REFER (ABI 2): one ruleset, one layer, whose
  * cost every path walk of the application pays once. */
+/* Why the notify mechanism cannot serve this start, or NULL. It traces nothing of the
+ * application, so everything judged on a traced process is out of its reach. */
+static const char *notify_unfit(const struct policy *p, const struct filter_needs *needs, bool console, int abi)
+{
+    if (abi == 0)
+        return "this kernel has no Landlock, which decides every exec under it";
+    if (needs->files || needs->connect || needs->listen)
+        return "files.* and network.* rules are checked on traced processes (use auto or seccomp)";
+    if (p->drift != ACTION_OFF || p->fileless != ACTION_OFF || p->loader != ACTION_OFF ||
+        p->reverse_shell != ACTION_OFF)
+        return "exec.drift, exec.fileless, exec.loader and exec.reverseShell are judged on traced processes "
+               "(use auto or seccomp)";
+    if (console)
+        return "a policy from the console may need traced processes (use auto or seccomp)";
+    return NULL;
+}
+
 static int choose_mechanisms(const struct options *o, const struct ready_rules *rules, bool enforce, bool audit,
                              bool console, struct mechanisms *m)
 {
     *m = (struct mechanisms){.landlock_fd = -1, .landlock_abi = landlock_abi()};
+    if (o->mechanism == MECH_NOTIFY && enforce && !rules_empty(&rules->exec)) {
+        m->needs = (struct filter_needs){!file_rules_empty(&rules->files), net_rules_connect(&rules->net),
+                                         net_rules_listen(&rules->net)};
+        const char *why = notify_unfit(rules->exec.policy, &m->needs, console, m->landlock_abi);
+        if (why) {
+            log_msg("--mechanism notify: %s", why);
+            return -1;
+        }
+        landlock_granted_keep();
+        bool with_files;
+        m->landlock_fd = landlock_build(&rules->exec, NULL, &m->landlock_rules, &with_files);
+        if (m->landlock_fd < 0)
+            return -1;
+        m->landlock_exec = m->notify = true;
+        return 0;
+    }
     m->needs = (struct filter_needs){!file_rules_empty(&rules->files), net_rules_connect(&rules->net),
                                      net_rules_listen(&rules->net)};
     m->seccomp = filter_traces(&m->needs);
@@ -292,9 +327,9 @@ static void emit_start(const struct policy *p, const char *digest, const struct 
     event_str(&e, "mode", p->mode == POLICY_AUDIT ? "audit" : "enforce");
     event_bool(&e, "pid1", getpid() == 1);
     event_bool(&e, "subreaper", getpid() != 1);
-    int n = snprintf(mech, sizeof mech, "{\"ptrace\":%s,\"landlock\":%d,\"landlockRules\":%zu,\"seccomp\":%s",
-                     traced ? "true" : "false", m->landlock_fd >= 0 ? m->landlock_abi : 0, m->landlock_rules,
-                     m->seccomp ? "true" : "false");
+    int n = snprintf(mech, sizeof mech, "{\"ptrace\":%s,\"landlock\":%d,\"landlockRules\":%zu,\"seccomp\":%s%s",
+                     traced && !m->notify ? "true" : "false", m->landlock_fd >= 0 ? m->landlock_abi : 0,
+                     m->landlock_rules, m->seccomp || m->notify ? "true" : "false", m->notify ? ",\"notify\":true" : "");
     if (m->files && n > 0 && (size_t)n < sizeof mech)
         n += snprintf(mech + n, sizeof mech - (size_t)n, ",\"files\":\"%s\"", m->files);
     if (n > 0 && (size_t)n < sizeof mech - 1)
@@ -556,9 +591,10 @@ int main(int argc, char **argv)
                               original,
                               /* a Landlock domain already refuses mounts (the kernel's
                                * own rule), so only a filter-only start needs this */
-                              !audit && mech->seccomp && mech->landlock_fd < 0};
-    int gate;
-    pid_t app = spawn_start(&plan, &gate);
+                              !audit && mech->seccomp && mech->landlock_fd < 0,
+                              mech->notify};
+    int gate, notify_sock;
+    pid_t app = spawn_start(&plan, &gate, &notify_sock);
     if (app < 0) {
         ship_stop(2000);
         return finish(1);
@@ -576,7 +612,7 @@ int main(int argc, char **argv)
         }
     }
     bool traced = true;
-    int err = trace_seize(app);
+    int err = mech->notify ? 0 : trace_seize(app); /* notify: the application is not traced */
     if (err < 0) {
         errno = -err;
         log_errno("cannot trace the application (ptrace(PTRACE_SEIZE))");
@@ -601,6 +637,9 @@ int main(int argc, char **argv)
         log_errno("setresgid: the application may change the enforcer's resource limits (prlimit)");
     emit_start(&l->policy, l->digest, mech, traced, app, o.argv);
     spawn_release(gate, true);
+    /* notify: the child's filter is in once its listener arrives (-1: the child failed
+     * before; the loop then only collects its exit status) */
+    int listener = notify_sock >= 0 ? notify_receive_listener(notify_sock) : -1;
     /* What start-up kept, freed once the child is on its way (each free of a
      * large block is an munmap): the directories read, the rules' descriptors. */
     fs_dir_cache(false);
@@ -609,7 +648,7 @@ int main(int argc, char **argv)
     /* 7. follow everything until the application's main process ends */
     struct tracer t = {&l->rules.exec, audit, enforce, mech->follow_forks && traced, traced, app,
                        {&l->rules.files, &l->rules.net, audit, !audit && !mech->landlock_files, l->policy.reverse_shell},
-                       NULL, 0};
+                       NULL, 0, listener, mech->notify};
     if (console && traced) {
         t.tick = console_tick;
         t.tick_ms = 500;

@@ -4,6 +4,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include "foreign.h"
 #include "fswalk.h"
 #include "log.h"
+#include "notify.h"
 #include "pending.h"
 #include "procinfo.h"
 #include "protections.h"
@@ -126,6 +128,12 @@ static void block_message(pid_t pid, const char *path, const char *rule, const s
     char msg[PATH_MAX + 512];
     snprintf(msg, sizeof msg, "vigil: blocked exec of %.4095s (%.63s: %.300s)\n", path, rule, why_blocked(v));
     tell_process(pid, msg);
+}
+
+void trace_tell_blocked(pid_t pid, const char *path, const struct verdict *v)
+{
+    char rule[64];
+    block_message(pid, path, verdict_rule_name(v, rule, sizeof rule), v);
 }
 
 /* One exec judged: the decision and what it was about, kept for its event. */
@@ -595,6 +603,47 @@ static void forward_signal(int sig)
         kill((pid_t)main_pid_for_signals, sig);
 }
 
+static volatile sig_atomic_t child_status_due = 1;
+
+static void child_ended(int sig)
+{
+    (void)sig; /* interrupts ppoll: the loop reaps */
+    child_status_due = 1;
+}
+
+/* The next wait status, or 0 when none is pending (or -1 with errno). Under the
+ * notify mechanism the application is not traced: the loop sleeps in ppoll on the
+ * filter's listener and SIGCHLD instead of in waitpid, and answers notifications
+ * as they come. */
+static pid_t next_status(struct tracer *t, int *status, const sigset_t *sleep_mask)
+{
+    if (t->notify_fd < 0)
+        return waitpid(-1, status, __WALL);
+    for (;;) {
+        /* a wait status is due only after a SIGCHLD (a child of ours ended, or an
+         * adopted session stopped); until none is left, every pass looks */
+        if (child_status_due) {
+            child_status_due = 0;
+            pid_t pid = waitpid(-1, status, __WALL | WNOHANG);
+            if (pid != 0) {
+                child_status_due = 1;
+                return pid;
+            }
+        }
+        struct pollfd pfd = {t->notify_fd, POLLIN, 0};
+        int n = ppoll(&pfd, 1, NULL, sleep_mask);
+        if (n < 0)
+            return -1; /* EINTR: a child ended, a timer, a forwarded signal */
+        if (pfd.revents & POLLIN)
+            notify_handle(t, t->notify_fd);
+        else if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) {
+            close(t->notify_fd); /* no process left behind the filter */
+            t->notify_fd = -1;
+            return waitpid(-1, status, __WALL);
+        }
+    }
+}
+
 static void flush_timer(int sig)
 {
     (void)sig;
@@ -653,6 +702,14 @@ int trace_run(struct tracer *t, const sigset_t *forward)
     sigset_t unblock = *forward;
     sigaddset(&unblock, SIGALRM);
     sigprocmask(SIG_UNBLOCK, &unblock, NULL);
+    sigset_t sleep_mask; /* SIGCHLD too, while the notify loop sleeps */
+    sigprocmask(SIG_BLOCK, NULL, &sleep_mask);
+    if (t->notify_fd >= 0) {
+        struct sigaction chld = {0};
+        chld.sa_handler = child_ended;
+        sigaction(SIGCHLD, &chld, NULL);
+        sigdelset(&sleep_mask, SIGCHLD);
+    }
 
     bool scan = getpid() == 1 && t->traced;
     long last_scan = now_ms(), last_tick = now_ms();
@@ -674,7 +731,7 @@ int trace_run(struct tracer *t, const sigset_t *forward)
             every = t->tick_ms;
         arm_timer(every);
         int status;
-        pid_t pid = waitpid(-1, &status, __WALL);
+        pid_t pid = next_status(t, &status, &sleep_mask);
         if (pid < 0) {
             if (errno == EINTR)
                 continue;

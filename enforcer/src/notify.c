@@ -1,0 +1,276 @@
+#include "notify.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/seccomp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "events.h"
+#include "exec_identity.h"
+#include "landlock.h"
+#include "log.h"
+#include "procinfo.h"
+#include "rules.h"
+#include "trace.h"
+
+#ifndef SECCOMP_USER_NOTIF_FLAG_CONTINUE
+#define SECCOMP_USER_NOTIF_FLAG_CONTINUE (1UL << 0)
+#endif
+
+bool notify_send_listener(int sock, int listener)
+{
+    char byte = 'n';
+    struct iovec iov = {&byte, 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &listener, sizeof(int));
+    ssize_t n;
+    do
+        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n == 1;
+}
+
+int notify_receive_listener(int sock)
+{
+    char byte = 0;
+    struct iovec iov = {&byte, 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+    ssize_t n;
+    do
+        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    close(sock);
+    struct cmsghdr *c = n == 1 ? CMSG_FIRSTHDR(&msg) : NULL;
+    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int))) {
+        log_msg("notify: the application's filter listener did not arrive (its start failed)");
+        return -1;
+    }
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    return fd;
+}
+
+/* One exec call as the notification describes it. */
+struct exec_call {
+    bool execveat, ptr32;
+    int dirfd, flags;
+    uint64_t path_addr, argv_addr;
+};
+
+static bool describe_call(const struct seccomp_data *d, struct exec_call *c)
+{
+    if (!arch_is_exec_syscall(d->arch, d->nr, &c->execveat))
+        return false;
+    c->ptr32 = d->arch != arch_abis[0].audit_arch;
+    for (size_t i = 1; i < arch_abi_count; i++)
+        if (arch_abis[i].audit_arch == d->arch && arch_abis[i].nr_bias && (d->nr & arch_abis[i].nr_bias))
+            c->ptr32 = true; /* x32: 32-bit pointers in 64-bit registers */
+    uint64_t mask = c->ptr32 ? 0xffffffffu : ~(uint64_t)0;
+    c->dirfd = c->execveat ? (int)(uint32_t)d->args[0] : AT_FDCWD;
+    c->path_addr = (c->execveat ? d->args[1] : d->args[0]) & mask;
+    c->argv_addr = (c->execveat ? d->args[2] : d->args[1]) & mask;
+    c->flags = c->execveat ? (int)(uint32_t)d->args[4] : 0;
+    return true;
+}
+
+/* The argument strings, NUL-separated, bounded like every exec event's: the
+ * pointer array in one read (up to the end of its page), then each string. */
+static size_t read_argv(pid_t pid, const struct exec_call *c, char *args, size_t cap, bool *cut)
+{
+    size_t len = 0, width = c->ptr32 ? 4 : 8;
+    unsigned char ptrs[EVENT_ARGV_MAX_ARGS * 8];
+    size_t have = 0;
+    *cut = false;
+    for (int i = 0; i < EVENT_ARGV_MAX_ARGS && c->argv_addr; i++) {
+        uint64_t at = c->argv_addr + width * (uint64_t)i, ptr = 0;
+        if ((size_t)i * width + width > have) { /* the next run of pointers, never across a page */
+            size_t page_left = 4096 - (size_t)(at % 4096), room = sizeof ptrs - (size_t)i * width;
+            size_t want = page_left < room ? page_left : room;
+            want -= want % width;
+            if (!want || !proc_read_mem(pid, at, ptrs + (size_t)i * width, want))
+                return len;
+            have = (size_t)i * width + want;
+        }
+        memcpy(&ptr, ptrs + (size_t)i * width, width); /* little endian: a 32-bit pointer fills the low half */
+        if (ptr == 0)
+            return len;
+        if (len >= cap - 1 || !proc_read_string(pid, ptr, args + len, cap - len)) {
+            *cut = true;
+            return len;
+        }
+        len += strlen(args + len) + 1;
+    }
+    *cut = c->argv_addr != 0;
+    return len;
+}
+
+/* What the kernel will run, opened the way it will open it (O_PATH: nothing is
+ * read, no device reacts): its canonical path and identity. A race may change it
+ * before the kernel's own walk; the kernel's Landlock check decides then. False
+ * when it names nothing that can run. */
+static bool resolve(pid_t pid, const struct exec_call *c, const char *path, char *real, struct stat *st)
+{
+    char joined[PATH_MAX + 64];
+    if (path[0] == '/')
+        snprintf(joined, sizeof joined, "/proc/%d/root%s", (int)pid, path);
+    else if (c->execveat && path[0] == '\0' && (c->flags & AT_EMPTY_PATH))
+        snprintf(joined, sizeof joined, "/proc/%d/fd/%d", (int)pid, c->dirfd);
+    else if (c->execveat && c->dirfd != AT_FDCWD)
+        snprintf(joined, sizeof joined, "/proc/%d/fd/%d/%s", (int)pid, c->dirfd, path);
+    else
+        snprintf(joined, sizeof joined, "/proc/%d/cwd/%s", (int)pid, path);
+    int fd = open(joined, O_PATH | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = fstat(fd, st) == 0 && S_ISREG(st->st_mode);
+    char link[32];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = ok ? readlink(link, real, PATH_MAX - 1) : -1;
+    close(fd);
+    if (!ok)
+        return false;
+    real[n > 0 ? n : 0] = '\0';
+    if (n <= 0 || real[0] != '/' || strstr(real, " (deleted)")) /* a memfd or a deleted file */
+        snprintf(real, PATH_MAX, "%.4000s", n > 0 ? real : joined);
+    return true;
+}
+
+/* Files seen not to be #! scripts, by identity and change times: a program run
+ * again and again (a shell loop's /bin/true) is not opened and read every time. */
+#define NOT_SCRIPT_SLOTS 64
+static struct {
+    dev_t dev;
+    ino_t ino;
+    struct timespec mtime, ctime;
+} not_script[NOT_SCRIPT_SLOTS];
+
+static bool same_time(struct timespec a, struct timespec b)
+{
+    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+static bool interpreter_of(const char *real, const struct stat *st, char *interp)
+{
+    size_t slot = (size_t)(st->st_ino ^ st->st_dev) % NOT_SCRIPT_SLOTS;
+    if (not_script[slot].dev == st->st_dev && not_script[slot].ino == st->st_ino &&
+        same_time(not_script[slot].mtime, st->st_mtim) && same_time(not_script[slot].ctime, st->st_ctim))
+        return false;
+    if (script_interpreter(real, interp))
+        return true;
+    not_script[slot].dev = st->st_dev;
+    not_script[slot].ino = st->st_ino;
+    not_script[slot].mtime = st->st_mtim;
+    not_script[slot].ctime = st->st_ctim;
+    return false;
+}
+
+/* The policy's verdict, then the kernel's: a file the Landlock layer does not grant
+ * (no name at all, or created after the start where files were granted one by one)
+ * is refused, and reported so, even when an allow glob matches its name. */
+static void decide(const struct exec_rules *rules, const char *real, const struct stat *st, char *subject,
+                   char *interp, struct verdict *v)
+{
+    snprintf(subject, PATH_MAX, "%s", real);
+    interp[0] = '\0';
+    rules_decide(rules, real, true, st->st_dev, st->st_ino, v);
+    bool granted = real[0] == '/' && strncmp(real, "/proc/", 6) && landlock_exec_granted(real, st);
+    struct stat ist;
+    if (interpreter_of(real, st, interp) && stat(interp, &ist) == 0) {
+        struct verdict iv;
+        rules_decide(rules, interp, true, ist.st_dev, ist.st_ino, &iv); /* the interpreter first, as at the exec */
+        if (!iv.allowed) {
+            *v = iv;
+            snprintf(subject, PATH_MAX, "%s", interp);
+            return;
+        }
+        granted = granted && landlock_exec_granted(interp, &ist);
+    } else {
+        interp[0] = '\0';
+    }
+    if (v->allowed && !granted)
+        *v = (struct verdict){false, false, "exec.allow", -1, NULL};
+}
+
+void notify_handle(struct tracer *t, int listener)
+{
+    static union {
+        struct seccomp_notif n;
+        char room[512]; /* a later kernel's larger struct (SECCOMP_GET_NOTIF_SIZES) */
+    } req;
+    static union {
+        struct seccomp_notif_resp r;
+        char room[512];
+    } resp;
+    memset(&req, 0, sizeof req);
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req.n) < 0)
+        return; /* ENOENT: the caller is gone */
+    pid_t pid = (pid_t)req.n.pid;
+    struct exec_call c;
+    static char path[PATH_MAX], real[PATH_MAX], subject[PATH_MAX], interp[PATH_MAX], args[EVENT_ARGV_MAX_BYTES];
+    struct stat st;
+    bool cut = false, known = describe_call(&req.n.data, &c) && proc_read_string(pid, c.path_addr, path, sizeof path);
+    size_t n_args = known ? read_argv(pid, &c, args, sizeof args, &cut) : 0;
+    known = known && resolve(pid, &c, path, real, &st);
+    /* what was read belongs to this call only if it is still waiting (pid reuse) */
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.n.id) < 0)
+        return;
+    struct verdict v = {true, false, "default", -1, NULL};
+    interp[0] = '\0';
+    if (known)
+        decide(t->rules, real, &st, subject, interp, &v);
+    bool go = v.allowed || t->audit;
+    memset(&resp, 0, sizeof resp);
+    resp.r.id = req.n.id;
+    if (go)
+        resp.r.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    else
+        resp.r.error = -EPERM;
+    char rule[64], cwd[PATH_MAX];
+    bool have_cwd = false;
+    if (!go) { /* while it waits: a refused process may end at once */
+        trace_tell_blocked(pid, subject, &v);
+        have_cwd = proc_link(pid, "cwd", cwd, sizeof cwd);
+    }
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp.r) < 0 || !known)
+        return; /* gone meanwhile; or nothing runs (the kernel will fail the call) */
+    if (go) /* off the critical path: the program is on its way */
+        have_cwd = proc_link(pid, "cwd", cwd, sizeof cwd);
+    long ppid, uid;
+    proc_ids(pid, &ppid, &uid, NULL);
+    struct event e;
+    event_begin(&e, "exec", v.allowed ? "allowed" : t->audit ? "alert" : "blocked");
+    event_str(&e, "rule", verdict_rule_name(&v, rule, sizeof rule));
+    event_str(&e, "pattern", v.pattern);
+    event_int(&e, "pid", pid);
+    event_int(&e, "ppid", ppid);
+    event_int(&e, "uid", uid);
+    event_str(&e, "exe", interp[0] ? interp : real); /* as /proc/PID/exe will name it */
+    event_argv(&e, args, n_args, cut);
+    event_str(&e, "cwd", have_cwd ? cwd : NULL);
+    event_str(&e, "script", interp[0] ? real : NULL);
+    event_str(&e, "mechanism", "notify");
+    event_emit(&e);
+}
