@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "arch.h"
@@ -73,6 +74,11 @@ int notify_receive_listener(int sock)
     return fd;
 }
 
+/* Set once a process of the application changed its root (chroot, setns): until
+ * then an absolute path names what it names for the enforcer, and is resolved
+ * without a /proc/PID lookup. */
+static bool roots_diverged;
+
 /* One exec call as the notification describes it. */
 struct exec_call {
     bool execveat, ptr32;
@@ -96,6 +102,44 @@ static bool describe_call(const struct seccomp_data *d, struct exec_call *c)
     return true;
 }
 
+/* The bytes read from the caller's memory at the path: the rest of its page, where
+ * a shell's argv[0] usually is too (dash passes the same string). */
+static struct {
+    uint64_t at;
+    size_t n;
+    char bytes[4096];
+} seen_page;
+
+static bool read_path(pid_t pid, uint64_t addr, char *path, size_t cap)
+{
+    seen_page.at = addr;
+    seen_page.n = 0;
+    ssize_t n = proc_read_some(pid, addr, seen_page.bytes, 4096 - (size_t)(addr % 4096));
+    if (n <= 0)
+        return false;
+    seen_page.n = (size_t)n;
+    char *nul = memchr(seen_page.bytes, '\0', seen_page.n);
+    if (nul && (size_t)(nul - seen_page.bytes) < cap) {
+        memcpy(path, seen_page.bytes, (size_t)(nul - seen_page.bytes) + 1);
+        return true;
+    }
+    return proc_read_string(pid, addr, path, cap); /* longer than its page */
+}
+
+/* One argument string: from the path's page when it lies there, else read. */
+static bool read_arg(pid_t pid, uint64_t ptr, char *out, size_t cap)
+{
+    if (ptr >= seen_page.at && ptr < seen_page.at + seen_page.n) {
+        size_t off = (size_t)(ptr - seen_page.at), left = seen_page.n - off;
+        char *nul = memchr(seen_page.bytes + off, '\0', left);
+        if (nul && (size_t)(nul - (seen_page.bytes + off)) < cap) {
+            memcpy(out, seen_page.bytes + off, (size_t)(nul - (seen_page.bytes + off)) + 1);
+            return true;
+        }
+    }
+    return proc_read_string(pid, ptr, out, cap);
+}
+
 /* The argument strings, NUL-separated, bounded like every exec event's: the
  * pointer array in one read (up to the end of its page), then each string. */
 static size_t read_argv(pid_t pid, const struct exec_call *c, char *args, size_t cap, bool *cut)
@@ -109,15 +153,21 @@ static size_t read_argv(pid_t pid, const struct exec_call *c, char *args, size_t
         if ((size_t)i * width + width > have) { /* the next run of pointers, never across a page */
             size_t page_left = 4096 - (size_t)(at % 4096), room = sizeof ptrs - (size_t)i * width;
             size_t want = page_left < room ? page_left : room;
+            if (at >= seen_page.at && at < seen_page.at + seen_page.n && seen_page.at + seen_page.n - at < want)
+                want = (size_t)(seen_page.at + seen_page.n - at); /* what the path's read already holds */
             want -= want % width;
-            if (!want || !proc_read_mem(pid, at, ptrs + (size_t)i * width, want))
+            if (!want)
+                return len;
+            if (at >= seen_page.at && at + want <= seen_page.at + seen_page.n)
+                memcpy(ptrs + (size_t)i * width, seen_page.bytes + (at - seen_page.at), want);
+            else if (!proc_read_mem(pid, at, ptrs + (size_t)i * width, want))
                 return len;
             have = (size_t)i * width + want;
         }
         memcpy(&ptr, ptrs + (size_t)i * width, width); /* little endian: a 32-bit pointer fills the low half */
         if (ptr == 0)
             return len;
-        if (len >= cap - 1 || !proc_read_string(pid, ptr, args + len, cap - len)) {
+        if (len >= cap - 1 || !read_arg(pid, ptr, args + len, cap - len)) {
             *cut = true;
             return len;
         }
@@ -134,7 +184,9 @@ static size_t read_argv(pid_t pid, const struct exec_call *c, char *args, size_t
 static bool resolve(pid_t pid, const struct exec_call *c, const char *path, char *real, struct stat *st)
 {
     char joined[PATH_MAX + 64];
-    if (path[0] == '/')
+    if (path[0] == '/' && !roots_diverged)
+        snprintf(joined, sizeof joined, "%s", path);
+    else if (path[0] == '/')
         snprintf(joined, sizeof joined, "/proc/%d/root%s", (int)pid, path);
     else if (c->execveat && path[0] == '\0' && (c->flags & AT_EMPTY_PATH))
         snprintf(joined, sizeof joined, "/proc/%d/fd/%d", (int)pid, c->dirfd);
@@ -142,7 +194,7 @@ static bool resolve(pid_t pid, const struct exec_call *c, const char *path, char
         snprintf(joined, sizeof joined, "/proc/%d/fd/%d/%s", (int)pid, c->dirfd, path);
     else
         snprintf(joined, sizeof joined, "/proc/%d/cwd/%s", (int)pid, path);
-    int fd = open(joined, O_PATH | O_CLOEXEC);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, joined, O_PATH | O_CLOEXEC); /* musl's open adds an fcntl */
     if (fd < 0)
         return false;
     bool ok = fstat(fd, st) == 0 && S_ISREG(st->st_mode);
@@ -214,6 +266,49 @@ static void decide(const struct exec_rules *rules, const char *real, const struc
         *v = (struct verdict){false, false, "exec.allow", -1, NULL};
 }
 
+/* The parent and user of a process: from its pidfd (Linux 6.13's PIDFD_GET_INFO),
+ * which renders nothing, else from /proc/PID/status. */
+#define PIDFD_INFO_CREDS_BIT 2u
+struct pidfd_info_v0 {
+    uint64_t mask, cgroupid;
+    uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+    int32_t exit_code;
+};
+#define PIDFD_GET_INFO_V0 _IOWR(0xFF, 11, struct pidfd_info_v0)
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#define PIDFD_THREAD_FLAG O_EXCL /* a pidfd for a thread: the caller of exec may be one */
+
+static void process_ids(pid_t pid, long *ppid, long *uid)
+{
+    static bool no_info;
+    int fd = no_info ? -1 : (int)syscall(SYS_pidfd_open, pid, PIDFD_THREAD_FLAG);
+    if (fd >= 0) {
+        struct pidfd_info_v0 info = {.mask = PIDFD_INFO_CREDS_BIT};
+        bool ok = ioctl(fd, PIDFD_GET_INFO_V0, &info) == 0;
+        close(fd);
+        if (ok) {
+            *ppid = info.ppid;
+            *uid = info.ruid;
+            return;
+        }
+        no_info = errno == ENOTTY || errno == EINVAL; /* an older kernel: not again */
+    } else if (errno == EINVAL) {
+        no_info = true; /* no PIDFD_THREAD (before 6.9) */
+    }
+    proc_ids(pid, ppid, uid, NULL);
+}
+
+static bool root_call(const struct seccomp_data *d)
+{
+    for (size_t i = 0; i < arch_abi_count; i++)
+        if (arch_abis[i].audit_arch == d->arch && ((uint64_t)(uint32_t)d->nr == (uint64_t)arch_abis[i].nr_chroot + arch_abis[i].nr_bias ||
+                                                  (uint64_t)(uint32_t)d->nr == (uint64_t)arch_abis[i].nr_setns + arch_abis[i].nr_bias))
+            return true;
+    return false;
+}
+
 void notify_handle(struct tracer *t, int listener)
 {
     static union {
@@ -228,26 +323,32 @@ void notify_handle(struct tracer *t, int listener)
     if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req.n) < 0)
         return; /* ENOENT: the caller is gone */
     pid_t pid = (pid_t)req.n.pid;
+    memset(&resp, 0, sizeof resp);
+    resp.r.id = req.n.id;
+    resp.r.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
     struct exec_call c;
+    if (!describe_call(&req.n.data, &c)) {
+        roots_diverged |= root_call(&req.n.data); /* before it runs: its next exec is seen after */
+        ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp.r);
+        return;
+    }
     static char path[PATH_MAX], real[PATH_MAX], subject[PATH_MAX], interp[PATH_MAX], args[EVENT_ARGV_MAX_BYTES];
     struct stat st;
-    bool cut = false, known = describe_call(&req.n.data, &c) && proc_read_string(pid, c.path_addr, path, sizeof path);
+    bool cut = false, known = read_path(pid, c.path_addr, path, sizeof path);
     size_t n_args = known ? read_argv(pid, &c, args, sizeof args, &cut) : 0;
     known = known && resolve(pid, &c, path, real, &st);
-    /* what was read belongs to this call only if it is still waiting (pid reuse) */
-    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.n.id) < 0)
-        return;
+    /* No NOTIF_ID_VALID check: the caller waits in the kernel until answered, so its pid
+     * cannot be given again meanwhile; if it was killed, the answer below fails and
+     * nothing read is used. */
     struct verdict v = {true, false, "default", -1, NULL};
     interp[0] = '\0';
     if (known)
         decide(t->rules, real, &st, subject, interp, &v);
     bool go = v.allowed || t->audit;
-    memset(&resp, 0, sizeof resp);
-    resp.r.id = req.n.id;
-    if (go)
-        resp.r.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-    else
+    if (!go) {
+        resp.r.flags = 0;
         resp.r.error = -EPERM;
+    }
     char rule[64], cwd[PATH_MAX];
     bool have_cwd = false;
     if (!go) { /* while it waits: a refused process may end at once */
@@ -259,7 +360,7 @@ void notify_handle(struct tracer *t, int listener)
     if (go) /* off the critical path: the program is on its way */
         have_cwd = proc_link(pid, "cwd", cwd, sizeof cwd);
     long ppid, uid;
-    proc_ids(pid, &ppid, &uid, NULL);
+    process_ids(pid, &ppid, &uid);
     struct event e;
     event_begin(&e, "exec", v.allowed ? "allowed" : t->audit ? "alert" : "blocked");
     event_str(&e, "rule", verdict_rule_name(&v, rule, sizeof rule));
