@@ -181,7 +181,7 @@ static size_t read_argv(pid_t pid, const struct exec_call *c, char *args, size_t
  * read, no device reacts): its canonical path and identity. A race may change it
  * before the kernel's own walk; the kernel's Landlock check decides then. False
  * when it names nothing that can run. */
-static bool resolve(pid_t pid, const struct exec_call *c, const char *path, char *real, struct stat *st)
+static bool resolve_fully(pid_t pid, const struct exec_call *c, const char *path, char *real, struct stat *st)
 {
     char joined[PATH_MAX + 64];
     if (path[0] == '/' && !roots_diverged)
@@ -207,6 +207,56 @@ static bool resolve(pid_t pid, const struct exec_call *c, const char *path, char
     real[n > 0 ? n : 0] = '\0';
     if (n <= 0 || real[0] != '/' || strstr(real, " (deleted)")) /* a memfd or a deleted file */
         snprintf(real, PATH_MAX, "%.4000s", n > 0 ? real : joined);
+    return true;
+}
+
+/* Absolute paths resolved lately, by their text: when a stat of the same text finds
+ * the same file unchanged (identity and change times), its canonical path is taken
+ * from here instead of opening and reading the link again. A shell loop execs the
+ * same few programs over and over. */
+#define RESOLVED_SLOTS 64
+#define RESOLVED_NAME_MAX 256
+static struct {
+    char path[RESOLVED_NAME_MAX], real[RESOLVED_NAME_MAX];
+    dev_t dev;
+    ino_t ino;
+    struct timespec mtime, ctime;
+} resolved[RESOLVED_SLOTS];
+
+static size_t path_slot(const char *path)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h % RESOLVED_SLOTS;
+}
+
+static bool same_file(const struct stat *a, dev_t dev, ino_t ino, struct timespec mtime, struct timespec ctime)
+{
+    return a->st_dev == dev && a->st_ino == ino && a->st_mtim.tv_sec == mtime.tv_sec &&
+           a->st_mtim.tv_nsec == mtime.tv_nsec && a->st_ctim.tv_sec == ctime.tv_sec &&
+           a->st_ctim.tv_nsec == ctime.tv_nsec;
+}
+
+static bool resolve(pid_t pid, const struct exec_call *c, const char *path, char *real, struct stat *st)
+{
+    bool cacheable = path[0] == '/' && !roots_diverged && strlen(path) < RESOLVED_NAME_MAX;
+    size_t slot = cacheable ? path_slot(path) : 0;
+    if (cacheable && !strcmp(resolved[slot].path, path) && stat(path, st) == 0 && S_ISREG(st->st_mode) &&
+        same_file(st, resolved[slot].dev, resolved[slot].ino, resolved[slot].mtime, resolved[slot].ctime)) {
+        memcpy(real, resolved[slot].real, strlen(resolved[slot].real) + 1);
+        return true;
+    }
+    if (!resolve_fully(pid, c, path, real, st))
+        return false;
+    if (cacheable && real[0] == '/' && strlen(real) < RESOLVED_NAME_MAX) {
+        memcpy(resolved[slot].path, path, strlen(path) + 1);
+        memcpy(resolved[slot].real, real, strlen(real) + 1);
+        resolved[slot].dev = st->st_dev;
+        resolved[slot].ino = st->st_ino;
+        resolved[slot].mtime = st->st_mtim;
+        resolved[slot].ctime = st->st_ctim;
+    }
     return true;
 }
 
