@@ -289,31 +289,51 @@ static bool interpreter_of(const char *real, const struct stat *st, char *interp
     return false;
 }
 
+/* What one exec call is judged on, and what its event names. */
+struct judged {
+    char real[PATH_MAX];    /* the file the call names, canonical */
+    char interp[PATH_MAX];  /* its #! interpreter, or "" */
+    char program[PATH_MAX]; /* the program a dynamic loader run directly is to load, or "" */
+    char subject[PATH_MAX]; /* the file the decision is about */
+    struct stat st;
+    struct verdict v;
+};
+
 /* The policy's verdict, then the kernel's: a file the Landlock layer does not grant
  * (no name at all, or created after the start where files were granted one by one)
- * is refused, and reported so, even when an allow glob matches its name. */
-static void decide(const struct exec_rules *rules, const char *real, const struct stat *st, char *subject,
-                   char *interp, struct verdict *v)
+ * is refused, and reported so, even when an allow glob matches its name. A script's
+ * interpreter is judged first, as at the exec; a program the loader is asked to run
+ * is judged as if it were exec'd (the loader maps it itself, Landlock never sees it). */
+static void decide(const struct exec_rules *rules, pid_t pid, const char *args, size_t n_args, struct judged *j)
 {
-    snprintf(subject, PATH_MAX, "%s", real);
-    interp[0] = '\0';
-    rules_decide(rules, real, true, st->st_dev, st->st_ino, v);
-    bool granted = real[0] == '/' && strncmp(real, "/proc/", 6) && landlock_exec_granted(real, st);
+    struct verdict *v = &j->v;
+    snprintf(j->subject, PATH_MAX, "%s", j->real);
+    j->interp[0] = j->program[0] = '\0';
+    rules_decide(rules, j->real, true, j->st.st_dev, j->st.st_ino, v);
+    bool granted = j->real[0] == '/' && strncmp(j->real, "/proc/", 6) && landlock_exec_granted(j->real, &j->st);
     struct stat ist;
-    if (interpreter_of(real, st, interp) && stat(interp, &ist) == 0) {
+    if (interpreter_of(j->real, &j->st, j->interp) && stat(j->interp, &ist) == 0) {
         struct verdict iv;
-        rules_decide(rules, interp, true, ist.st_dev, ist.st_ino, &iv); /* the interpreter first, as at the exec */
+        rules_decide(rules, j->interp, true, ist.st_dev, ist.st_ino, &iv);
         if (!iv.allowed) {
             *v = iv;
-            snprintf(subject, PATH_MAX, "%s", interp);
+            snprintf(j->subject, PATH_MAX, "%s", j->interp);
             return;
         }
-        granted = granted && landlock_exec_granted(interp, &ist);
+        granted = granted && landlock_exec_granted(j->interp, &ist);
     } else {
-        interp[0] = '\0';
+        j->interp[0] = '\0';
     }
-    if (v->allowed && !granted)
+    if (v->allowed && !granted) {
         *v = (struct verdict){false, false, "exec.allow", -1, NULL};
+        return;
+    }
+    if (v->allowed && is_loader(j->real) && loader_program(pid, args, n_args, j->program)) {
+        struct stat pst;
+        bool have = stat(j->program, &pst) == 0;
+        rules_decide(rules, j->program, have, pst.st_dev, pst.st_ino, v);
+        snprintf(j->subject, PATH_MAX, "%s", j->program);
+    }
 }
 
 /* The parent and user of a process: from its pidfd (Linux 6.13's PIDFD_GET_INFO),
@@ -382,19 +402,20 @@ void notify_handle(struct tracer *t, int listener)
         ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp.r);
         return;
     }
-    static char path[PATH_MAX], real[PATH_MAX], subject[PATH_MAX], interp[PATH_MAX], args[EVENT_ARGV_MAX_BYTES];
-    struct stat st;
+    static char path[PATH_MAX], args[EVENT_ARGV_MAX_BYTES];
+    static struct judged j;
     bool cut = false, known = read_path(pid, c.path_addr, path, sizeof path);
     size_t n_args = known ? read_argv(pid, &c, args, sizeof args, &cut) : 0;
-    known = known && resolve(pid, &c, path, real, &st);
+    known = known && resolve(pid, &c, path, j.real, &j.st);
     /* No NOTIF_ID_VALID check: the caller waits in the kernel until answered, so its pid
      * cannot be given again meanwhile; if it was killed, the answer below fails and
      * nothing read is used. */
-    struct verdict v = {true, false, "default", -1, NULL};
-    interp[0] = '\0';
+    j.v = (struct verdict){true, false, "default", -1, NULL};
+    j.interp[0] = j.program[0] = '\0';
     if (known)
-        decide(t->rules, real, &st, subject, interp, &v);
-    bool go = v.allowed || t->audit;
+        decide(t->rules, pid, args, n_args, &j);
+    const struct verdict *v = &j.v;
+    bool go = v->allowed || t->audit;
     if (!go) {
         resp.r.flags = 0;
         resp.r.error = -EPERM;
@@ -402,7 +423,7 @@ void notify_handle(struct tracer *t, int listener)
     char rule[64], cwd[PATH_MAX];
     bool have_cwd = false;
     if (!go) { /* while it waits: a refused process may end at once */
-        trace_tell_blocked(pid, subject, &v);
+        trace_tell_blocked(pid, j.subject, v);
         have_cwd = proc_link(pid, "cwd", cwd, sizeof cwd);
     }
     if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp.r) < 0 || !known)
@@ -412,16 +433,17 @@ void notify_handle(struct tracer *t, int listener)
     long ppid, uid;
     process_ids(pid, &ppid, &uid);
     struct event e;
-    event_begin(&e, "exec", v.allowed ? "allowed" : t->audit ? "alert" : "blocked");
-    event_str(&e, "rule", verdict_rule_name(&v, rule, sizeof rule));
-    event_str(&e, "pattern", v.pattern);
+    event_begin(&e, "exec", v->allowed ? "allowed" : t->audit ? "alert" : "blocked");
+    event_str(&e, "rule", verdict_rule_name(v, rule, sizeof rule));
+    event_str(&e, "pattern", v->pattern);
     event_int(&e, "pid", pid);
     event_int(&e, "ppid", ppid);
     event_int(&e, "uid", uid);
-    event_str(&e, "exe", interp[0] ? interp : real); /* as /proc/PID/exe will name it */
+    event_str(&e, "exe", j.interp[0] ? j.interp : j.real); /* as /proc/PID/exe will name it */
     event_argv(&e, args, n_args, cut);
     event_str(&e, "cwd", have_cwd ? cwd : NULL);
-    event_str(&e, "script", interp[0] ? real : NULL);
+    event_str(&e, "script", j.interp[0] ? j.real : NULL);
+    event_str(&e, "program", j.program[0] ? j.program : NULL);
     event_str(&e, "mechanism", "notify");
     event_emit(&e);
 }

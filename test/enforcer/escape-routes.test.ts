@@ -12,7 +12,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { expectCleanRun, expectDidNotRun, expectRan, validateEventsAfterEach } from "./helpers/assert.js";
-import { lifecycle } from "./helpers/events.js";
+import { blockedExecs, describeExecs, lifecycle } from "./helpers/events.js";
 import { MECHANISMS, kernelMechanism, makeExecFixture, makeHardLinkFixture } from "./helpers/fixture.js";
 import type { ExecFixture, HardLinkFixture } from "./helpers/fixture.js";
 import { ensureBuilt, probe } from "./helpers/paths.js";
@@ -43,6 +43,12 @@ interface Route {
    * CLONE_UNTRACED / clone3 routes). Landlock leaves these routes open.
    */
   seccompClosesWith?: RegExp;
+  /**
+   * What the notify mechanism answers when it closes the route: its filter refuses a listener of
+   * the application's own (which would take the exec notifications). Every other route is open
+   * under notify (nothing depends on tracing) and the exec itself is refused with EPERM.
+   */
+  notifyClosesWith?: RegExp;
   /** The route was open in this run: the probe got past its set-up step. */
   opened: (r: RunResult) => boolean;
 }
@@ -76,12 +82,14 @@ const allRoutes: Route[] = [
   {
     name: "own seccomp USER_NOTIF listener answering CONTINUE, then exec",
     argv: (t) => [probe("listener-exec"), t],
+    notifyClosesWith: /^seccomp errno=EPERM$/m,
     opened: (r) => /^listener ok$/m.test(r.stdout),
   },
   {
     name: "clone(CLONE_UNTRACED) + own USER_NOTIF listener, then exec",
     argv: (t) => [probe("listener-exec"), "--untraced", t],
     seccompClosesWith: /^clone errno=EPERM$/m,
+    notifyClosesWith: /^seccomp errno=EPERM$/m,
     opened: (r) => /^clone ok$/m.test(r.stdout) && /^listener ok$/m.test(r.stdout),
   },
 ];
@@ -92,11 +100,19 @@ const routes = allRoutes.filter((r) => process.arch === "x64" || !r.name.include
 /** The kernel refused the exec of the denied file (Landlock): the probe's own report. */
 const EXEC_EACCES = /^exec errno=EACCES$/m;
 
-/** The mechanisms the start event says are in use: Landlock (exact) or the seccomp filter. */
-function expectMechanismsInUse(r: RunResult, use: "landlock" | "seccomp"): void {
+/** The kernel refused the exec of the denied file, or the notify mechanism answered EPERM. */
+const EXEC_EPERM = /^exec errno=EPERM$/m;
+
+/** The mechanisms the start event says are in use: Landlock (exact), the seccomp filter, or both (notify). */
+function expectMechanismsInUse(r: RunResult, use: "landlock" | "seccomp" | "notify"): void {
   const start = lifecycle(r.events, "start")[0];
   if (start?.event !== "start") throw new Error(`no start event\n${describeRun(r)}`);
-  if (use === "landlock") {
+  if (use === "notify") {
+    expect(start.mechanisms.landlock, `Landlock expected in use\n${describeRun(r)}`).toBeGreaterThan(0);
+    expect(start.mechanisms.seccomp).toBe(true);
+    expect(start.mechanisms.notify).toBe(true);
+    expect(start.mechanisms.ptrace, "notify traces nothing of the application").toBe(false);
+  } else if (use === "landlock") {
     expect(start.mechanisms.landlock, `Landlock expected in use\n${describeRun(r)}`).toBeGreaterThan(0);
     expect(start.mechanisms.seccomp).toBe(false);
   } else {
@@ -136,6 +152,12 @@ describe.each(MECHANISMS)("escape routes, mechanism $label", ({ mechanism }) => 
           expect(route.opened(r), `route unexpectedly closed\n${describeRun(r)}`).toBe(true);
           expect(r.stdout, describeRun(r)).toMatch(EXEC_EACCES);
         }
+        if (use === "notify") {
+          // notify: the exec call is answered EPERM whatever route led to it (the kernel's
+          // Landlock layer would refuse it too); only a listener of the application's own is refused.
+          expect(r.stdout, describeRun(r)).toMatch(route.notifyClosesWith ?? EXEC_EPERM);
+          if (!route.notifyClosesWith) expect(blockedExecs(r.events), describeExecs(r.events)).toHaveLength(1);
+        }
       },
     );
 
@@ -150,8 +172,13 @@ describe.each(MECHANISMS)("escape routes, mechanism $label", ({ mechanism }) => 
         expectDidNotRun(m, r);
         return;
       }
-      if (use === "landlock") {
-        // Nothing but Landlock is in the way in this configuration: every route is open.
+      if (use === "notify" && route.notifyClosesWith !== undefined) {
+        expect(r.stdout, describeRun(r)).toMatch(route.notifyClosesWith);
+        expectDidNotRun(m, r);
+        return;
+      }
+      if (use === "landlock" || use === "notify") {
+        // Nothing but Landlock (and, for notify, the exec notification) is in the way: every route is open.
         expect(route.opened(r), `route unexpectedly closed\n${describeRun(r)}`).toBe(true);
       }
       if (route.opened(r)) {
@@ -178,8 +205,8 @@ describe.each(MECHANISMS)("escape routes through a hard link made before start-u
       expectCleanRun(r);
       expectDidNotRun(m, r);
       expect(r.stdout, describeRun(r)).not.toContain("marker ran");
-      if (mechanism === "landlock") {
-        expectLandlockRefusedToStart(r, hl);
+      if (mechanism === "landlock" || mechanism === "notify") {
+        expectLandlockRefusedToStart(r, hl); /* notify decides through the same Landlock layer */
         return;
       }
       expect(r.code, describeRun(r)).not.toBe(0);

@@ -77,7 +77,13 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
     expectExit(r, 126);
     expectDidNotRun(m, r);
     expectNeverAllowed(r, exe);
+    expectRefusalErrno(r);
+  }
+
+  /** What the caller of a refused exec sees: EACCES from Landlock, EPERM from the notify answer. */
+  function expectRefusalErrno(r: RunResult): void {
     if (use === "landlock") expect(r.stdout, describeRun(r)).toContain("exec errno=EACCES");
+    if (use === "notify") expect(r.stdout, describeRun(r)).toContain("exec errno=EPERM");
   }
 
   test("starts with a lifecycle start event naming the mechanisms, ends with an exit event", async () => {
@@ -89,8 +95,13 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
     if (start?.event !== "start") throw new Error("no start event");
     expect(start.mode).toBe("enforce");
     expect(start.policyName).toBe("enforcer-tests");
-    expect(start.mechanisms.ptrace).toBe(true);
-    if (use === "landlock") {
+    // notify traces nothing of the application: the filter hands its execs to the enforcer.
+    expect(start.mechanisms.ptrace).toBe(use !== "notify");
+    if (use === "notify") {
+      expect(start.mechanisms.landlock, "Landlock ABI 7 is available on this kernel").toBeGreaterThan(0);
+      expect(start.mechanisms.seccomp).toBe(true);
+      expect(start.mechanisms.notify).toBe(true);
+    } else if (use === "landlock") {
       expect(start.mechanisms.landlock, "Landlock ABI 7 is available on this kernel").toBeGreaterThan(0);
       expect(start.mechanisms.seccomp).toBe(false);
     } else {
@@ -273,9 +284,9 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
         expectDidNotRun(marker, res);
         expect(res.stdout, describeRun(res)).not.toContain("marker ran");
       }
-      if (use === "landlock") {
+      if (use === "landlock" || use === "notify") {
         // Landlock cannot be exact (the other name could be anywhere): it says why and refuses to
-        // start (exit 1); nothing runs and no fallback is taken.
+        // start (exit 1); nothing runs and no fallback is taken. notify decides through it.
         for (const res of [r, u, d]) {
           expect(res.code, describeRun(res)).toBe(1);
           expect(res.stderr, describeRun(res)).toMatch(hl.inexactMessage);
@@ -332,7 +343,7 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
         expect(r.stdout, describeRun(r)).not.toContain("marker ran");
         expect(r.stdout, describeRun(r)).toMatch(/^untraced=(?!0$)\d+$/m);
         expect(r.stdout, describeRun(r)).toMatch(/^forked=(?!0$)\d+$/m);
-        if (use === "landlock" && where === "links/other-dir") {
+        if ((use === "landlock" || use === "notify") && where === "links/other-dir") {
           // REFER: the link would give the denied file the execute right it lacks where it is.
           expect(r.stdout, describeRun(r)).toMatch(/Invalid cross-device link/);
           expect(r.stdout, describeRun(r)).toMatch(/^ln=(?!0$)\d+$/m);
@@ -350,6 +361,15 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
           // even to an untraced child.
           expect(r.stdout, describeRun(r)).toMatch(/^clone ok$/m);
           expect(r.stdout, describeRun(r)).toMatch(/^exec errno=EACCES$/m);
+        } else if (use === "notify") {
+          // The untraced child's exec is answered EPERM (same inode as the denied file), and both
+          // attempts are reported: every exec call is a notification, traced or not.
+          expect(r.stdout, describeRun(r)).toMatch(/^clone ok$/m);
+          expect(r.stdout, describeRun(r)).toMatch(/^exec errno=EPERM$/m);
+          const blocked = blockedExecs(r.events);
+          expect(blocked, describeExecs(r.events)).toHaveLength(2);
+          for (const ev of blocked) expect([ev.exe, ev.rule, ev.pattern, ev.mechanism]).toEqual([late, "exec.deny[0]", denied, "notify"]);
+          continue;
         } else {
           expect(r.stdout, describeRun(r)).toMatch(/^clone errno=EPERM$/m);
         }
@@ -382,9 +402,9 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
     const r = await run(["sh", "-c", `echo ${m} | xargs ${fx.denied}; echo "xargs=$?"`]);
     expectExit(r, 0);
     expectDidNotRun(m, r);
-    // Landlock: xargs's exec fails (EACCES) -> 126 "cannot run". ptrace: the exec happens and
-    // the program exits 126 before its first instruction, which xargs maps to 123.
-    expect(r.stdout).toContain(use === "landlock" ? "xargs=126" : "xargs=123");
+    // Landlock (and notify): xargs's exec fails (EACCES, EPERM) -> 126 "cannot run". ptrace: the
+    // exec happens and the program exits 126 before its first instruction, which xargs maps to 123.
+    expect(r.stdout).toContain(use === "landlock" || use === "notify" ? "xargs=126" : "xargs=123");
     expect(blockedExecs(r.events), describeExecs(r.events)).toHaveLength(1);
   });
 
@@ -478,7 +498,7 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
     const r = await run([probe("try-exec"), fx.deniedScript, m]);
     expectExit(r, 126);
     expectDidNotRun(m, r);
-    if (use === "landlock") expect(r.stdout, describeRun(r)).toContain("exec errno=EACCES");
+    expectRefusalErrno(r);
     expect(execEvents(r.events).filter((e) => e.script === fx.deniedScript && e.verdict !== "blocked")).toEqual([]);
     const m2 = fx.markerPath("script-denied-forked");
     const r2 = await run(forkedByShell([fx.deniedScript, m2]));
@@ -503,7 +523,7 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
     expectExit(r, 126);
     expectDidNotRun(m, r);
     expectNeverAllowed(r, fx.denied);
-    if (use === "landlock") expect(r.stdout, describeRun(r)).toContain("exec errno=EACCES");
+    expectRefusalErrno(r);
     const m2 = fx.markerPath("script-interp-forked");
     const r2 = await run(forkedByShell([fx.scriptDeniedInterpreter]), { env: { VIGIL_MARKER: m2 } });
     expectExit(r2, 126);
@@ -676,9 +696,15 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
   });
 });
 
-/** landlock: the kernel refused the exec (EACCES); seccomp (and auto): decided at the exec event. */
-function expectBlockMechanism(ev: { mechanism: string; errno?: string | null | undefined }, use: "seccomp" | "landlock"): void {
-  if (use === "landlock") {
+/** landlock: the kernel refused the exec (EACCES); seccomp (and auto): decided at the exec event;
+ * notify: answered at the exec call's notification. */
+function expectBlockMechanism(
+  ev: { mechanism: string; errno?: string | null | undefined },
+  use: "seccomp" | "landlock" | "notify",
+): void {
+  if (use === "notify") {
+    expect(ev.mechanism).toBe("notify");
+  } else if (use === "landlock") {
     expect(ev.mechanism).toBe("landlock");
     expect(ev.errno).toBe(EACCES);
   } else {
