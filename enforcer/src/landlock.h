@@ -73,6 +73,7 @@ void landlock_deferred_close(void); /* the descriptors only (the child, before e
 void landlock_granted_keep(void);
 void landlock_granted_file(dev_t dev, ino_t ino);
 void landlock_granted_dir(const char *path);
+void landlock_granted_sort(void); /* once all are in (else at the first question) */
 bool landlock_exec_granted(const char *real, const struct stat *st);
 
 /* In the child, after PR_SET_NO_NEW_PRIVS: enter the ruleset. 0 or -errno. */

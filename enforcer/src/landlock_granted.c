@@ -71,12 +71,17 @@ static bool is_dir_granted(dev_t dev, ino_t ino)
     return false;
 }
 
-bool landlock_exec_granted(const char *real, const struct stat *st)
+void landlock_granted_sort(void)
 {
     if (!granted.sorted) {
         qsort(granted.files, granted.n_files, sizeof *granted.files, by_ident);
         granted.sorted = true;
     }
+}
+
+bool landlock_exec_granted(const char *real, const struct stat *st)
+{
+    landlock_granted_sort();
     struct ident key = {st->st_dev, st->st_ino};
     if (granted.n_files && bsearch(&key, granted.files, granted.n_files, sizeof key, by_ident))
         return true;

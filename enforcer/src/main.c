@@ -637,13 +637,16 @@ int main(int argc, char **argv)
         log_errno("setresgid: the application may change the enforcer's resource limits (prlimit)");
     emit_start(&l->policy, l->digest, mech, traced, app, o.argv);
     spawn_release(gate, true);
-    /* notify: the child's filter is in once its listener arrives (-1: the child failed
-     * before; the loop then only collects its exit status) */
-    int listener = notify_sock >= 0 ? notify_receive_listener(notify_sock) : -1;
+    if (mech->notify)
+        landlock_granted_sort(); /* while the child enters its domain */
     /* What start-up kept, freed once the child is on its way (each free of a
      * large block is an munmap): the directories read, the rules' descriptors. */
     fs_dir_cache(false);
     landlock_deferred_free();
+    /* notify: the child's filter is in once its listener arrives (-1: the child failed
+     * before; the loop then only collects its exit status). Its first exec waits for
+     * the answer, so the freeing above runs while it enters its Landlock domain. */
+    int listener = notify_sock >= 0 ? notify_receive_listener(notify_sock) : -1;
 
     /* 7. follow everything until the application's main process ends */
     struct tracer t = {&l->rules.exec, audit, enforce, mech->follow_forks && traced, traced, app,
