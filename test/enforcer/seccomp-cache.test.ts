@@ -30,8 +30,10 @@ describe("seccomp filter and the kernel's action cache", () => {
     expect(out, out).not.toMatch(/FAIL/);
     expect(code, out).toBe(0);
     const lines = out.trim().split("\n");
-    expect(lines).toHaveLength(8);
+    expect(lines).toHaveLength(9);
     // exec-only (no file or network rules): only clone's flags are read, clone3 is refused by number
     expect(lines[0]).toMatch(/^needs files=0 connect=0 listen=0: insns=\d+ args=\[\d+\] refused-or-traced=\[\d+\]$/);
+    // notify: only seccomp's arguments are read (its listener flag); execve, execveat, chroot and setns are notified
+    expect(lines[8]).toMatch(/^notify: insns=\d+ args=\[\d+\] refused-or-traced=\[\d+,\d+,\d+,\d+\]$/);
   });
 });
