@@ -428,6 +428,17 @@ void notify_handle(struct tracer *t, int listener)
     }
     if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp.r) < 0 || !known)
         return; /* gone meanwhile; or nothing runs (the kernel will fail the call) */
+    /* A PATH lookup goes on after EPERM: through /bin and /usr/bin of a merged-/usr system
+     * the same file is refused twice to the same process. One event. */
+    static struct {
+        pid_t pid;
+        dev_t dev;
+        ino_t ino;
+    } last_refused;
+    if (!go && last_refused.pid == pid && last_refused.dev == j.st.st_dev && last_refused.ino == j.st.st_ino)
+        return;
+    if (!go)
+        last_refused.pid = pid, last_refused.dev = j.st.st_dev, last_refused.ino = j.st.st_ino;
     if (go) /* off the critical path: the program is on its way */
         have_cwd = proc_link(pid, "cwd", cwd, sizeof cwd);
     long ppid, uid;
