@@ -3,7 +3,7 @@
 // enforcer as a seccomp user notification. The exec-policy, escape-route, PID 1 and stress suites
 // run under notify too (helpers/fixture.ts MECHANISMS); these tests cover what only it does.
 
-import { chmodSync, copyFileSync, mkdirSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { expectDidNotRun, expectExit, expectRan, validateEventsAfterEach } from "./helpers/assert.js";
 import { blockedExecs, describeExecs, execEvents, lifecycle } from "./helpers/events.js";
@@ -114,6 +114,19 @@ describe("--mechanism notify", () => {
     } finally {
       jail.remove();
     }
+  });
+
+  test("if the enforcer is killed, the main process dies with it and no exec of the survivors runs", async () => {
+    // Not PID 1: a root application can kill the enforcer. A background subshell outlives it; its
+    // next exec finds a filter whose listener is gone: ENOSYS, nothing runs unjudged.
+    const out = fx.markerPath("notify-orphan");
+    const m = fx.markerPath("notify-orphan-ran");
+    const script = `( kill -9 $PPID; while kill -0 $PPID 2>/dev/null; do :; done; ${fx.allowed} ${m}; echo "allowed=$?" > ${out} ) & wait`;
+    const r = await notify(["sh", "-c", script], fx.allowlist);
+    expect(r.signal ?? r.code, describeRun(r)).not.toBe(0);
+    for (let i = 0; i < 100 && !existsSync(out); i++) await new Promise((done) => setTimeout(done, 50));
+    expect(readFileSync(out, "utf8"), describeRun(r)).toMatch(/^allowed=12[67]$/m);
+    expectDidNotRun(m, r);
   });
 
   test.each([
