@@ -19,6 +19,7 @@
 #include "exec_identity.h"
 #include "landlock.h"
 #include "log.h"
+#include "pathres.h"
 #include "procinfo.h"
 #include "rules.h"
 #include "trace.h"
@@ -186,14 +187,8 @@ static bool resolve_fully(pid_t pid, const struct exec_call *c, const char *path
     char joined[PATH_MAX + 64];
     if (path[0] == '/' && !roots_diverged)
         snprintf(joined, sizeof joined, "%s", path);
-    else if (path[0] == '/')
-        snprintf(joined, sizeof joined, "/proc/%d/root%s", (int)pid, path);
-    else if (c->execveat && path[0] == '\0' && (c->flags & AT_EMPTY_PATH))
-        snprintf(joined, sizeof joined, "/proc/%d/fd/%d", (int)pid, c->dirfd);
-    else if (c->execveat && c->dirfd != AT_FDCWD)
-        snprintf(joined, sizeof joined, "/proc/%d/fd/%d/%s", (int)pid, c->dirfd, path);
     else
-        snprintf(joined, sizeof joined, "/proc/%d/cwd/%s", (int)pid, path);
+        exec_target_path(pid, c->execveat, c->dirfd, c->flags, path, joined);
     int fd = (int)syscall(SYS_openat, AT_FDCWD, joined, O_PATH | O_CLOEXEC); /* musl's open adds an fcntl */
     if (fd < 0)
         return false;

@@ -140,3 +140,16 @@ bool path_resolve(pid_t tgid, pid_t tid, int dirfd, const char *path, bool follo
     strcpy(out, cur);
     return true;
 }
+
+void exec_target_path(pid_t pid, bool execveat, int dirfd, int flags, const char *path, char *out)
+{
+    size_t cap = PATH_MAX + 64;
+    if (path[0] == '/')
+        snprintf(out, cap, "/proc/%d/root%s", (int)pid, path);
+    else if (execveat && path[0] == '\0' && (flags & AT_EMPTY_PATH))
+        snprintf(out, cap, "/proc/%d/fd/%d", (int)pid, dirfd); /* fexecve */
+    else if (execveat && dirfd != AT_FDCWD)
+        snprintf(out, cap, "/proc/%d/fd/%d/%s", (int)pid, dirfd, path);
+    else
+        snprintf(out, cap, "/proc/%d/cwd/%s", (int)pid, path);
+}

@@ -17,6 +17,12 @@
  * deleted file behind a magic link, a loop, an unknown descriptor). */
 bool path_resolve(pid_t tgid, pid_t tid, int dirfd, const char *path, bool follow_last, char *out);
 
+/* The /proc path through which the enforcer reaches what an exec call names: `path`
+ * through the process's root (absolute) or cwd (relative), execveat's descriptor
+ * (`dirfd`, with AT_EMPTY_PATH in `flags` and an empty path: the descriptor itself).
+ * out has PATH_MAX + 64 bytes. */
+void exec_target_path(pid_t pid, bool execveat, int dirfd, int flags, const char *path, char *out);
+
 /* The file behind descriptor fd of task tid, if it has a name. */
 bool path_of_fd(pid_t tid, int fd, char *out);
 

@@ -20,6 +20,7 @@
 
 #include "adopt_filter.h"
 #include "outsiders.h"
+#include "pathres.h"
 #include "arch.h"
 #include "events.h"
 #include "exec_identity.h"
@@ -372,14 +373,7 @@ static void report_refused_exec(struct tracer *t, pid_t pid, struct follow *f, l
     if (!f->path || (rval != -EACCES && rval != -EPERM))
         return;
     char joined[PATH_MAX + 64], real[PATH_MAX];
-    if (f->path[0] == '/')
-        snprintf(joined, sizeof joined, "/proc/%d/root%s", (int)pid, f->path);
-    else if (f->execveat && f->path[0] == '\0' && (f->flags & AT_EMPTY_PATH))
-        snprintf(joined, sizeof joined, "/proc/%d/fd/%d", (int)pid, f->dirfd); /* fexecve */
-    else if (f->execveat && f->dirfd != AT_FDCWD)
-        snprintf(joined, sizeof joined, "/proc/%d/fd/%d/%s", (int)pid, f->dirfd, f->path);
-    else
-        snprintf(joined, sizeof joined, "/proc/%d/cwd/%s", (int)pid, f->path);
+    exec_target_path(pid, f->execveat, f->dirfd, f->flags, f->path, joined);
     struct stat st;
     if (!realpath(joined, real) || stat(real, &st) < 0)
         return;
