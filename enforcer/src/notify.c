@@ -16,6 +16,7 @@
 
 #include "arch.h"
 #include "events.h"
+#include "exec_call.h"
 #include "exec_identity.h"
 #include "landlock.h"
 #include "log.h"
@@ -80,102 +81,10 @@ int notify_receive_listener(int sock)
  * without a /proc/PID lookup. */
 static bool roots_diverged;
 
-/* One exec call as the notification describes it. */
-struct exec_call {
-    bool execveat, ptr32;
-    int dirfd, flags;
-    uint64_t path_addr, argv_addr;
-};
-
-static bool describe_call(const struct seccomp_data *d, struct exec_call *c)
+/* The caller's memory, read with process_vm_readv (or /proc/PID/mem). */
+static ssize_t read_caller(void *ctx, uint64_t addr, void *buf, size_t len)
 {
-    if (!arch_is_exec_syscall(d->arch, d->nr, &c->execveat))
-        return false;
-    c->ptr32 = d->arch != arch_abis[0].audit_arch;
-    for (size_t i = 1; i < arch_abi_count; i++)
-        if (arch_abis[i].audit_arch == d->arch && arch_abis[i].nr_bias && (d->nr & arch_abis[i].nr_bias))
-            c->ptr32 = true; /* x32: 32-bit pointers in 64-bit registers */
-    uint64_t mask = c->ptr32 ? 0xffffffffu : ~(uint64_t)0;
-    c->dirfd = c->execveat ? (int)(uint32_t)d->args[0] : AT_FDCWD;
-    c->path_addr = (c->execveat ? d->args[1] : d->args[0]) & mask;
-    c->argv_addr = (c->execveat ? d->args[2] : d->args[1]) & mask;
-    c->flags = c->execveat ? (int)(uint32_t)d->args[4] : 0;
-    return true;
-}
-
-/* The bytes read from the caller's memory at the path: the rest of its page, where
- * a shell's argv[0] usually is too (dash passes the same string). */
-static struct {
-    uint64_t at;
-    size_t n;
-    char bytes[4096];
-} seen_page;
-
-static bool read_path(pid_t pid, uint64_t addr, char *path, size_t cap)
-{
-    seen_page.at = addr;
-    seen_page.n = 0;
-    ssize_t n = proc_read_some(pid, addr, seen_page.bytes, 4096 - (size_t)(addr % 4096));
-    if (n <= 0)
-        return false;
-    seen_page.n = (size_t)n;
-    char *nul = memchr(seen_page.bytes, '\0', seen_page.n);
-    if (nul && (size_t)(nul - seen_page.bytes) < cap) {
-        memcpy(path, seen_page.bytes, (size_t)(nul - seen_page.bytes) + 1);
-        return true;
-    }
-    return proc_read_string(pid, addr, path, cap); /* longer than its page */
-}
-
-/* One argument string: from the path's page when it lies there, else read. */
-static bool read_arg(pid_t pid, uint64_t ptr, char *out, size_t cap)
-{
-    if (ptr >= seen_page.at && ptr < seen_page.at + seen_page.n) {
-        size_t off = (size_t)(ptr - seen_page.at), left = seen_page.n - off;
-        char *nul = memchr(seen_page.bytes + off, '\0', left);
-        if (nul && (size_t)(nul - (seen_page.bytes + off)) < cap) {
-            memcpy(out, seen_page.bytes + off, (size_t)(nul - (seen_page.bytes + off)) + 1);
-            return true;
-        }
-    }
-    return proc_read_string(pid, ptr, out, cap);
-}
-
-/* The argument strings, NUL-separated, bounded like every exec event's: the
- * pointer array in one read (up to the end of its page), then each string. */
-static size_t read_argv(pid_t pid, const struct exec_call *c, char *args, size_t cap, bool *cut)
-{
-    size_t len = 0, width = c->ptr32 ? 4 : 8;
-    unsigned char ptrs[EVENT_ARGV_MAX_ARGS * 8];
-    size_t have = 0;
-    *cut = false;
-    for (int i = 0; i < EVENT_ARGV_MAX_ARGS && c->argv_addr; i++) {
-        uint64_t at = c->argv_addr + width * (uint64_t)i, ptr = 0;
-        if ((size_t)i * width + width > have) { /* the next run of pointers, never across a page */
-            size_t page_left = 4096 - (size_t)(at % 4096), room = sizeof ptrs - (size_t)i * width;
-            size_t want = page_left < room ? page_left : room;
-            if (at >= seen_page.at && at < seen_page.at + seen_page.n && seen_page.at + seen_page.n - at < want)
-                want = (size_t)(seen_page.at + seen_page.n - at); /* what the path's read already holds */
-            want -= want % width;
-            if (!want)
-                return len;
-            if (at >= seen_page.at && at + want <= seen_page.at + seen_page.n)
-                memcpy(ptrs + (size_t)i * width, seen_page.bytes + (at - seen_page.at), want);
-            else if (!proc_read_mem(pid, at, ptrs + (size_t)i * width, want))
-                return len;
-            have = (size_t)i * width + want;
-        }
-        memcpy(&ptr, ptrs + (size_t)i * width, width); /* little endian: a 32-bit pointer fills the low half */
-        if (ptr == 0)
-            return len;
-        if (len >= cap - 1 || !read_arg(pid, ptr, args + len, cap - len)) {
-            *cut = true;
-            return len;
-        }
-        len += strlen(args + len) + 1;
-    }
-    *cut = c->argv_addr != 0;
-    return len;
+    return proc_read_some(*(pid_t *)ctx, addr, buf, len);
 }
 
 /* What the kernel will run, opened the way it will open it (O_PATH: nothing is
@@ -392,15 +301,19 @@ void notify_handle(struct tracer *t, int listener)
     resp.r.id = req.n.id;
     resp.r.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
     struct exec_call c;
-    if (!describe_call(&req.n.data, &c)) {
+    uint64_t call_args[6];
+    memcpy(call_args, req.n.data.args, sizeof call_args);
+    if (!exec_call_describe(req.n.data.arch, (uint64_t)(uint32_t)req.n.data.nr, call_args, &c)) {
         roots_diverged |= root_call(&req.n.data); /* before it runs: its next exec is seen after */
         ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp.r);
         return;
     }
     static char path[PATH_MAX], args[EVENT_ARGV_MAX_BYTES];
     static struct judged j;
-    bool cut = false, known = read_path(pid, c.path_addr, path, sizeof path);
-    size_t n_args = known ? read_argv(pid, &c, args, sizeof args, &cut) : 0;
+    static struct caller_mem mem = {.read = read_caller};
+    mem.ctx = &pid;
+    bool cut = false, known = exec_call_path(&mem, &c, path, sizeof path);
+    size_t n_args = known ? exec_call_argv(&mem, &c, EVENT_ARGV_MAX_ARGS, args, sizeof args, &cut) : 0;
     known = known && resolve(pid, &c, path, j.real, &j.st);
     /* No NOTIF_ID_VALID check: the caller waits in the kernel until answered, so its pid
      * cannot be given again meanwhile; if it was killed, the answer below fails and
