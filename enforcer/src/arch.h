@@ -17,8 +17,6 @@ struct arch_abi {
     int nr_execve;
     int nr_execveat;
     int clone_flags_arg;   /* which argument holds clone's flags */
-    int nr_chroot;         /* the calls that give a process another root (notify.c) */
-    int nr_setns;
 };
 
 extern const char *const arch_name;          /* "amd64" / "arm64" */

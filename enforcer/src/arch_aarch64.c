@@ -13,8 +13,8 @@ const char *const arch_name = "arm64";
 
 /* AArch32 compat tasks use the ARM EABI numbers. */
 const struct arch_abi arch_abis[] = {
-    {AUDIT_ARCH_AARCH64, 0, 220, 435, 221, 281, 0, 51, 268},
-    {AUDIT_ARCH_ARM, 0, 120, 435, 11, 387, 0, 61, 375},
+    {AUDIT_ARCH_AARCH64, 0, 220, 435, 221, 281, 0},
+    {AUDIT_ARCH_ARM, 0, 120, 435, 11, 387, 0},
 };
 const size_t arch_abi_count = sizeof arch_abis / sizeof arch_abis[0];
 

@@ -15,9 +15,9 @@ const char *const arch_name = "amd64";
  * number. execve/execveat have their own x32 numbers (520, 545). */
 #define X32_BIT 0x40000000u
 const struct arch_abi arch_abis[] = {
-    {AUDIT_ARCH_X86_64, 0, 56, 435, 59, 322, 0, 161, 308},
-    {AUDIT_ARCH_X86_64, X32_BIT, 56, 435, 520, 545, 0, 161, 308},
-    {AUDIT_ARCH_I386, 0, 120, 435, 11, 358, 0, 61, 346},
+    {AUDIT_ARCH_X86_64, 0, 56, 435, 59, 322, 0},
+    {AUDIT_ARCH_X86_64, X32_BIT, 56, 435, 520, 545, 0},
+    {AUDIT_ARCH_I386, 0, 120, 435, 11, 358, 0},
 };
 const size_t arch_abi_count = sizeof arch_abis / sizeof arch_abis[0];
 

@@ -129,7 +129,6 @@ static void grant_at(struct build *b, int dirfd, const char *name)
 static void grant(struct build *b, const char *path)
 {
     grant_at(b, AT_FDCWD, path);
-    landlock_granted_dir(path);
 }
 
 /* The per-file EXECUTE grants of the walk are listed, not added: the enforcer
@@ -384,10 +383,8 @@ static void walk(struct build *b, const char *dir, int depth)
         int kept = -1;
         for (size_t i = 0; i < d.n && !b->failed; i++) {
             const struct fs_entry *e = &d.ents[i];
-            if (may_run[i]) {
+            if (may_run[i])
                 defer_at(b, d.fd, &kept, e->name);
-                landlock_granted_file(d.dev, e->ino);
-            }
             else if (e->type == DT_DIR && fs_join(dir, e->name, path) && !fs_is_virtual(path))
                 walk(b, path, depth + 1);
         }
@@ -432,10 +429,8 @@ static void grant_multiarch_loaders(struct build *b, int parent, const char *nam
     struct stat st;
     for (size_t i = 0; i < sizeof multiarch_loaders / sizeof multiarch_loaders[0] && !b->failed; i++)
         if (fstatat(dir, multiarch_loaders[i], &st, 0) == 0 && S_ISREG(st.st_mode) &&
-            !seen_before(b, st.st_dev, st.st_ino, -1)) {
+            !seen_before(b, st.st_dev, st.st_ino, -1))
             grant_at(b, dir, multiarch_loaders[i]);
-            landlock_granted_file(st.st_dev, st.st_ino);
-        }
     close(dir);
 }
 
@@ -457,10 +452,8 @@ static void grant_loaders_in(struct build *b, const char *dir)
         bool loader = !strncmp(name, "ld-", 3) && strstr(name, ".so");
         if ((!loader && !strstr(name, "-linux-")) || fstatat(d.fd, name, &st, 0) < 0)
             continue;
-        if (loader && S_ISREG(st.st_mode) && !seen_before(b, st.st_dev, st.st_ino, -1)) {
+        if (loader && S_ISREG(st.st_mode) && !seen_before(b, st.st_dev, st.st_ino, -1))
             grant_at(b, d.fd, name);
-            landlock_granted_file(st.st_dev, st.st_ino);
-        }
         else if (!loader && S_ISDIR(st.st_mode) && !seen_before(b, st.st_dev, st.st_ino, 1))
             grant_multiarch_loaders(b, d.fd, name);
     }

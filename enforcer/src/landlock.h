@@ -66,16 +66,6 @@ bool landlock_add_deferred(int ruleset, size_t part, size_t parts);
 void landlock_deferred_free(void);
 void landlock_deferred_close(void); /* the descriptors only (the child, before exec) */
 
-/* What the exec part granted, kept by identity once landlock_granted_keep() was
- * called before the build (landlock_granted.c): landlock_exec_granted tells whether
- * the kernel will let the file `real` (canonical path, st its stat) be executed. */
-#include <sys/stat.h>
-void landlock_granted_keep(void);
-void landlock_granted_file(dev_t dev, ino_t ino);
-void landlock_granted_dir(const char *path);
-void landlock_granted_sort(void); /* once all are in (else at the first question) */
-bool landlock_exec_granted(const char *real, const struct stat *st);
-
 /* In the child, after PR_SET_NO_NEW_PRIVS: enter the ruleset. 0 or -errno. */
 int landlock_enter(int ruleset_fd);
 

@@ -175,20 +175,15 @@ static void block_signals(sigset_t *forward, sigset_t *original)
  * mode too: they report), and files.readOnly its write rules to the Landlock
  * ruleset where the kernel has REFER (ABI 2): one ruleset, one layer, whose
  * cost every path walk of the application pays once. */
-/* Why the notify mechanism cannot serve this start, or NULL. It traces nothing of the
- * application, so everything judged on a traced process is out of its reach. */
-static const char *notify_unfit(const struct policy *p, const struct filter_needs *needs, bool console, int abi)
+/* Why the notify mechanism cannot serve this start, or NULL. It follows the
+ * application only across each exec, so checks at other system calls are out of
+ * its reach. */
+static const char *notify_unfit(const struct filter_needs *needs, bool console)
 {
-    if (abi == 0)
-        return "this kernel has no Landlock, which decides every exec under it";
     if (needs->files || needs->connect || needs->listen)
-        return "files.* and network.* rules are checked on traced processes (use auto or seccomp)";
-    if (p->drift != ACTION_OFF || p->fileless != ACTION_OFF || p->loader != ACTION_OFF ||
-        p->reverse_shell != ACTION_OFF)
-        return "exec.drift, exec.fileless, exec.loader and exec.reverseShell are judged on traced processes "
-               "(use auto or seccomp)";
+        return "files.* and network.* rules are checked on processes followed all the time (use auto or seccomp)";
     if (console)
-        return "a policy from the console may need traced processes (use auto or seccomp)";
+        return "a policy from the console may have files.* or network.* rules (use auto or seccomp)";
     return NULL;
 }
 
@@ -199,17 +194,12 @@ static int choose_mechanisms(const struct options *o, const struct ready_rules *
     if (o->mechanism == MECH_NOTIFY && enforce && !rules_empty(&rules->exec)) {
         m->needs = (struct filter_needs){!file_rules_empty(&rules->files), net_rules_connect(&rules->net),
                                          net_rules_listen(&rules->net)};
-        const char *why = notify_unfit(rules->exec.policy, &m->needs, console, m->landlock_abi);
+        const char *why = notify_unfit(&m->needs, console);
         if (why) {
             log_msg("--mechanism notify: %s", why);
             return -1;
         }
-        landlock_granted_keep();
-        bool with_files;
-        m->landlock_fd = landlock_build(&rules->exec, NULL, &m->landlock_rules, &with_files);
-        if (m->landlock_fd < 0)
-            return -1;
-        m->landlock_exec = m->notify = true;
+        m->notify = true;
         return 0;
     }
     m->needs = (struct filter_needs){!file_rules_empty(&rules->files), net_rules_connect(&rules->net),
@@ -328,7 +318,7 @@ static void emit_start(const struct policy *p, const char *digest, const struct 
     event_bool(&e, "pid1", getpid() == 1);
     event_bool(&e, "subreaper", getpid() != 1);
     int n = snprintf(mech, sizeof mech, "{\"ptrace\":%s,\"landlock\":%d,\"landlockRules\":%zu,\"seccomp\":%s%s",
-                     traced && !m->notify ? "true" : "false", m->landlock_fd >= 0 ? m->landlock_abi : 0,
+                     traced ? "true" : "false", m->landlock_fd >= 0 ? m->landlock_abi : 0,
                      m->landlock_rules, m->seccomp || m->notify ? "true" : "false", m->notify ? ",\"notify\":true" : "");
     if (m->files && n > 0 && (size_t)n < sizeof mech)
         n += snprintf(mech + n, sizeof mech - (size_t)n, ",\"files\":\"%s\"", m->files);
@@ -637,15 +627,13 @@ int main(int argc, char **argv)
         log_errno("setresgid: the application may change the enforcer's resource limits (prlimit)");
     emit_start(&l->policy, l->digest, mech, traced, app, o.argv);
     spawn_release(gate, true);
-    if (mech->notify)
-        landlock_granted_sort(); /* while the child enters its domain */
     /* What start-up kept, freed once the child is on its way (each free of a
      * large block is an munmap): the directories read, the rules' descriptors. */
     fs_dir_cache(false);
     landlock_deferred_free();
     /* notify: the child's filter is in once its listener arrives (-1: the child failed
      * before; the loop then only collects its exit status). Its first exec waits for
-     * the answer, so the freeing above runs while it enters its Landlock domain. */
+     * the answer, so the freeing above runs meanwhile. */
     int listener = notify_sock >= 0 ? notify_receive_listener(notify_sock) : -1;
 
     /* 7. follow everything until the application's main process ends */

@@ -288,10 +288,8 @@ int seccomp_build_notify_filter(struct sock_filter *out, unsigned short *len)
             const struct arch_abi *a = &arch_abis[k];
             if (a->audit_arch != arch)
                 continue;
-            JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)a->nr_execve + a->nr_bias, 3, 0);
-            JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)a->nr_execveat + a->nr_bias, 2, 0);
-            JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)a->nr_chroot + a->nr_bias, 1, 0);
-            JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)a->nr_setns + a->nr_bias, 0, 1);
+            JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)a->nr_execve + a->nr_bias, 1, 0);
+            JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)a->nr_execveat + a->nr_bias, 0, 1);
             STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
         }
         if (i == 0) {

@@ -38,8 +38,7 @@ int seccomp_build_filter(const struct filter_needs *n, struct sock_filter *out, 
 int seccomp_install_filter(const struct filter_needs *n);
 
 /* The notify mechanism's filter (notify.h): execve and execveat of every ABI become
- * user notifications (and chroot and setns, rare calls after which a process may see
- * another root), seccomp(SET_MODE_FILTER, NEW_LISTENER) fails with EPERM (a
+ * user notifications, seccomp(SET_MODE_FILTER, NEW_LISTENER) fails with EPERM (a
  * listener of the application's own would take the notifications), everything else
  * is allowed on arch and nr alone. Installed with SECCOMP_FILTER_FLAG_NEW_LISTENER:
  * returns the listener descriptor, or -errno. */

@@ -108,7 +108,7 @@ static void child(const struct spawn_plan *plan, int gate_rd, int notify_sock, p
     if (drop && drop_capabilities(drop) < 0)
         nnp = true; /* some stay in the bounding set: at least no file capability may grant them */
 
-    if (nnp || plan->landlock_fd >= 0 || plan->seccomp) {
+    if (nnp || plan->landlock_fd >= 0 || plan->seccomp || plan->notify) {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
             child_fail("prctl(PR_SET_NO_NEW_PRIVS)", errno);
     }

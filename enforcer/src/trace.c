@@ -537,10 +537,44 @@ static void on_new_task(struct tracer *t, pid_t pid)
     resume(pid, 0);
 }
 
+/* notify: a process attached at its exec call (notify.c). At its exec event, judged as
+ * under ptrace (a refused program gets the exit stub), then let go; at any other stop
+ * (its exec failed, and a signal came), let go with that signal. False when pid is not
+ * such a process. */
+static bool on_visit_stop(struct tracer *t, pid_t pid, int status)
+{
+    int event = (unsigned)status >> 16;
+    pid_t caller = pid;
+    unsigned long former = 0;
+    if (event == PTRACE_EVENT_EXEC && ptrace(PTRACE_GETEVENTMSG, pid, 0, &former) == 0)
+        caller = (pid_t)former; /* exec from a non-leader thread: reported under the leader's pid */
+    if (!notify_visiting(caller))
+        return false;
+    notify_forget(caller);
+    if (event != PTRACE_EVENT_EXEC) {
+        int sig = event == 0 && WSTOPSIG(status) != (SIGTRAP | 0x80) ? WSTOPSIG(status) : 0;
+        if (ptrace(PTRACE_DETACH, pid, 0, (void *)(long)sig) < 0 && errno != ESRCH)
+            log_errno("cannot let process %d go", (int)pid);
+        return true;
+    }
+    struct judgement *j = &judged;
+    if (!judge_program(t, pid, "notify", j)) {
+        block_message(pid, j->subject, j->rule, &j->v);
+        if (arch_plant_exit_stub(pid, 126) < 0)
+            kill(pid, SIGKILL);
+    }
+    if (ptrace(PTRACE_DETACH, pid, 0, 0) < 0 && errno != ESRCH)
+        log_errno("cannot let process %d go", (int)pid);
+    report_program(t, pid, j);
+    return true;
+}
+
 static void on_stop(struct tracer *t, pid_t pid, int status)
 {
     int sig = WSTOPSIG(status);
     int event = (unsigned)status >> 16;
+    if (t->notify && on_visit_stop(t, pid, status))
+        return;
     switch (event) {
     case 0:
         if (sig == (SIGTRAP | 0x80))
@@ -740,6 +774,7 @@ int trace_run(struct tracer *t, const sigset_t *forward)
             outsider_forget(pid);
             protections_forget(pid);
             park_forget(pid);
+            notify_forget(pid);
             unpark_child(pid);
             if (pid == t->main_pid) {
                 arm_timer(0);

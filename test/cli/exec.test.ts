@@ -71,14 +71,13 @@ describe("vigil exec --policy", () => {
     expect(result.code, result.stderr).toBe(126);
   });
 
-  test("--mechanism notify: the denied program is refused (EPERM), the shell goes on, events say notify", async () => {
+  test("--mechanism notify: the denied program is refused (126), the shell goes on, events say notify", async () => {
     const dir = freshDir();
     const policy = policyFile(dir, '    deny: ["/usr/bin/wget"]\n');
     const events = join(dir, "events");
     const result = await run(["exec", "--policy", policy, "--mechanism", "notify", "--events", events, "--", "sh", "-c", 'wget -q; echo "wget=$?"; echo ok']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe("wget=126\nok\n");
-    expect(result.stderr).toContain("Operation not permitted");
     const lines = readFileSync(events, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.filter((e) => e.kind === "exec" && e.verdict === "blocked").map((e) => [e.exe, e.mechanism])).toEqual([["/usr/bin/wget", "notify"]]);
   });

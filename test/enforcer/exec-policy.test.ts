@@ -80,10 +80,10 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
     expectRefusalErrno(r);
   }
 
-  /** What the caller of a refused exec sees: EACCES from Landlock, EPERM from the notify answer. */
+  /** What the caller of a refused exec sees: EACCES from Landlock; elsewhere the exec happens and
+   * the program ends with 126 before its first instruction. */
   function expectRefusalErrno(r: RunResult): void {
     if (use === "landlock") expect(r.stdout, describeRun(r)).toContain("exec errno=EACCES");
-    if (use === "notify") expect(r.stdout, describeRun(r)).toContain("exec errno=EPERM");
   }
 
   test("starts with a lifecycle start event naming the mechanisms, ends with an exit event", async () => {
@@ -95,10 +95,10 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
     if (start?.event !== "start") throw new Error("no start event");
     expect(start.mode).toBe("enforce");
     expect(start.policyName).toBe("enforcer-tests");
-    // notify traces nothing of the application: the filter hands its execs to the enforcer.
-    expect(start.mechanisms.ptrace).toBe(use !== "notify");
+    expect(start.mechanisms.ptrace).toBe(true);
     if (use === "notify") {
-      expect(start.mechanisms.landlock, "Landlock ABI 7 is available on this kernel").toBeGreaterThan(0);
+      // the filter hands each exec call to the enforcer, which attaches for the exec only
+      expect(start.mechanisms.landlock).toBe(0);
       expect(start.mechanisms.seccomp).toBe(true);
       expect(start.mechanisms.notify).toBe(true);
     } else if (use === "landlock") {
@@ -284,9 +284,9 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
         expectDidNotRun(marker, res);
         expect(res.stdout, describeRun(res)).not.toContain("marker ran");
       }
-      if (use === "landlock" || use === "notify") {
+      if (use === "landlock") {
         // Landlock cannot be exact (the other name could be anywhere): it says why and refuses to
-        // start (exit 1); nothing runs and no fallback is taken. notify decides through it.
+        // start (exit 1); nothing runs and no fallback is taken.
         for (const res of [r, u, d]) {
           expect(res.code, describeRun(res)).toBe(1);
           expect(res.stderr, describeRun(res)).toMatch(hl.inexactMessage);
@@ -300,6 +300,17 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
         expect(res.stderr, describeRun(res)).not.toMatch(/Landlock cannot enforce/);
         const start = lifecycle(res.events, "start")[0];
         expect(start?.event === "start" ? [start.mechanisms.landlock, start.mechanisms.seccomp] : undefined).toEqual([0, true]);
+      }
+      if (use === "notify") {
+        // every exec call is judged at its exec event, the untraced child's too: blocked by identity
+        for (const res of [r, u, d]) {
+          expectExit(res, 126);
+          const blocked = blockedExecs(res.events);
+          expect(blocked, describeExecs(res.events)).toHaveLength(1);
+          expect([blocked[0]?.rule, blocked[0]?.pattern, blocked[0]?.mechanism]).toEqual(["exec.deny[0]", hl.deniedGlob, "notify"]);
+        }
+        expect(u.stdout, describeRun(u)).toMatch(/^clone ok$/m);
+        return;
       }
       // Traced (a forked child, and try-exec as COMMAND): blocked by identity at the exec event.
       expectExit(r, 126);
@@ -343,7 +354,7 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
         expect(r.stdout, describeRun(r)).not.toContain("marker ran");
         expect(r.stdout, describeRun(r)).toMatch(/^untraced=(?!0$)\d+$/m);
         expect(r.stdout, describeRun(r)).toMatch(/^forked=(?!0$)\d+$/m);
-        if ((use === "landlock" || use === "notify") && where === "links/other-dir") {
+        if (use === "landlock" && where === "links/other-dir") {
           // REFER: the link would give the denied file the execute right it lacks where it is.
           expect(r.stdout, describeRun(r)).toMatch(/Invalid cross-device link/);
           expect(r.stdout, describeRun(r)).toMatch(/^ln=(?!0$)\d+$/m);
@@ -362,10 +373,10 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
           expect(r.stdout, describeRun(r)).toMatch(/^clone ok$/m);
           expect(r.stdout, describeRun(r)).toMatch(/^exec errno=EACCES$/m);
         } else if (use === "notify") {
-          // The untraced child's exec is answered EPERM (same inode as the denied file), and both
-          // attempts are reported: every exec call is a notification, traced or not.
+          // The untraced child's exec is judged at its exec event too (same inode as the denied
+          // file): both attempts are blocked and reported.
           expect(r.stdout, describeRun(r)).toMatch(/^clone ok$/m);
-          expect(r.stdout, describeRun(r)).toMatch(/^exec errno=EPERM$/m);
+          expect(r.stdout, describeRun(r)).toMatch(/^untraced=126$/m);
           const blocked = blockedExecs(r.events);
           expect(blocked, describeExecs(r.events)).toHaveLength(2);
           for (const ev of blocked) expect([ev.exe, ev.rule, ev.pattern, ev.mechanism]).toEqual([late, "exec.deny[0]", denied, "notify"]);
@@ -402,9 +413,9 @@ describe.each(MECHANISMS)("exec policy, mechanism $label", ({ mechanism }) => {
     const r = await run(["sh", "-c", `echo ${m} | xargs ${fx.denied}; echo "xargs=$?"`]);
     expectExit(r, 0);
     expectDidNotRun(m, r);
-    // Landlock (and notify): xargs's exec fails (EACCES, EPERM) -> 126 "cannot run". ptrace: the
-    // exec happens and the program exits 126 before its first instruction, which xargs maps to 123.
-    expect(r.stdout).toContain(use === "landlock" || use === "notify" ? "xargs=126" : "xargs=123");
+    // Landlock: xargs's exec fails (EACCES) -> 126 "cannot run". ptrace (and notify): the exec
+    // happens and the program exits 126 before its first instruction, which xargs maps to 123.
+    expect(r.stdout).toContain(use === "landlock" ? "xargs=126" : "xargs=123");
     expect(blockedExecs(r.events), describeExecs(r.events)).toHaveLength(1);
   });
 

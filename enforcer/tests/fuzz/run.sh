@@ -1,5 +1,5 @@
 #!/bin/sh
-# Build the fuzz targets and run TARGET (policy, http, json, trust, dgram, exec, execcall; default:
+# Build the fuzz targets and run TARGET (policy, http, json, trust, dgram, exec; default:
 # policy) for SECONDS (default 20) on a copy of its seed corpus. Exits non-zero
 # if the build fails or the fuzzer finds a crash, leak, UB or contract violation
 # (artifacts are kept in build/fuzz/artifacts/).
@@ -11,8 +11,8 @@ repo=$(cd "$here/../../.." && pwd)
 out="$repo/build/fuzz"
 
 case "$target" in
-policy | http | json | trust | dgram | exec | execcall) ;;
-*) echo "run.sh: unknown target $target (policy, http, json, trust, dgram, exec or execcall)" >&2; exit 2 ;;
+policy | http | json | trust | dgram | exec) ;;
+*) echo "run.sh: unknown target $target (policy, http, json, trust, dgram or exec)" >&2; exit 2 ;;
 esac
 make -s -C "$here" OUT="$out"
 work="$out/corpus-$target"

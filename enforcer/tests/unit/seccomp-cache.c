@@ -8,7 +8,7 @@
  * Prints one line per combination: `needs files=F connect=C listen=L: insns=N
  * args=[nr,...] refused-or-traced=[nr,...]`, then the same for the notify mechanism's
  * filter (`notify: ...`), whose only calls decided otherwise than ALLOW by number must be
- * execve, execveat, chroot and setns (notified); exits 1 on a failure. */
+ * execve and execveat (notified); exits 1 on a failure. */
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -132,7 +132,7 @@ int main(void)
         printf("notify: build failed\n");
         return 1;
     }
-    static const int notified[] = {__NR_execve, __NR_execveat, __NR_chroot, __NR_setns};
+    static const int notified[] = {__NR_execve, __NR_execveat};
     char args[4096] = "", other[4096] = "";
     size_t na = 0, no = 0;
     for (unsigned int nr = 0; nr < 1024; nr++) {
