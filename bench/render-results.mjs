@@ -196,11 +196,11 @@ function interpretation({ forkExec, dd300k, dd3m, startup, memory, machine }) {
         : '. ') +
       'Other load moves the ratios between rounds (see the range and the CPU-time column). ' +
       (get(forkExec, 'vigil notify')
-        ? `**notify** ${x(get(forkExec, 'vigil notify').ratio)}: nothing of the application is traced, so forks, exits ` +
-          'and SIGCHLD cost nothing; Landlock refuses denied programs in the kernel and each exec is one seccomp user ' +
-          'notification, which the enforcer answers before writing its event. Its price is a filter on every system call ' +
-          `(300,000 read/write: ${x(get(dd300k, 'vigil notify').ratio)}, like seccomp) and no files/network rules or exec ` +
-          'protections (docs/enforcer-cli.md).'
+        ? `**notify** ${x(get(forkExec, 'vigil notify').ratio)}: the application is not followed, so forks, exits and ` +
+          'SIGCHLD cost nothing; each exec is a seccomp user notification (the enforcer attaches to the caller) and one ' +
+          'exec stop (the program is judged, then the process let go): two hand-overs per exec instead of about five. Its ' +
+          `price is a filter on every system call (300,000 read/write: ${x(get(dd300k, 'vigil notify').ratio)}, like seccomp) ` +
+          'and no files/network rules (docs/enforcer-cli.md).'
         : ''),
     `- **300,000 read/write** (dd bs=1): Landlock ${x(get(dd300k, 'vigil landlock').ratio)}, seccomp ` +
       `${x(get(dd300k, 'vigil seccomp').ratio)} ("what a kernel without Landlock gets"). At this size the run lasts ` +
