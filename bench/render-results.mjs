@@ -5,21 +5,12 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 // The last one runs in the fork+exec benchmark only.
-const CONTENDERS = [
-  'native',
-  'tini',
-  'strace',
-  'vigil landlock',
-  'vigil seccomp',
-  'vigil notify',
-  'vigil no policy',
-  'vigil seccomp, tracer floating',
-];
+const CONTENDERS = ['native', 'tini', 'strace', 'vigil landlock', 'vigil seccomp', 'vigil no policy', 'vigil seccomp, tracer floating'];
 
 const TARGETS = {
-  'fork-exec': { 'vigil landlock': 1.15, 'vigil seccomp': 1.15, 'vigil notify': 1.15 },
+  'fork-exec': { 'vigil landlock': 1.15, 'vigil seccomp': 1.15 },
   'dd-300k': { 'vigil landlock': 1.05 },
-  startupMs: { 'vigil landlock': 2, 'vigil seccomp': 2, 'vigil notify': 2 },
+  startupMs: { 'vigil landlock': 2, 'vigil seccomp': 2 },
   rssKiB: 2048,
   sizeBytes: 300 * 1024,
 };
@@ -194,14 +185,7 @@ function interpretation({ forkExec, dd300k, dd3m, startup, memory, machine }) {
         ? `; the "tracer floating" row (\`VIGIL_TRACER_CPU=float\`) is the same run without that: ` +
           `${x(get(forkExec, 'vigil seccomp, tracer floating').ratio)}. `
         : '. ') +
-      'Other load moves the ratios between rounds (see the range and the CPU-time column). ' +
-      (get(forkExec, 'vigil notify')
-        ? `**notify** ${x(get(forkExec, 'vigil notify').ratio)}: the application is not followed, so forks, exits and ` +
-          'SIGCHLD cost nothing; each exec is a seccomp user notification (the enforcer attaches to the caller) and one ' +
-          'exec stop (the program is judged, then the process let go): two hand-overs per exec instead of about five. Its ' +
-          `price is a filter on every system call (300,000 read/write: ${x(get(dd300k, 'vigil notify').ratio)}, like seccomp) ` +
-          'and no files/network rules (docs/enforcer-cli.md).'
-        : ''),
+      'Other load moves the ratios between rounds (see the range and the CPU-time column).',
     `- **300,000 read/write** (dd bs=1): Landlock ${x(get(dd300k, 'vigil landlock').ratio)}, seccomp ` +
       `${x(get(dd300k, 'vigil seccomp').ratio)} ("what a kernel without Landlock gets"). At this size the run lasts ` +
       `~${ms(get(dd300k, 'native').median)} ms, so the enforcer's start-up (below) is a visible part of the ratio; the ` +
@@ -212,7 +196,6 @@ function interpretation({ forkExec, dd300k, dd3m, startup, memory, machine }) {
       `compared with its +${added('vigil landlock')} ms start-up; its steady-state cost is ${slopeNs('vigil landlock').toFixed(1)} ns ` +
       `per system call (seccomp ${slopeNs('vigil seccomp').toFixed(1)} ns). Slopes of a few ns are within noise.`,
     `- **start-up**: +${added('vigil landlock')} ms (Landlock), +${added('vigil seccomp')} ms (seccomp), ` +
-      (get(startup, 'vigil notify') ? `+${added('vigil notify')} ms (notify), ` : '') +
       `+${added('vigil no policy')} ms (no policy), +${added('tini')} ms (tini) on \`/bin/true\`. The policy's globs ` +
       `(\`/bin/*\`, \`/usr/bin/*\`, \`/usr/sbin/*\`) are expanded at start-up: here ${machine.landlockRules} Landlock ` +
       'rules, each an `open`/`openat` + `landlock_add_rule`, after a `getdents64` walk of the directories (see the start-up ' +
@@ -246,7 +229,7 @@ measurements are in \`bench/results/\`.
   time, which other load on the machine inflates less than wall time. The enforcer binary is copied before the first
   run (sha256 \`${machine.enforcerSha256.slice(0, 16)}…\`).
 - contenders: \`tini -s --\`; \`strace -f --seccomp-bpf -e trace=execve -o /dev/null\`; \`vigil-enforcer --policy
-  exec-only.policy --mechanism landlock|seccomp|notify --events /dev/null --\`; \`vigil-enforcer --events /dev/null --\` (no
+  exec-only.policy --mechanism landlock|seccomp --events /dev/null --\`; \`vigil-enforcer --events /dev/null --\` (no
   policy: pure tracing). The exec-only policy allows \`/bin/*\`, \`/usr/bin/*\`, \`/usr/sbin/*\` and denies
   \`/usr/bin/wget\`, \`/usr/bin/nc*\`. Before timing, the script checks that each mechanism really refuses an exec
   outside the policy (exit 126).

@@ -58,7 +58,6 @@ Q_ENFORCER=$(printf %q "$ENFORCER")
 Q_POLICY=$(printf %q "$POLICY")
 VIGIL_LANDLOCK="$Q_ENFORCER --policy $Q_POLICY --mechanism landlock --events /dev/null --"
 VIGIL_SECCOMP="$Q_ENFORCER --policy $Q_POLICY --mechanism seccomp --events /dev/null --"
-VIGIL_NOTIFY="$Q_ENFORCER --policy $Q_POLICY --mechanism notify --events /dev/null --"
 VIGIL_NOPOLICY="$Q_ENFORCER --events /dev/null --"
 TINI="tini -s --"
 STRACE="strace -f --seccomp-bpf -e trace=execve -o /dev/null"
@@ -68,7 +67,7 @@ STRACE="strace -f --seccomp-bpf -e trace=execve -o /dev/null"
 # /bin/true runs, and the start event must name the mechanism that was asked for.
 "$ENFORCER" --check-policy --policy "$POLICY" >/dev/null || die "the bench policy does not parse"
 cp /bin/true "$TMP/true-outside-policy"
-for mechanism in landlock seccomp notify; do
+for mechanism in landlock seccomp; do
   events=$TMP/events.$mechanism
   status=0
   "$ENFORCER" --policy "$POLICY" --mechanism "$mechanism" --events "$events" -- \
@@ -78,7 +77,6 @@ for mechanism in landlock seccomp notify; do
   case $mechanism in
     landlock) [[ $start =~ \"landlock\":[1-9] ]] || die "--mechanism landlock: start event shows no Landlock: $start" ;;
     seccomp) [[ $start =~ \"seccomp\":true ]] || die "--mechanism seccomp: start event shows no seccomp: $start" ;;
-    notify) [[ $start =~ \"notify\":true ]] || die "--mechanism notify: start event shows no notify: $start" ;;
   esac
 done
 LANDLOCK_ABI=$(grep -m1 -o '"landlock":[0-9]*' "$TMP/events.landlock" | cut -d: -f2)
@@ -109,7 +107,6 @@ timed() {
       -n strace "$STRACE $workload" \
       -n "vigil landlock" "$VIGIL_LANDLOCK $workload" \
       -n "vigil seccomp" "$VIGIL_SECCOMP $workload" \
-      -n "vigil notify" "$VIGIL_NOTIFY $workload" \
       -n "vigil no policy" "$VIGIL_NOPOLICY $workload" "${extra[@]}" >&2
   done
 }
@@ -143,7 +140,6 @@ log "peak RSS"
 fork_loop=(sh -c 'i=0; while [ $i -lt 1000 ]; do /bin/true; i=$((i+1)); done')
 landlock=("$ENFORCER" --policy "$POLICY" --mechanism landlock --events /dev/null --)
 seccomp=("$ENFORCER" --policy "$POLICY" --mechanism seccomp --events /dev/null --)
-notify=("$ENFORCER" --policy "$POLICY" --mechanism notify --events /dev/null --)
 nopolicy=("$ENFORCER" --events /dev/null --)
 memory_row() { # CONTENDER WORKLOAD COMMAND...
   local contender=$1 workload=$2
@@ -158,12 +154,10 @@ memory_row() { # CONTENDER WORKLOAD COMMAND...
   echo '  "rows": ['
   memory_row "vigil landlock" "sleep 1" "${landlock[@]}" sleep 1; echo ,
   memory_row "vigil seccomp" "sleep 1" "${seccomp[@]}" sleep 1; echo ,
-  memory_row "vigil notify" "sleep 1" "${notify[@]}" sleep 1; echo ,
   memory_row "vigil no policy" "sleep 1" "${nopolicy[@]}" sleep 1; echo ,
   memory_row "tini" "sleep 1" tini -s -- sleep 1; echo ,
   memory_row "vigil landlock" "1,000 fork+exec" "${landlock[@]}" "${fork_loop[@]}"; echo ,
-  memory_row "vigil seccomp" "1,000 fork+exec" "${seccomp[@]}" "${fork_loop[@]}"; echo ,
-  memory_row "vigil notify" "1,000 fork+exec" "${notify[@]}" "${fork_loop[@]}"; echo
+  memory_row "vigil seccomp" "1,000 fork+exec" "${seccomp[@]}" "${fork_loop[@]}"; echo
   printf '  ]\n}\n'
 } >"$RESULTS_DIR/memory.json"
 
@@ -182,11 +176,10 @@ syscall_counts() {
 {
   echo '{'
   sep=''
-  for mechanism in landlock seccomp notify none; do
+  for mechanism in landlock seccomp none; do
     case $mechanism in
       landlock) prefix=("${landlock[@]}") ;;
       seccomp) prefix=("${seccomp[@]}") ;;
-      notify) prefix=("${notify[@]}") ;;
       none) prefix=("${nopolicy[@]}") ;;
     esac
     printf '%s  "%s": {\n    "startup": %s,\n    "fork-exec": %s\n  }' "$sep" "$mechanism" \

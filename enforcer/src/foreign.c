@@ -7,15 +7,8 @@
 
 #include "procinfo.h"
 
-static long field(const char *text, const char *key)
-{
-    const char *at = strstr(text, key);
-    return at ? strtol(at + strlen(key), NULL, 10) : -1;
-}
-
-/* TracerPid of a live process, or -1 (gone, zombie, unreadable); *filters its
- * Seccomp_filters count (-1 when not shown). */
-static long tracer_of(pid_t pid, long *filters)
+/* TracerPid of a live process, or -1 (gone, zombie, unreadable). */
+static long tracer_of(pid_t pid)
 {
     char text[2048];
     ssize_t n = proc_read(pid, "status", text, sizeof text - 1, NULL);
@@ -29,25 +22,8 @@ static long tracer_of(pid_t pid, long *filters)
         if (*state == 'Z' || *state == 'X')
             return -1;
     }
-    *filters = field(text, "\nSeccomp_filters:");
-    return field(text, "\nTracerPid:");
-}
-
-/* Under the notify mechanism the application's processes are not traced: they are
- * told apart from sessions by the filter they all carry, one more than the enforcer's
- * own (a session gets the container's filters only, as the enforcer did). */
-static bool notify_app(const struct tracer *t, long filters)
-{
-    static long base = -2;
-    if (!t->notify)
-        return false;
-    if (base == -2) {
-        char text[2048];
-        ssize_t n = proc_read(getpid(), "status", text, sizeof text - 1, NULL);
-        text[n > 0 ? n : 0] = '\0';
-        base = field(text, "\nSeccomp_filters:");
-    }
-    return base >= 0 && filters > base;
+    const char *tp = strstr(text, "\nTracerPid:");
+    return tp ? strtol(tp + 11, NULL, 10) : -1;
 }
 
 /* Processes the previous scan found traced by the enforcer, in the ascending order
@@ -94,13 +70,12 @@ static bool look_at(long n, void *ctx)
         remember(pid);
         return true;
     }
-    long filters;
-    long tracer = tracer_of(pid, &filters);
-    if (tracer == 0 && !notify_app(c->t, filters)) {
+    long tracer = tracer_of(pid);
+    if (tracer == 0) {
         trace_adopt(c->t, pid);
-        tracer = tracer_of(pid, &filters); /* not adopted (gone, refused): looked at again */
+        tracer = tracer_of(pid); /* not adopted (gone, refused): looked at again */
     }
-    if (tracer == c->self || (tracer == 0 && notify_app(c->t, filters)))
+    if (tracer == c->self)
         remember(pid);
     else if (tracer != -1)
         c->all_ours = false;

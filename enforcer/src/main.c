@@ -24,7 +24,6 @@
 #include "landlock.h"
 #include "lineage.h"
 #include "log.h"
-#include "notify.h"
 #include "netrules.h"
 #include "options.h"
 #include "policy.h"
@@ -46,7 +45,6 @@ struct mechanisms {
     bool landlock_exec;   /* the ruleset has the exec rules */
     bool landlock_files;  /* ... and files.readOnly's */
     bool seccomp;
-    bool notify;          /* the notify mechanism: Landlock decides, the filter reports (notify.h) */
     bool follow_forks;
     struct filter_needs needs;  /* file and network checks the filter traces */
     const char *files;          /* who covers files.*: "landlock+ptrace", "ptrace", NULL (no rules) */
@@ -175,33 +173,10 @@ static void block_signals(sigset_t *forward, sigset_t *original)
  * mode too: they report), and files.readOnly its write rules to the Landlock
  * ruleset where the kernel has REFER (ABI 2): one ruleset, one layer, whose
  * cost every path walk of the application pays once. */
-/* Why the notify mechanism cannot serve this start, or NULL. It follows the
- * application only across each exec, so checks at other system calls are out of
- * its reach. */
-static const char *notify_unfit(const struct filter_needs *needs, bool console)
-{
-    if (needs->files || needs->connect || needs->listen)
-        return "files.* and network.* rules are checked on processes followed all the time (use auto or seccomp)";
-    if (console)
-        return "a policy from the console may have files.* or network.* rules (use auto or seccomp)";
-    return NULL;
-}
-
 static int choose_mechanisms(const struct options *o, const struct ready_rules *rules, bool enforce, bool audit,
                              bool console, struct mechanisms *m)
 {
     *m = (struct mechanisms){.landlock_fd = -1, .landlock_abi = landlock_abi()};
-    if (o->mechanism == MECH_NOTIFY && enforce && !rules_empty(&rules->exec)) {
-        m->needs = (struct filter_needs){!file_rules_empty(&rules->files), net_rules_connect(&rules->net),
-                                         net_rules_listen(&rules->net)};
-        const char *why = notify_unfit(&m->needs, console);
-        if (why) {
-            log_msg("--mechanism notify: %s", why);
-            return -1;
-        }
-        m->notify = true;
-        return 0;
-    }
     m->needs = (struct filter_needs){!file_rules_empty(&rules->files), net_rules_connect(&rules->net),
                                      net_rules_listen(&rules->net)};
     m->seccomp = filter_traces(&m->needs);
@@ -317,9 +292,9 @@ static void emit_start(const struct policy *p, const char *digest, const struct 
     event_str(&e, "mode", p->mode == POLICY_AUDIT ? "audit" : "enforce");
     event_bool(&e, "pid1", getpid() == 1);
     event_bool(&e, "subreaper", getpid() != 1);
-    int n = snprintf(mech, sizeof mech, "{\"ptrace\":%s,\"landlock\":%d,\"landlockRules\":%zu,\"seccomp\":%s%s",
-                     traced ? "true" : "false", m->landlock_fd >= 0 ? m->landlock_abi : 0,
-                     m->landlock_rules, m->seccomp || m->notify ? "true" : "false", m->notify ? ",\"notify\":true" : "");
+    int n = snprintf(mech, sizeof mech, "{\"ptrace\":%s,\"landlock\":%d,\"landlockRules\":%zu,\"seccomp\":%s",
+                     traced ? "true" : "false", m->landlock_fd >= 0 ? m->landlock_abi : 0, m->landlock_rules,
+                     m->seccomp ? "true" : "false");
     if (m->files && n > 0 && (size_t)n < sizeof mech)
         n += snprintf(mech + n, sizeof mech - (size_t)n, ",\"files\":\"%s\"", m->files);
     if (n > 0 && (size_t)n < sizeof mech - 1)
@@ -581,10 +556,9 @@ int main(int argc, char **argv)
                               original,
                               /* a Landlock domain already refuses mounts (the kernel's
                                * own rule), so only a filter-only start needs this */
-                              !audit && mech->seccomp && mech->landlock_fd < 0,
-                              mech->notify};
-    int gate, notify_sock;
-    pid_t app = spawn_start(&plan, &gate, &notify_sock);
+                              !audit && mech->seccomp && mech->landlock_fd < 0};
+    int gate;
+    pid_t app = spawn_start(&plan, &gate);
     if (app < 0) {
         ship_stop(2000);
         return finish(1);
@@ -602,7 +576,7 @@ int main(int argc, char **argv)
         }
     }
     bool traced = true;
-    int err = mech->notify ? 0 : trace_seize(app); /* notify: the application is not traced */
+    int err = trace_seize(app);
     if (err < 0) {
         errno = -err;
         log_errno("cannot trace the application (ptrace(PTRACE_SEIZE))");
@@ -631,15 +605,11 @@ int main(int argc, char **argv)
      * large block is an munmap): the directories read, the rules' descriptors. */
     fs_dir_cache(false);
     landlock_deferred_free();
-    /* notify: the child's filter is in once its listener arrives (-1: the child failed
-     * before; the loop then only collects its exit status). Its first exec waits for
-     * the answer, so the freeing above runs meanwhile. */
-    int listener = notify_sock >= 0 ? notify_receive_listener(notify_sock) : -1;
 
     /* 7. follow everything until the application's main process ends */
     struct tracer t = {&l->rules.exec, audit, enforce, mech->follow_forks && traced, traced, app,
                        {&l->rules.files, &l->rules.net, audit, !audit && !mech->landlock_files, l->policy.reverse_shell},
-                       NULL, 0, listener, mech->notify};
+                       NULL, 0};
     if (console && traced) {
         t.tick = console_tick;
         t.tick_ms = 500;

@@ -20,10 +20,8 @@ static int parse_mechanism(const char *v, enum mechanism *m)
         *m = MECH_LANDLOCK;
     else if (!strcmp(v, "seccomp"))
         *m = MECH_SECCOMP;
-    else if (!strcmp(v, "notify"))
-        *m = MECH_NOTIFY;
     else {
-        log_msg("unknown mechanism \"%s\": use auto, landlock, seccomp or notify", v);
+        log_msg("unknown mechanism \"%s\": use auto, landlock or seccomp", v);
         return 2;
     }
     return 0;
@@ -35,7 +33,7 @@ void options_usage(void)
           "  --policy FILE      compiled policy (also VIGIL_POLICY_FILE, or VIGIL_POLICY inline)\n"
           "  --audit            report would-be blocks as alerts, block nothing (VIGIL_AUDIT=1)\n"
           "  --events SINK      stderr (default), fd:N or a file path (VIGIL_EVENTS)\n"
-          "  --mechanism M      auto, landlock, seccomp or notify (VIGIL_MECHANISM)\n"
+          "  --mechanism M      auto, landlock or seccomp (VIGIL_MECHANISM)\n"
           "  --fail-open        run unprotected if tracing is refused (VIGIL_FAIL_OPEN=1)\n"
           "  --check-policy     validate the policy and exit\n"
           "  --noop             exit 0 at once (the sidecar image's command)\n"

@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-enum mechanism { MECH_AUTO, MECH_LANDLOCK, MECH_SECCOMP, MECH_NOTIFY };
+enum mechanism { MECH_AUTO, MECH_LANDLOCK, MECH_SECCOMP };
 
 struct options {
     const char *policy_file;   /* --policy / VIGIL_POLICY_FILE */

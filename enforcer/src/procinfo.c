@@ -177,7 +177,7 @@ void proc_snapshot_ids(struct proc_snapshot *s, long *ppid, long *uid, long *tgi
  * default does without CAP_SYS_PTRACE); the tracer may read either way. */
 static bool vm_readv_refused;
 
-ssize_t proc_read_some(pid_t pid, uint64_t addr, void *buf, size_t len)
+static ssize_t read_remote(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
     if (!vm_readv_refused) {
         struct iovec local = {buf, len};
@@ -197,7 +197,7 @@ ssize_t proc_read_some(pid_t pid, uint64_t addr, void *buf, size_t len)
 
 bool proc_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
-    return proc_read_some(pid, addr, buf, len) == (ssize_t)len;
+    return read_remote(pid, addr, buf, len) == (ssize_t)len;
 }
 
 bool proc_read_string(pid_t pid, uint64_t addr, char *buf, size_t cap)
@@ -207,7 +207,7 @@ bool proc_read_string(pid_t pid, uint64_t addr, char *buf, size_t cap)
         /* never cross a page boundary in one read: the next page may be unmapped */
         size_t page_left = 4096 - (size_t)((addr + got) % 4096);
         size_t want = cap - 1 - got < page_left ? cap - 1 - got : page_left;
-        ssize_t n = proc_read_some(pid, addr + got, buf + got, want);
+        ssize_t n = read_remote(pid, addr + got, buf + got, want);
         if (n <= 0)
             return false;
         char *nul = memchr(buf + got, '\0', (size_t)n);

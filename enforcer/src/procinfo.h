@@ -29,8 +29,6 @@ void proc_ids(pid_t pid, long *ppid, long *uid, long *tgid);
 pid_t proc_tgid(pid_t tid);
 /* Copy a NUL-terminated string of at most cap-1 bytes from the tracee. */
 bool proc_read_string(pid_t pid, uint64_t addr, char *buf, size_t cap);
-/* Copy up to len bytes from the tracee (fewer where a page is unmapped); the count or -1. */
-ssize_t proc_read_some(pid_t pid, uint64_t addr, void *buf, size_t len);
 /* Copy len bytes from the tracee; false unless all were read. */
 bool proc_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len);
 /* What the tracer learns about one process at one stop, each part read from /proc

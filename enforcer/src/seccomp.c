@@ -11,7 +11,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <unistd.h>
 
 #include "arch.h"
 
@@ -267,60 +266,6 @@ int seccomp_install_filter(const struct filter_needs *n)
     if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog) < 0)
         return -errno;
     return 0;
-}
-
-int seccomp_build_notify_filter(struct sock_filter *out, unsigned short *len)
-{
-    struct prog prog_buf = {.n = 0};
-    struct prog *p = &prog_buf;
-    STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
-    for (size_t i = 0; i < arch_abi_count; i++) {
-        uint32_t arch = arch_abis[i].audit_arch;
-        bool first = true;
-        for (size_t k = 0; k < i; k++)
-            first &= arch_abis[k].audit_arch != arch;
-        if (!first)
-            continue;
-        unsigned short jump_at = p->n;
-        JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 0, 0);
-        STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-        for (size_t k = 0; k < arch_abi_count; k++) {
-            const struct arch_abi *a = &arch_abis[k];
-            if (a->audit_arch != arch)
-                continue;
-            JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)a->nr_execve + a->nr_bias, 1, 0);
-            JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)a->nr_execveat + a->nr_bias, 0, 1);
-            STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
-        }
-        if (i == 0) {
-            JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr(SC_SECCOMP), 0, 5);
-            STMT(BPF_LD | BPF_W | BPF_ABS, arg_lo(0));
-            JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_SET_MODE_FILTER, 0, 3);
-            STMT(BPF_LD | BPF_W | BPF_ABS, arg_lo(1));
-            JUMP(BPF_JMP | BPF_JSET | BPF_K, SECCOMP_FILTER_FLAG_NEW_LISTENER, 0, 1);
-            STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
-        }
-        STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-        p->insn[jump_at].jf = (unsigned char)(p->n - jump_at - 1);
-    }
-    STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-    if (p->n > SECCOMP_NOTIFY_MAX_INSNS)
-        return -E2BIG;
-    memcpy(out, p->insn, p->n * sizeof *out);
-    *len = p->n;
-    return 0;
-}
-
-int seccomp_install_notify_filter(void)
-{
-    struct sock_filter insn[SECCOMP_NOTIFY_MAX_INSNS];
-    unsigned short len;
-    int err = seccomp_build_notify_filter(insn, &len);
-    if (err < 0)
-        return err;
-    struct sock_fprog fprog = {len, insn};
-    long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fprog);
-    return fd < 0 ? -errno : (int)fd;
 }
 
 #ifndef SYS_open_tree

@@ -37,15 +37,6 @@ int seccomp_build_filter(const struct filter_needs *n, struct sock_filter *out, 
 /* In the child, after PR_SET_NO_NEW_PRIVS. 0 or -errno. */
 int seccomp_install_filter(const struct filter_needs *n);
 
-/* The notify mechanism's filter (notify.h): execve and execveat of every ABI become
- * user notifications, seccomp(SET_MODE_FILTER, NEW_LISTENER) fails with EPERM (a
- * listener of the application's own would take the notifications), everything else
- * is allowed on arch and nr alone. Installed with SECCOMP_FILTER_FLAG_NEW_LISTENER:
- * returns the listener descriptor, or -errno. */
-#define SECCOMP_NOTIFY_MAX_INSNS 32
-int seccomp_build_notify_filter(struct sock_filter *out, unsigned short *len);
-int seccomp_install_notify_filter(void);
-
 /* The second filter of an enforcing filter-only start (no private mount or user
  * namespaces, no mounts): its program (SECCOMP_NS_MAX_INSNS entries), and its
  * installation in the child. */

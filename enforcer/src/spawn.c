@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <linux/capability.h>
 #include <termios.h>
@@ -22,7 +21,6 @@
 #include "arch.h"
 #include "landlock.h"
 #include "log.h"
-#include "notify.h"
 #include "seccomp.h"
 
 static void child_fail(const char *what, int err)
@@ -65,7 +63,7 @@ static int drop_capabilities(uint64_t mask)
 static cpu_set_t app_cpus;
 static bool moved_off;
 
-static void child(const struct spawn_plan *plan, int gate_rd, int notify_sock, pid_t parent)
+static void child(const struct spawn_plan *plan, int gate_rd, pid_t parent)
 {
     /* Die with the enforcer: a tracer crash must never leave the app unwatched. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -108,7 +106,7 @@ static void child(const struct spawn_plan *plan, int gate_rd, int notify_sock, p
     if (drop && drop_capabilities(drop) < 0)
         nnp = true; /* some stay in the bounding set: at least no file capability may grant them */
 
-    if (nnp || plan->landlock_fd >= 0 || plan->seccomp || plan->notify) {
+    if (nnp || plan->landlock_fd >= 0 || plan->seccomp) {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
             child_fail("prctl(PR_SET_NO_NEW_PRIVS)", errno);
     }
@@ -118,16 +116,7 @@ static void child(const struct spawn_plan *plan, int gate_rd, int notify_sock, p
             child_fail("landlock_restrict_self", -err);
         close(plan->landlock_fd);
     }
-    if (plan->notify) {
-        /* last: from here on every exec of ours waits for the enforcer's answer */
-        int listener = seccomp_install_notify_filter();
-        if (listener < 0)
-            child_fail("installing the notify filter", -listener);
-        if (!notify_send_listener(notify_sock, listener))
-            child_fail("sending the filter's listener to the enforcer", errno);
-        close(listener);
-        close(notify_sock);
-    } else if (plan->seccomp) {
+    if (plan->seccomp) {
         int err = seccomp_install_filter(&plan->needs);
         if (err < 0)
             child_fail("installing the seccomp filter", -err);
@@ -144,18 +133,11 @@ static void child(const struct spawn_plan *plan, int gate_rd, int notify_sock, p
     _exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
 }
 
-pid_t spawn_start(const struct spawn_plan *plan, int *gate, int *notify_sock)
+pid_t spawn_start(const struct spawn_plan *plan, int *gate)
 {
-    int fds[2], socks[2] = {-1, -1};
-    *notify_sock = -1;
+    int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0) {
         log_errno("pipe");
-        return -1;
-    }
-    if (plan->notify && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, socks) < 0) {
-        log_errno("socketpair");
-        close(fds[0]);
-        close(fds[1]);
         return -1;
     }
     pid_t parent = getpid();
@@ -173,23 +155,13 @@ pid_t spawn_start(const struct spawn_plan *plan, int *gate, int *notify_sock)
         log_errno("fork");
         close(fds[0]);
         close(fds[1]);
-        if (plan->notify) {
-            close(socks[0]);
-            close(socks[1]);
-        }
         return -1;
     }
     if (pid == 0) {
         close(fds[1]);
-        if (plan->notify)
-            close(socks[0]);
-        child(plan, fds[0], socks[1], parent);
+        child(plan, fds[0], parent);
     }
     close(fds[0]);
-    if (plan->notify) {
-        close(socks[1]);
-        *notify_sock = socks[0];
-    }
     if (moved_off)
         sched_setaffinity(pid, sizeof others, &others); /* if refused, the halves only take turns */
     *gate = fds[1];

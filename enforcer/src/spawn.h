@@ -20,14 +20,11 @@ struct spawn_plan {
     bool no_new_privs;      /* noNewPrivileges on */
     sigset_t child_mask;    /* the signal mask the application starts with */
     bool no_namespaces;     /* refuse private mount/user namespaces and mounts (enforce mode) */
-    bool notify;            /* the notify mechanism's filter instead of the seccomp one (notify.h) */
 };
 
 /* Forks the child, which stops before exec until spawn_release(). Returns the
- * pid, or -1 after logging. *gate receives the descriptor spawn_release uses;
- * with plan->notify, *notify_sock the socket the child sends its filter's
- * listener over (notify_receive_listener), else -1. */
-pid_t spawn_start(const struct spawn_plan *plan, int *gate, int *notify_sock);
+ * pid, or -1 after logging. *gate receives the descriptor spawn_release uses. */
+pid_t spawn_start(const struct spawn_plan *plan, int *gate);
 
 /* Let the child go on to exec (true), or make it exit without running (false). */
 void spawn_release(int gate, bool go);

@@ -4,7 +4,6 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
@@ -28,7 +27,6 @@
 #include "foreign.h"
 #include "fswalk.h"
 #include "log.h"
-#include "notify.h"
 #include "pending.h"
 #include "procinfo.h"
 #include "protections.h"
@@ -129,12 +127,6 @@ static void block_message(pid_t pid, const char *path, const char *rule, const s
     char msg[PATH_MAX + 512];
     snprintf(msg, sizeof msg, "vigil: blocked exec of %.4095s (%.63s: %.300s)\n", path, rule, why_blocked(v));
     tell_process(pid, msg);
-}
-
-void trace_tell_blocked(pid_t pid, const char *path, const struct verdict *v)
-{
-    char rule[64];
-    block_message(pid, path, verdict_rule_name(v, rule, sizeof rule), v);
 }
 
 /* One exec judged: the decision and what it was about, kept for its event. */
@@ -537,44 +529,10 @@ static void on_new_task(struct tracer *t, pid_t pid)
     resume(pid, 0);
 }
 
-/* notify: a process attached at its exec call (notify.c). At its exec event, judged as
- * under ptrace (a refused program gets the exit stub), then let go; at any other stop
- * (its exec failed, and a signal came), let go with that signal. False when pid is not
- * such a process. */
-static bool on_visit_stop(struct tracer *t, pid_t pid, int status)
-{
-    int event = (unsigned)status >> 16;
-    pid_t caller = pid;
-    unsigned long former = 0;
-    if (event == PTRACE_EVENT_EXEC && ptrace(PTRACE_GETEVENTMSG, pid, 0, &former) == 0)
-        caller = (pid_t)former; /* exec from a non-leader thread: reported under the leader's pid */
-    if (!notify_visiting(caller))
-        return false;
-    notify_forget(caller);
-    if (event != PTRACE_EVENT_EXEC) {
-        int sig = event == 0 && WSTOPSIG(status) != (SIGTRAP | 0x80) ? WSTOPSIG(status) : 0;
-        if (ptrace(PTRACE_DETACH, pid, 0, (void *)(long)sig) < 0 && errno != ESRCH)
-            log_errno("cannot let process %d go", (int)pid);
-        return true;
-    }
-    struct judgement *j = &judged;
-    if (!judge_program(t, pid, "notify", j)) {
-        block_message(pid, j->subject, j->rule, &j->v);
-        if (arch_plant_exit_stub(pid, 126) < 0)
-            kill(pid, SIGKILL);
-    }
-    if (ptrace(PTRACE_DETACH, pid, 0, 0) < 0 && errno != ESRCH)
-        log_errno("cannot let process %d go", (int)pid);
-    report_program(t, pid, j);
-    return true;
-}
-
 static void on_stop(struct tracer *t, pid_t pid, int status)
 {
     int sig = WSTOPSIG(status);
     int event = (unsigned)status >> 16;
-    if (t->notify && on_visit_stop(t, pid, status))
-        return;
     switch (event) {
     case 0:
         if (sig == (SIGTRAP | 0x80))
@@ -629,47 +587,6 @@ static void forward_signal(int sig)
 {
     if (main_pid_for_signals > 0)
         kill((pid_t)main_pid_for_signals, sig);
-}
-
-static volatile sig_atomic_t child_status_due = 1;
-
-static void child_ended(int sig)
-{
-    (void)sig; /* interrupts ppoll: the loop reaps */
-    child_status_due = 1;
-}
-
-/* The next wait status, or 0 when none is pending (or -1 with errno). Under the
- * notify mechanism the application is not traced: the loop sleeps in ppoll on the
- * filter's listener and SIGCHLD instead of in waitpid, and answers notifications
- * as they come. */
-static pid_t next_status(struct tracer *t, int *status, const sigset_t *sleep_mask)
-{
-    if (t->notify_fd < 0)
-        return waitpid(-1, status, __WALL);
-    for (;;) {
-        /* a wait status is due only after a SIGCHLD (a child of ours ended, or an
-         * adopted session stopped); until none is left, every pass looks */
-        if (child_status_due) {
-            child_status_due = 0;
-            pid_t pid = waitpid(-1, status, __WALL | WNOHANG);
-            if (pid != 0) {
-                child_status_due = 1;
-                return pid;
-            }
-        }
-        struct pollfd pfd = {t->notify_fd, POLLIN, 0};
-        int n = ppoll(&pfd, 1, NULL, sleep_mask);
-        if (n < 0)
-            return -1; /* EINTR: a child ended, a timer, a forwarded signal */
-        if (pfd.revents & POLLIN)
-            notify_handle(t, t->notify_fd);
-        else if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) {
-            close(t->notify_fd); /* no process left behind the filter */
-            t->notify_fd = -1;
-            return waitpid(-1, status, __WALL);
-        }
-    }
 }
 
 static void flush_timer(int sig)
@@ -730,14 +647,6 @@ int trace_run(struct tracer *t, const sigset_t *forward)
     sigset_t unblock = *forward;
     sigaddset(&unblock, SIGALRM);
     sigprocmask(SIG_UNBLOCK, &unblock, NULL);
-    sigset_t sleep_mask; /* SIGCHLD too, while the notify loop sleeps */
-    sigprocmask(SIG_BLOCK, NULL, &sleep_mask);
-    if (t->notify_fd >= 0) {
-        struct sigaction chld = {0};
-        chld.sa_handler = child_ended;
-        sigaction(SIGCHLD, &chld, NULL);
-        sigdelset(&sleep_mask, SIGCHLD);
-    }
 
     bool scan = getpid() == 1 && t->traced;
     long last_scan = now_ms(), last_tick = now_ms();
@@ -759,7 +668,7 @@ int trace_run(struct tracer *t, const sigset_t *forward)
             every = t->tick_ms;
         arm_timer(every);
         int status;
-        pid_t pid = next_status(t, &status, &sleep_mask);
+        pid_t pid = waitpid(-1, &status, __WALL);
         if (pid < 0) {
             if (errno == EINTR)
                 continue;
@@ -774,7 +683,6 @@ int trace_run(struct tracer *t, const sigset_t *forward)
             outsider_forget(pid);
             protections_forget(pid);
             park_forget(pid);
-            notify_forget(pid);
             unpark_child(pid);
             if (pid == t->main_pid) {
                 arm_timer(0);

@@ -24,13 +24,7 @@ struct tracer {
      * a policy fetched from the console replaces the one in force. */
     void (*tick)(struct tracer *t);
     int tick_ms;
-    int notify_fd;        /* the filter's listener (--mechanism notify), or -1 */
-    bool notify;          /* the notify mechanism: the application itself is not traced */
 };
-
-struct verdict;
-/* Tell a process whose exec is refused why, on its stderr when that is a pipe or a terminal. */
-void trace_tell_blocked(pid_t pid, const char *path, const struct verdict *v);
 
 /* PTRACE_SEIZE the (not yet started) main process with our options. 0 or -errno. */
 int trace_seize(pid_t pid);

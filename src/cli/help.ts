@@ -12,7 +12,7 @@ Usage:
       --policy FILE        policy (YAML/JSON, or already compiled); without it every exec is allowed and reported
       --audit              block nothing; report what would have been blocked as "alert"
       --events SINK        stderr (default), fd:N, or a file to append events to
-      --mechanism M        auto (default), landlock, seccomp or notify (see docs/enforcer-cli.md)
+      --mechanism M        auto (default), landlock or seccomp (see docs/enforcer-cli.md)
       --fail-open          if tracing is refused, run COMMAND unprotected instead of refusing
   vigil policy check FILE...                  every error and warning of each policy (exit 2 on errors)
   vigil policy compile FILE [-o OUT]          compile a policy to the enforcer's format (- = stdin/stdout)

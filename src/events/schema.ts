@@ -47,8 +47,8 @@ export const execEventSchema = z.strictObject({
   kind: z.literal("exec"),
   /** The glob of `rule`, or null. */
   pattern: z.string().nullable(),
-  /** ptrace: decided at PTRACE_EVENT_EXEC; landlock: the kernel refused the exec; precheck: the enforcer refused its own COMMAND before starting it; attach: a process entered from outside (docker exec) was adopted and its running program judged; notify: decided at PTRACE_EVENT_EXEC under --mechanism notify, the process attached at its exec call's seccomp user notification. */
-  mechanism: z.enum(["ptrace", "landlock", "precheck", "attach", "notify"]),
+  /** ptrace: decided at PTRACE_EVENT_EXEC; landlock: the kernel refused the exec; precheck: the enforcer refused its own COMMAND before starting it; attach: a process entered from outside (docker exec) was adopted and its running program judged. */
+  mechanism: z.enum(["ptrace", "landlock", "precheck", "attach"]),
   /** The script path for `#!` programs, else null. */
   script: z.string().nullable(),
   /** When `exe` is the dynamic loader (ld-linux*.so PROGRAM): the program it was asked to run; else null or absent. */
@@ -70,8 +70,6 @@ export const mechanismsSchema = z.strictObject({
   landlockRules: z.number().int().nonnegative().optional(),
   /** With files.* rules: what enforces them (a Landlock write layer where the kernel has ABI >= 3, plus the ptrace checks). */
   files: z.enum(["landlock+ptrace", "ptrace"]).optional(),
-  /** --mechanism notify: the application is not followed; each exec call is a seccomp user notification, attached to until its exec event. */
-  notify: z.literal(true).optional(),
 });
 
 export const lifecycleStartEventSchema = z.strictObject({

@@ -34,7 +34,7 @@ function summaryRow(event: VigilEvent): Row {
             verdict,
             kind: "lifecycle",
             subject: "start",
-            detail: `policy ${event.policyName ?? "(none)"}, mode ${event.mode}, ptrace ${onOff(event.mechanisms.ptrace)}, landlock ${event.mechanisms.landlock === 0 ? "off" : `ABI ${event.mechanisms.landlock}`}, seccomp ${onOff(event.mechanisms.seccomp)}${event.mechanisms.notify ? ", notify on" : ""}`,
+            detail: `policy ${event.policyName ?? "(none)"}, mode ${event.mode}, ptrace ${onOff(event.mechanisms.ptrace)}, landlock ${event.mechanisms.landlock === 0 ? "off" : `ABI ${event.mechanisms.landlock}`}, seccomp ${onOff(event.mechanisms.seccomp)}`,
           };
         case "exit":
           return { verdict, kind: "lifecycle", subject: "exit", detail: `status ${event.status}` };

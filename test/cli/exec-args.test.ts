@@ -19,7 +19,7 @@ describe("vigil exec arguments", () => {
   test.each([
     [[], "exec: no command given"],
     [["--policy"], "exec: --policy needs a value"],
-    [["--mechanism", "magic", "--", "true"], 'exec: --mechanism must be one of auto, landlock, seccomp, notify; received "magic"'],
+    [["--mechanism", "magic", "--", "true"], 'exec: --mechanism must be one of auto, landlock, seccomp; received "magic"'],
     [["--polcy", "p", "--", "true"], "exec: unknown option --polcy"],
   ])("%j is a user error", async (argv, message) => {
     const result = await run(["exec", ...argv]);

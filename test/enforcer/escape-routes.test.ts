@@ -12,7 +12,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { expectCleanRun, expectDidNotRun, expectRan, validateEventsAfterEach } from "./helpers/assert.js";
-import { blockedExecs, describeExecs, lifecycle } from "./helpers/events.js";
+import { lifecycle } from "./helpers/events.js";
 import { MECHANISMS, kernelMechanism, makeExecFixture, makeHardLinkFixture } from "./helpers/fixture.js";
 import type { ExecFixture, HardLinkFixture } from "./helpers/fixture.js";
 import { ensureBuilt, probe } from "./helpers/paths.js";
@@ -43,12 +43,6 @@ interface Route {
    * CLONE_UNTRACED / clone3 routes). Landlock leaves these routes open.
    */
   seccompClosesWith?: RegExp;
-  /**
-   * What the notify mechanism answers when it closes the route: its filter refuses a listener of
-   * the application's own (which would take the exec notifications). Every other route is open
-   * under notify (nothing depends on following processes): the exec is judged at its exec event.
-   */
-  notifyClosesWith?: RegExp;
   /** The route was open in this run: the probe got past its set-up step. */
   opened: (r: RunResult) => boolean;
 }
@@ -82,14 +76,12 @@ const allRoutes: Route[] = [
   {
     name: "own seccomp USER_NOTIF listener answering CONTINUE, then exec",
     argv: (t) => [probe("listener-exec"), t],
-    notifyClosesWith: /^seccomp errno=EPERM$/m,
     opened: (r) => /^listener ok$/m.test(r.stdout),
   },
   {
     name: "clone(CLONE_UNTRACED) + own USER_NOTIF listener, then exec",
     argv: (t) => [probe("listener-exec"), "--untraced", t],
     seccompClosesWith: /^clone errno=EPERM$/m,
-    notifyClosesWith: /^seccomp errno=EPERM$/m,
     opened: (r) => /^clone ok$/m.test(r.stdout) && /^listener ok$/m.test(r.stdout),
   },
 ];
@@ -100,15 +92,11 @@ const routes = allRoutes.filter((r) => process.arch === "x64" || !r.name.include
 /** The kernel refused the exec of the denied file (Landlock): the probe's own report. */
 const EXEC_EACCES = /^exec errno=EACCES$/m;
 
-/** The mechanisms the start event says are in use: Landlock (exact), the seccomp filter, or both (notify). */
-function expectMechanismsInUse(r: RunResult, use: "landlock" | "seccomp" | "notify"): void {
+/** The mechanisms the start event says are in use: Landlock (exact) or the seccomp filter. */
+function expectMechanismsInUse(r: RunResult, use: "landlock" | "seccomp"): void {
   const start = lifecycle(r.events, "start")[0];
   if (start?.event !== "start") throw new Error(`no start event\n${describeRun(r)}`);
-  if (use === "notify") {
-    expect(start.mechanisms.landlock, `no Landlock under notify\n${describeRun(r)}`).toBe(0);
-    expect(start.mechanisms.seccomp).toBe(true);
-    expect(start.mechanisms.notify).toBe(true);
-  } else if (use === "landlock") {
+  if (use === "landlock") {
     expect(start.mechanisms.landlock, `Landlock expected in use\n${describeRun(r)}`).toBeGreaterThan(0);
     expect(start.mechanisms.seccomp).toBe(false);
   } else {
@@ -148,16 +136,6 @@ describe.each(MECHANISMS)("escape routes, mechanism $label", ({ mechanism }) => 
           expect(route.opened(r), `route unexpectedly closed\n${describeRun(r)}`).toBe(true);
           expect(r.stdout, describeRun(r)).toMatch(EXEC_EACCES);
         }
-        if (use === "notify") {
-          // notify: whatever route led to it, the exec call was attached to and the program judged
-          // at its exec event; only a listener of the application's own is refused.
-          if (route.notifyClosesWith) {
-            expect(r.stdout, describeRun(r)).toMatch(route.notifyClosesWith);
-          } else {
-            expect(route.opened(r), `route unexpectedly closed\n${describeRun(r)}`).toBe(true);
-            expect(blockedExecs(r.events), describeExecs(r.events)).toHaveLength(1);
-          }
-        }
       },
     );
 
@@ -172,13 +150,8 @@ describe.each(MECHANISMS)("escape routes, mechanism $label", ({ mechanism }) => 
         expectDidNotRun(m, r);
         return;
       }
-      if (use === "notify" && route.notifyClosesWith !== undefined) {
-        expect(r.stdout, describeRun(r)).toMatch(route.notifyClosesWith);
-        expectDidNotRun(m, r);
-        return;
-      }
-      if (use === "landlock" || use === "notify") {
-        // Nothing but Landlock (and, for notify, the exec notification) is in the way: every route is open.
+      if (use === "landlock") {
+        // Nothing but Landlock is in the way in this configuration: every route is open.
         expect(route.opened(r), `route unexpectedly closed\n${describeRun(r)}`).toBe(true);
       }
       if (route.opened(r)) {
@@ -210,13 +183,6 @@ describe.each(MECHANISMS)("escape routes through a hard link made before start-u
         return;
       }
       expect(r.code, describeRun(r)).not.toBe(0);
-      if (mechanism === "notify") {
-        // by identity at the exec event, whatever the route; only the own listener is refused
-        expectMechanismsInUse(r, "notify");
-        if (route.notifyClosesWith !== undefined) expect(r.stdout, describeRun(r)).toMatch(route.notifyClosesWith);
-        else expect(blockedExecs(r.events), describeExecs(r.events)).toHaveLength(1);
-        return;
-      }
       expectMechanismsInUse(r, "seccomp");
       if (route.seccompClosesWith !== undefined) expect(r.stdout, describeRun(r)).toMatch(route.seccompClosesWith);
     });

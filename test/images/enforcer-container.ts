@@ -28,11 +28,8 @@ export interface EnforcerContainers {
    * removed after. The enforcer finds a session within 5 ms (usually while runc's exec helper still runs).
    */
   session(policyFile: string, argv: readonly string[]): Promise<CommandResult>;
-  /**
-   * As session, with one `docker exec` per argv, one after the other, in the same container;
-   * dockerArgs: more `docker run` options for the enforcer's container (its environment).
-   */
-  sessions(policyFile: string, argvs: readonly (readonly string[])[], dockerArgs?: readonly string[]): Promise<CommandResult[]>;
+  /** As session, with one `docker exec` per argv, one after the other, in the same container. */
+  sessions(policyFile: string, argvs: readonly (readonly string[])[]): Promise<CommandResult[]>;
 }
 
 export function enforcerContainers(name: string): EnforcerContainers {
@@ -52,9 +49,9 @@ export function enforcerContainers(name: string): EnforcerContainers {
       const [r] = await suite.sessions(policyFile, [argv]);
       return r as CommandResult;
     },
-    sessions: async (policyFile: string, argvs: readonly (readonly string[])[], dockerArgs: readonly string[] = []): Promise<CommandResult[]> => {
+    sessions: async (policyFile: string, argvs: readonly (readonly string[])[]): Promise<CommandResult[]> => {
       const container = suite.docker.uniqueName(`${name}-exec`);
-      const started = await suite.docker.run([...enforcerRun(container, policyFile, true, dockerArgs), "sleep", "60"], 60_000);
+      const started = await suite.docker.run([...enforcerRun(container, policyFile, true), "sleep", "60"], 60_000);
       expect(started.code, started.stderr).toBe(0);
       try {
         const results: CommandResult[] = [];

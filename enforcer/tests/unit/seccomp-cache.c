@@ -6,9 +6,7 @@
  * the filter loads an argument for a call that is not one of the few it must
  * look into, or if a hot call (read, write, close, futex...) is not cached.
  * Prints one line per combination: `needs files=F connect=C listen=L: insns=N
- * args=[nr,...] refused-or-traced=[nr,...]`, then the same for the notify mechanism's
- * filter (`notify: ...`), whose only calls decided otherwise than ALLOW by number must be
- * execve and execveat (notified); exits 1 on a failure. */
+ * args=[nr,...] refused-or-traced=[nr,...]`; exits 1 on a failure. */
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -126,38 +124,5 @@ int main(void)
         printf("needs files=%d connect=%d listen=%d: insns=%u args=[%s] refused-or-traced=[%s]\n", n.files, n.connect,
                n.listen, len, args, other);
     }
-    struct sock_filter insn[SECCOMP_MAX_INSNS];
-    unsigned short len;
-    if (seccomp_build_notify_filter(insn, &len) < 0) {
-        printf("notify: build failed\n");
-        return 1;
-    }
-    static const int notified[] = {__NR_execve, __NR_execveat};
-    char args[4096] = "", other[4096] = "";
-    size_t na = 0, no = 0;
-    for (unsigned int nr = 0; nr < 1024; nr++) {
-        enum kind k = classify(insn, len, nr, arch_abis[0].audit_arch);
-        if (k == CACHED)
-            continue;
-        char *buf = k == ARGS ? args : other;
-        size_t *used = k == ARGS ? &na : &no;
-        int w = snprintf(buf + *used, 4096 - *used, "%s%u", *used ? "," : "", nr);
-        if (w > 0 && (size_t)w < 4096 - *used)
-            *used += (size_t)w;
-        if (k == ARGS && nr != __NR_seccomp) {
-            printf("FAIL: notify: the filter reads the arguments of call %u\n", nr);
-            failed = 1;
-        }
-        if (k == CONST && !in(notified, sizeof notified / sizeof notified[0], nr)) {
-            printf("FAIL: notify: call %u is not allowed by number\n", nr);
-            failed = 1;
-        }
-    }
-    for (size_t i = 0; i < sizeof notified / sizeof notified[0]; i++)
-        if (classify(insn, len, (unsigned int)notified[i], arch_abis[0].audit_arch) != CONST) {
-            printf("FAIL: notify: call %d is not notified\n", notified[i]);
-            failed = 1;
-        }
-    printf("notify: insns=%u args=[%s] refused-or-traced=[%s]\n", len, args, other);
     return failed;
 }

@@ -25,8 +25,8 @@ export interface ExecArgs {
   command: string[];
 }
 
-const MECHANISMS = ["auto", "landlock", "seccomp", "notify"];
-const USAGE = "usage: vigil exec [--policy FILE] [--audit] [--events SINK] [--mechanism auto|landlock|seccomp|notify] [--fail-open] -- COMMAND [ARGS...]";
+const MECHANISMS = ["auto", "landlock", "seccomp"];
+const USAGE = "usage: vigil exec [--policy FILE] [--audit] [--events SINK] [--mechanism auto|landlock|seccomp] [--fail-open] -- COMMAND [ARGS...]";
 
 export function parseExecArgs(argv: readonly string[]): ExecArgs {
   const args: ExecArgs = { policy: null, audit: false, events: null, mechanism: null, failOpen: false, command: [] };

@@ -171,18 +171,16 @@ function escapeRegExp(s: string): string {
 
 /**
  * The mechanism configurations (docs/enforcer-cli.md "Mechanisms"): `auto` is the default and
- * today means `seccomp`; `landlock` and `notify` are used only on request (and refuse to start
- * where they cannot enforce the policy exactly). `notify` traces nothing of the application:
- * Landlock refuses, a seccomp user notification reports each exec.
+ * today means `seccomp`; `landlock` is used only on request (and refuses to start where it cannot
+ * enforce the policy exactly).
  */
 export const MECHANISMS = [
   { label: "auto (the default: seccomp)", mechanism: "auto" },
   { label: "seccomp", mechanism: "seccomp" },
   { label: "landlock (on request)", mechanism: "landlock" },
-  { label: "notify (on request)", mechanism: "notify" },
 ] as const;
 
 /** The kernel-side mechanism a configuration installs (when there are exec rules to enforce). */
-export function kernelMechanism(mechanism: "auto" | "seccomp" | "landlock" | "notify"): "seccomp" | "landlock" | "notify" {
-  return mechanism === "auto" ? "seccomp" : mechanism;
+export function kernelMechanism(mechanism: "auto" | "seccomp" | "landlock"): "seccomp" | "landlock" {
+  return mechanism === "landlock" ? "landlock" : "seccomp";
 }

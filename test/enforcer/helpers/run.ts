@@ -9,7 +9,7 @@ import { ENFORCER } from "./paths.js";
 import { RUN_TOKEN_VAR, childrenOf, killProcessesWithToken, newRunToken } from "./processes.js";
 import { makeTempDir } from "./tmp.js";
 
-export type Mechanism = "auto" | "seccomp" | "landlock" | "notify";
+export type Mechanism = "auto" | "seccomp" | "landlock";
 
 export interface EnforcerOptions {
   /** COMMAND [ARGS...] given to the enforcer after `--`. */
