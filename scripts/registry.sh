@@ -166,20 +166,32 @@ start() {
     htpasswd -Bbc "$DIR/htpasswd" "$USER_NAME" "$PASSWORD" 2>/dev/null
     if [[ -n "${VIGIL_REGISTRY_TOKEN_REALM:-}" ]]; then make_token_key; fi
   fi
-  write_config "${VIGIL_REGISTRY_PORT:-$(free_port)}"
-  # setsid: its own process group, so nothing of the caller's (terminal, test runner) reaches it.
-  setsid /usr/bin/docker-registry serve "$DIR/config.yml" >"$DIR/registry.log" 2>&1 </dev/null &
-  echo $! >"$DIR/pid"
-  for _ in $(seq 1 100); do
-    if answers; then
-      print_env
-      return 0
+  # A free port can be taken between the check and the bind (tests running in parallel open
+  # ports too): with a port of our own choosing, such a start is tried again on another one.
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    write_config "${VIGIL_REGISTRY_PORT:-$(free_port)}"
+    # setsid: its own process group, so nothing of the caller's (terminal, test runner) reaches it.
+    setsid /usr/bin/docker-registry serve "$DIR/config.yml" >"$DIR/registry.log" 2>&1 </dev/null &
+    echo $! >"$DIR/pid"
+    for _ in $(seq 1 100); do
+      if answers; then
+        print_env
+        return 0
+      fi
+      running || break
+      sleep 0.1
+    done
+    if ! running && [[ -z "${VIGIL_REGISTRY_PORT:-}" ]] && grep -q "address already in use" "$DIR/registry.log"; then
+      rm -f "$DIR/pid"
+      continue
     fi
     running || { cat "$DIR/registry.log" >&2; die "docker-registry exited at start (log above)"; }
-    sleep 0.1
+    stop_process
+    die "docker-registry did not answer on $(url) within 10 s"
   done
-  stop_process
-  die "docker-registry did not answer on $(url) within 10 s"
+  cat "$DIR/registry.log" >&2
+  die "docker-registry found its port taken $attempt times (log above)"
 }
 
 stop_process() {
